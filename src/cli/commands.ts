@@ -1,0 +1,17 @@
+/**
+ * The table of `nutguard` subcommands. Each entry is loaded lazily (dynamic import), so a command
+ * pays only for its own code at start-up. Add one line per subcommand; keep logic out of here.
+ */
+
+export interface SubcommandModule {
+  /** Runs the subcommand with its arguments (argv after the subcommand name); resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+export interface Subcommand {
+  name: string;
+  summary: string;
+  load(): Promise<SubcommandModule>;
+}
+
+export const SUBCOMMANDS: Subcommand[] = [];

@@ -1,0 +1,4 @@
+/** The protocol room: tokenizer, encoder, ERR codes. Pure, no I/O. */
+export * from "./encoder.js";
+export * from "./errors.js";
+export * from "./tokenizer.js";
