@@ -14,4 +14,10 @@ export interface Subcommand {
   load(): Promise<SubcommandModule>;
 }
 
-export const SUBCOMMANDS: Subcommand[] = [];
+export const SUBCOMMANDS: Subcommand[] = [
+  {
+    name: "doctor",
+    summary: "check the monitor's service setup and fix what is safe",
+    load: () => import("./doctor.js"),
+  },
+];

@@ -25,6 +25,7 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, rmdir, writeFi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseSystemctlShow } from "../../src/service/doctor-facts.js";
 
 export const ROOTFS_DIR = process.env.NUTGUARD_ROOTFS_DIR ?? "/var/cache/nutguard/rootfs-bookworm";
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -372,13 +373,7 @@ export class Container {
 
   /** `systemctl show -p A,B unit` as an object. */
   async show(unit: string, properties: string[]): Promise<Record<string, string>> {
-    const out = await this.run(["systemctl", "show", "-p", properties.join(","), "--", unit]);
-    const result: Record<string, string> = {};
-    for (const line of out.split("\n")) {
-      const eq = line.indexOf("=");
-      if (eq > 0) result[line.slice(0, eq)] = line.slice(eq + 1);
-    }
-    return result;
+    return parseSystemctlShow(await this.run(["systemctl", "show", "-p", properties.join(","), "--", unit]));
   }
 
   /** A journal cursor "now", for journalAfter(). */
