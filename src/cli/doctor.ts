@@ -19,7 +19,8 @@ upsmon.conf permissions and RUN_AS_USER.
   --fix            apply the safe fixes (create/re-own directories, chmod upsmon.conf,
                    remove stale PID files, add a tmpfiles.d entry), then check again
   --target NAME    nut (nut-monitor.service) or nutguard (nutguard-monitor.service);
-                   default: every one whose unit is installed
+                   default: every one whose unit is installed (NUT's only
+                   when /etc/nut/nut.conf enables it: MODE other than none)
   -h, --help       show this help
 `;
 
@@ -65,7 +66,11 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
       return 2;
     }
   }
-  if (targets.length === 0) targets.push(...(await installedTargets()));
+  if (targets.length === 0) {
+    const installed = await installedTargets();
+    for (const note of installed.notes) out(`note: ${note}`);
+    targets.push(...installed.targets);
+  }
   if (targets.length === 0) {
     out(
       "nutguard doctor: neither nut-monitor.service nor nutguard-monitor.service is installed; use --target",

@@ -28,7 +28,7 @@ export interface DoctorTarget {
   /** Which process the PID file names: the main process ("main") or an unprivileged child ("child"). */
   pidFileWrittenBy: "main" | "child";
   configFile: string;
-  /** Process names (comm) the PID file may name. */
+  /** Names the PID file's process may have: its comm (cut to 15 characters) or argv[0]'s base name. */
   processNames: string[];
   /** RUN_AS_USER when upsmon.conf has none. */
   defaultRunAsUser: string;
@@ -66,7 +66,7 @@ export function nutguardTarget(pidPath = "/run/nutguard", confPath = "/etc/nut")
     pidFile: `${pidPath.replace(/\/+$/, "")}/nutguard-monitor.pid`,
     pidFileWrittenBy: "main",
     configFile: `${confPath.replace(/\/+$/, "")}/upsmon.conf`,
-    processNames: ["node", "nutguard", "nutguard-monitor"],
+    processNames: ["nutguard-monitor"], // the daemon's process title (the supervisor, or -p)
     defaultRunAsUser: "nut",
   };
 }
@@ -116,6 +116,8 @@ export interface ProcessFacts {
   zombie: boolean;
   /** /proc/PID/comm, e.g. "upsmon". */
   comm?: string;
+  /** First word of /proc/PID/cmdline (a process title set by the daemon shows here). */
+  argv0?: string;
 }
 
 export interface PidFileFacts {
@@ -229,6 +231,14 @@ export function findRunAsUser(text: string): { user: string; lineNumber: number 
       found = { user: value, lineNumber: line.lineNumber };
   }
   return found;
+}
+
+/** MODE= from NUT's nut.conf (a shell fragment); undefined when it is not set. */
+export function parseNutMode(text: string): string | undefined {
+  let mode: string | undefined;
+  for (const m of text.matchAll(/^[ \t]*MODE[ \t]*=[ \t]*["']?([A-Za-z]*)["']?[ \t]*(?:#.*)?$/gm))
+    mode = m[1];
+  return mode;
 }
 
 /** Whether upsmon's argv keeps it in the foreground (-F, -D and their doubles; -B forces background). */

@@ -22,6 +22,7 @@ import {
   parseAccounts,
   parseEnvironment,
   parseExecStart,
+  parseNutMode,
   parseSystemctlShow,
   type TmpfilesEntry,
   tmpfilesEntriesFor,
@@ -36,6 +37,7 @@ const TMPFILES_DIRS = [
   "/usr/lib/tmpfiles.d",
   "/lib/tmpfiles.d",
 ];
+const NUT_CONF = "/etc/nut/nut.conf";
 const UPSMON_BINARIES = ["/lib/nut/upsmon", "/usr/lib/nut/upsmon", "/usr/sbin/upsmon", "/sbin/upsmon"];
 const UNIT_PROPERTIES = [
   "LoadState",
@@ -127,7 +129,8 @@ async function processFacts(pid: number): Promise<ProcessFacts> {
   if (stat === undefined) return { pid, alive: false, zombie: false };
   const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
   const comm = (await readText(`/proc/${pid}/comm`))?.trim();
-  return { pid, alive: true, zombie: state === "Z" || state === "X", comm };
+  const argv0 = (await readText(`/proc/${pid}/cmdline`))?.split("\0")[0]?.trim();
+  return { pid, alive: true, zombie: state === "Z" || state === "X", comm, argv0 };
 }
 
 async function pidFileFacts(path: string): Promise<PidFileFacts> {
@@ -192,10 +195,21 @@ export async function gatherFacts(
   };
 }
 
-/** The daemons whose unit systemd has loaded on this host. */
-export async function installedTargets(): Promise<DoctorTarget["name"][]> {
-  const found: DoctorTarget["name"][] = [];
-  if ((await gatherUnit(NUT_TARGET.unit))?.loaded) found.push("nut");
-  if ((await gatherUnit(nutguardTarget().unit))?.loaded) found.push("nutguard");
-  return found;
+/**
+ * The daemons to check by default: those whose unit systemd has loaded, except NUT's upsmon while
+ * nut.conf says MODE=none (Debian's default: the unit is installed but starts nothing).
+ */
+export async function installedTargets(): Promise<{ targets: DoctorTarget["name"][]; notes: string[] }> {
+  const targets: DoctorTarget["name"][] = [];
+  const notes: string[] = [];
+  if ((await gatherUnit(NUT_TARGET.unit))?.loaded) {
+    const mode = parseNutMode((await readText(NUT_CONF)) ?? "");
+    if (mode === "none" || mode === undefined) {
+      notes.push(
+        `${NUT_TARGET.unit} not checked: ${NUT_CONF} says MODE=${mode ?? "(unset)"} (use --target nut)`,
+      );
+    } else targets.push("nut");
+  }
+  if ((await gatherUnit(nutguardTarget().unit))?.loaded) targets.push("nutguard");
+  return { targets, notes };
 }

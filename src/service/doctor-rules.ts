@@ -6,7 +6,13 @@
  *
  * Must not do I/O or look at the clock: facts in, findings out. doctor-fix.ts applies SafeFixes.
  */
-import { type DoctorFacts, type DoctorTarget, formatMode, upsmonRunsInForeground } from "./doctor-facts.js";
+import {
+  type DoctorFacts,
+  type DoctorTarget,
+  formatMode,
+  type ProcessFacts,
+  upsmonRunsInForeground,
+} from "./doctor-facts.js";
 
 export type Severity = "error" | "warning";
 
@@ -57,9 +63,13 @@ function ownerMatches(facts: DoctorFacts, uid: number | undefined): boolean {
   );
 }
 
-function processMatches(target: DoctorTarget, comm: string): boolean {
+function processMatches(target: DoctorTarget, proc: ProcessFacts): boolean {
+  const comm = proc.comm ?? "";
+  const base = (proc.argv0 ?? "").split("/").pop();
   // comm is cut to 15 characters by the kernel
-  return target.processNames.some((n) => n === comm || (comm.length === 15 && n.startsWith(comm)));
+  return target.processNames.some(
+    (n) => n === base || n === comm || (comm.length === 15 && n.startsWith(comm)),
+  );
 }
 
 const runtimeDirMissing: Rule = ({ target, runtimeDir, accounts }) => {
@@ -268,14 +278,14 @@ const pidFileStale: Rule = ({ target, pidFile }) => {
   if (pidFile.pid === undefined) why = "holds no PID";
   else if (!proc?.alive) why = `names PID ${pidFile.pid}, which is not running`;
   else if (proc.zombie) why = `names PID ${pidFile.pid}, a zombie`;
-  else if (proc.comm !== undefined && !processMatches(target, proc.comm)) {
+  else if (proc.comm !== undefined && !processMatches(target, proc)) {
     why = `names PID ${pidFile.pid}, which is ${proc.comm}, not ${target.processNames[0]}`;
   }
   if (why === undefined) return undefined;
   return {
     id: "pidfile-stale",
     severity: "error",
-    message: `stale PID file: ${pidFile.path} ${why}; '${target.processNames[0]} -c' signals the wrong process and an old upsmon refuses to start while the PID is alive`,
+    message: `stale PID file: ${pidFile.path} ${why}; '-c stop|reload' would signal the wrong process, and upsmon before 2.8.3 refuses to start while that PID is alive`,
     fix: `rm ${pidFile.path}`,
     safeFix: { kind: "remove-file", path: pidFile.path, content: pidFile.content },
   };

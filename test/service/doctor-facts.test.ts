@@ -6,6 +6,7 @@ import {
   parseAccounts,
   parseEnvironment,
   parseExecStart,
+  parseNutMode,
   parseSystemctlShow,
   tmpfilesEntriesFor,
 } from "../../src/service/doctor-facts.js";
@@ -79,5 +80,17 @@ describe("nutguard's paths", () => {
     expect(t.pidFile).toBe("/run/custom/nutguard-monitor.pid");
     expect(t.configFile).toBe("/etc/ng/upsmon.conf");
     expect(nutguardTarget().pidFile).toBe("/run/nutguard/nutguard-monitor.pid");
+  });
+});
+
+describe("MODE in nut.conf", () => {
+  it.each([
+    ["MODE=none\n", "none"],
+    ['# MODE=standalone\nMODE="netclient"\n', "netclient"],
+    ["MODE = standalone # comment\n", "standalone"],
+    ["MODE=none\nMODE=netserver\n", "netserver"],
+    ["# nothing\n", undefined],
+  ])("%j → %s", (text, mode) => {
+    expect(parseNutMode(text)).toBe(mode);
   });
 });

@@ -80,7 +80,7 @@ function healthyNutguard(): DoctorFacts {
       exists: true,
       content: "150\n",
       pid: 150,
-      process: { pid: 150, alive: true, zombie: false, comm: "node" },
+      process: { pid: 150, alive: true, zombie: false, comm: "nutguard-monito", argv0: "nutguard-monitor" },
     },
     daemonNotifies: true,
   };
@@ -218,7 +218,7 @@ const nutguardFaults: [string, Patch, string[]][] = [
       void Object.assign(f.pidFile, {
         content: "151\n",
         pid: 151,
-        process: { pid: 151, alive: true, zombie: false, comm: "node" },
+        process: { pid: 151, alive: true, zombie: false, comm: "nutguard-monito" },
       }),
     ["pidfile-not-mainpid"],
   ],
@@ -241,10 +241,17 @@ describe("doctor rules: nutguard's monitor, one planted fault each", () => {
     patch(f);
     expect(ids(f)).toEqual(expected);
   });
-  it("accepts a process name the kernel cut to 15 characters", () => {
+  it("accepts the process title in argv[0] or the comm the kernel cut to 15 characters", () => {
     const f = healthyNutguard();
-    f.pidFile.process!.comm = "nutguard-monito";
+    f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "node", argv0: "nutguard-monitor" };
     expect(diagnose(f)).toEqual([]);
+    f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "nutguard-monito" };
+    expect(diagnose(f)).toEqual([]);
+  });
+  it("calls a PID file naming some other node program stale", () => {
+    const f = healthyNutguard();
+    f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "node", argv0: "/usr/bin/node" };
+    expect(diagnose(f).map((x) => x.id)).toEqual(["pidfile-stale"]);
   });
 });
 
