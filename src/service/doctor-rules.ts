@@ -208,18 +208,20 @@ const unitTypeNotifySilent: Rule = (facts) => {
   };
 };
 
+/**
+ * READY=1 from a process other than the main one needs NotifyAccess=all: upsmon 2.8.1+ built with
+ * libsystemd sends it from its unprivileged child. (A daemon notifying from its main process cannot
+ * be cut off: systemd turns NotifyAccess=none into main for Type=notify and for WatchdogSec=.)
+ */
 const unitNotifyAccess: Rule = (facts) => {
   const { unit, target } = facts;
   if (!unit?.loaded || !NOTIFY_TYPES.has(unit.type) || !facts.daemonNotifies) return undefined;
-  const fromChild = target.pidFileWrittenBy === "child";
-  if (fromChild ? unit.notifyAccess === "all" : unit.notifyAccess !== "none") return undefined;
+  if (target.pidFileWrittenBy !== "child" || unit.notifyAccess === "all") return undefined;
   return {
     id: "unit-notifyaccess-narrow",
     severity: "error",
-    message: fromChild
-      ? `NotifyAccess=${unit.notifyAccess}, but ${target.label} sends READY=1 from its unprivileged child: systemd drops the message and the start times out`
-      : `NotifyAccess=none: systemd ignores ${target.label}'s READY=1 and the start times out`,
-    fix: editUnit(facts, fromChild ? "NotifyAccess=all" : "NotifyAccess=main"),
+    message: `NotifyAccess=${unit.notifyAccess}, but ${target.label} sends READY=1 from its unprivileged child: systemd drops the message and the start times out`,
+    fix: editUnit(facts, "NotifyAccess=all"),
   };
 };
 

@@ -101,6 +101,12 @@ describe("doctor rules on a healthy host", () => {
     f.runtimeDir.uid = 101;
     expect(diagnose(f)).toEqual([]);
   });
+  it("accepts upstream's Type=notify + NotifyAccess=all for an upsmon built with libsystemd", () => {
+    const f = healthyNut();
+    Object.assign(f.unit!, { type: "notify", notifyAccess: "all" });
+    f.daemonNotifies = true;
+    expect(diagnose(f)).toEqual([]);
+  });
   it("skips the unit rules where systemd does not answer", () => {
     const f = healthyNut();
     f.unit = undefined;
@@ -210,7 +216,6 @@ const nutguardFaults: [string, Patch, string[]][] = [
     (f) => void (f.unit!.type = "forking"),
     ["unit-type-forking-foreground"],
   ],
-  ["NotifyAccess=none", (f) => void (f.unit!.notifyAccess = "none"), ["unit-notifyaccess-narrow"]],
   ["NotifyAccess=all", (f) => void (f.unit!.notifyAccess = "all"), ["unit-notifyaccess-wide"]],
   [
     "PID file not the unit's MainPID",
