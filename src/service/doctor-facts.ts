@@ -81,6 +81,8 @@ export interface UnitFacts {
   pidFile: string;
   /** 0 when not running. */
   mainPid: number;
+  /** Parent PID of MainPID (1 when systemd started it or adopted an orphan); undefined when not running. */
+  mainPidParent?: number;
   notifyAccess: string;
   /** argv of the (first) ExecStart= command. */
   execStart: string[];

@@ -72,12 +72,14 @@ export async function gatherUnit(unit: string): Promise<UnitFacts | undefined> {
   const { code, stdout } = await run("systemctl", ["show", "-p", UNIT_PROPERTIES.join(","), "--", unit]);
   if (code !== 0 || !stdout.includes("LoadState=")) return undefined;
   const p = parseSystemctlShow(stdout);
+  const mainPid = Number(p.MainPID ?? 0) || 0;
   return {
     loaded: p.LoadState === "loaded",
     activeState: p.ActiveState ?? "",
     type: p.Type ?? "",
     pidFile: p.PIDFile ?? "",
-    mainPid: Number(p.MainPID ?? 0) || 0,
+    mainPid,
+    mainPidParent: mainPid > 0 ? await parentPid(mainPid) : undefined,
     notifyAccess: p.NotifyAccess ?? "",
     execStart: parseExecStart(p.ExecStart ?? ""),
     environment: parseEnvironment(p.Environment ?? ""),
@@ -122,6 +124,13 @@ async function tmpfilesFacts(dir: string): Promise<{ entries: TmpfilesEntry[]; i
     }
   }
   return { entries, inert };
+}
+
+async function parentPid(pid: number): Promise<number | undefined> {
+  const stat = await readText(`/proc/${pid}/stat`);
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
+  const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : Number.NaN;
+  return Number.isInteger(ppid) ? ppid : undefined;
 }
 
 async function processFacts(pid: number): Promise<ProcessFacts> {

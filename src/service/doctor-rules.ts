@@ -273,6 +273,22 @@ const pidFileNotMainPid: Rule = (facts) => {
   };
 };
 
+const mainPidNotOurChild: Rule = (facts) => {
+  const { unit, target } = facts;
+  if (!unit?.loaded || unit.mainPid <= 0 || unit.mainPidParent === undefined || unit.mainPidParent === 1) {
+    return undefined;
+  }
+  return {
+    id: "mainpid-not-our-child",
+    severity: "warning",
+    message: `the unit's MainPID ${unit.mainPid} is not systemd's child (its parent is PID ${unit.mainPidParent}): systemd logs "Supervising process ${unit.mainPid} which is not our child" and may record a crash as a clean stop`,
+    fix:
+      target.pidFileWrittenBy === "child"
+        ? `drop PIDFile= so that systemd keeps upsmon's root process as MainPID (${editUnit(facts, "PIDFile=")})`
+        : `restart the unit ('systemctl restart ${target.unit}'); if it comes back, report a bug`,
+  };
+};
+
 const pidFileStale: Rule = ({ target, pidFile }) => {
   if (!pidFile.exists || pidFile.content === undefined) return undefined;
   const proc = pidFile.process;
@@ -345,6 +361,7 @@ export const RULES: readonly Rule[] = [
   unitNotifyAccessWide,
   unitPidFilePath,
   pidFileNotMainPid,
+  mainPidNotOurChild,
   pidFileStale,
   configMissing,
   configReadableByOthers,

@@ -18,6 +18,7 @@ function healthyNut(): DoctorFacts {
       type: "simple",
       pidFile: "",
       mainPid: 150,
+      mainPidParent: 1,
       notifyAccess: "none",
       execStart: ["/sbin/upsmon", "-F"],
       environment: {},
@@ -163,6 +164,11 @@ const nutFaults: [string, Patch, string[]][] = [
     "PIDFile= set: the file names the child, not MainPID",
     (f) => void (f.unit!.pidFile = "/run/nut/upsmon.pid"),
     ["pidfile-not-mainpid"],
+  ],
+  [
+    "after a reload with PIDFile=: MainPID is upsmon's child, not systemd's",
+    (f) => void Object.assign(f.unit!, { pidFile: "/run/nut/upsmon.pid", mainPid: 151, mainPidParent: 150 }),
+    ["mainpid-not-our-child"],
   ],
   [
     "stale PID file (process gone)",

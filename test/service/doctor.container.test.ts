@@ -48,9 +48,25 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
     );
   });
 
+  it("after a reload, names the MainPID systemd adopted that is not its child, as the journal does", async () => {
+    const cursor = await ct.journalCursor();
+    await ct.run(["systemctl", "reload", "nut-monitor.service"]);
+    const child = Number((await ct.readFile("/run/nut/upsmon.pid")).trim());
+    await waitFor("MainPID to move to upsmon's child", async () => {
+      return Number((await ct.show("nut-monitor.service", ["MainPID"])).MainPID) === child;
+    });
+    const r = await doctor(ct);
+    expect(r.ids).toEqual(["mainpid-not-our-child"]);
+    expect(r.stdout).toContain(`the unit's MainPID ${child} is not systemd's child`);
+    expect(await ct.journalAfter(cursor, ["-u", "nut-monitor.service"])).toContain(
+      `Supervising process ${child} which is not our child`,
+    );
+  });
+
   it("finds nothing wrong once PIDFile= is dropped, and exits 0", async () => {
     await ct.writeFile(`${DROP_IN_DIR}/no-pidfile.conf`, "[Service]\nPIDFile=\n");
     await ct.run(["systemctl", "daemon-reload"]);
+    await ct.run(["systemctl", "restart", "nut-monitor.service"]);
     const r = await doctor(ct);
     expect(r.stdout).toContain("nutguard doctor: no problems found");
     expect(r.code).toBe(0);
