@@ -3,3 +3,4 @@
  * Re-exports the public API of each room; nothing here does work at import time.
  */
 export * from "./protocol/index.js";
+export * from "./client/tls.js";

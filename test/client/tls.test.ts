@@ -1,0 +1,181 @@
+/**
+ * STARTTLS against Debian 12's real upsd 2.8.0 (built with NSS), configured in the test with a
+ * certificate made in the test, and against a upsd without any certificate.
+ */
+import net from "node:net";
+import type tls from "node:tls";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type NutTlsOptions, type StartTlsOutcome, startTlsOnSocket } from "../../src/client/tls.js";
+import { AlreadySslModeError, FeatureNotConfiguredError, NutTlsError } from "../../src/protocol/errors.js";
+import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
+import { makeTestPki, type TestPki } from "../helpers/tls-certs.js";
+
+const ONE_DEVICE = { dummy: DEFAULT_DEVICES.dummy! };
+
+/** Open a plaintext connection to the stack's upsd. */
+function connect(stack: NutStack): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: stack.host, port: stack.port });
+    socket.once("connect", () => resolve(socket)).once("error", reject);
+  });
+}
+
+/** Send one request line, resolve with the reply line (no LF). Only for single-line replies. */
+function request(socket: net.Socket, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+      const end = text.indexOf("\n");
+      if (end < 0) return;
+      socket.off("data", onData).off("error", reject);
+      resolve(text.slice(0, end));
+    };
+    socket.on("data", onData).once("error", reject);
+    socket.write(`${line}\n`);
+  });
+}
+
+/** STARTTLS on a fresh connection; every socket it opens is destroyed after the test. */
+async function startTls(
+  stack: NutStack,
+  options: NutTlsOptions,
+  opened: net.Socket[],
+): Promise<StartTlsOutcome> {
+  const socket = await connect(stack);
+  opened.push(socket);
+  const outcome = await startTlsOnSocket(socket, options);
+  opened.push(outcome.socket);
+  return outcome;
+}
+
+async function expectTlsError(promise: Promise<unknown>, message: RegExp): Promise<NutTlsError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(NutTlsError);
+  expect((error as NutTlsError).message).toMatch(/^SSL error: /);
+  expect((error as NutTlsError).message).toMatch(message);
+  return error as NutTlsError;
+}
+
+describe("STARTTLS with a real upsd that has a certificate (NSS database, CERTPATH + CERTIDENT)", () => {
+  let pki: TestPki;
+  let stack: NutStack;
+  const opened: net.Socket[] = [];
+
+  beforeAll(async () => {
+    pki = await makeTestPki();
+    stack = await startNutStack({ devices: ONE_DEVICE, upsdConf: pki.upsdConf });
+  });
+  afterAll(async () => {
+    for (const s of opened) s.destroy();
+    await stack?.stop();
+    await pki?.remove();
+  });
+
+  it("upgrades with the right CA file, then PROTVER and GET VAR work inside TLS", async () => {
+    const outcome = await startTls(stack, { caFile: pki.caFile }, opened);
+    expect(outcome.encrypted).toBe(true);
+    const secure = outcome.socket as tls.TLSSocket;
+    expect(secure.encrypted).toBe(true);
+    expect(secure.authorized).toBe(true);
+    expect(secure.getPeerCertificate().fingerprint256).toBe(pki.serverSha256);
+    expect(await request(secure, "PROTVER")).toBe("1.3");
+    expect(await request(secure, "GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+
+  it("trusts a CA directory (caPath) as well as a CA file", async () => {
+    const outcome = await startTls(stack, { caPath: pki.caDir, required: true }, opened);
+    expect(outcome.encrypted).toBe(true);
+    expect(await request(outcome.socket, "GET VAR dummy battery.charge")).toBe(
+      'VAR dummy battery.charge "100"',
+    );
+  });
+
+  it("rejects the server with a wrong CA: clear error, socket closed, upsd keeps serving", async () => {
+    const socket = await connect(stack);
+    opened.push(socket);
+    await expectTlsError(
+      startTlsOnSocket(socket, { caFile: pki.wrongCaFile }),
+      /certificate verification failed: .*not issued by a trusted CA|certificate verification failed: self-signed/,
+    );
+    expect(socket.destroyed).toBe(true);
+    expect(await stack.query("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+
+  it("rejects a certificate that does not name the host asked for", async () => {
+    await expectTlsError(
+      startTls(stack, { caFile: pki.caFile, servername: "ups.example.net" }, opened),
+      /certificate verification failed: .*ups\.example\.net/,
+    );
+  });
+
+  it("accepts exactly the pinned certificate, with no CA at all", async () => {
+    const pin = pki.serverSha256.replaceAll(":", "").toLowerCase();
+    const outcome = await startTls(stack, { pinnedCertificateSha256: pin }, opened);
+    expect(outcome.encrypted).toBe(true);
+    expect(await request(outcome.socket, "PROTVER")).toBe("1.3");
+  });
+
+  it("rejects the server when another certificate is pinned, even with the right CA", async () => {
+    await expectTlsError(
+      startTls(stack, { caFile: pki.caFile, pinnedCertificateSha256: pki.otherSha256 }, opened),
+      /does not match the pinned one \(SHA-256 [0-9A-F:]+, expected [0-9A-F:]+\)/,
+    );
+  });
+
+  it("with verify: false accepts the unverifiable certificate (upsc's default CERTVERIFY 0)", async () => {
+    const outcome = await startTls(stack, { verify: false }, opened);
+    expect(outcome.encrypted).toBe(true);
+    expect(await request(outcome.socket, "GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+
+  it("a second STARTTLS inside TLS gets ERR ALREADY-SSL-MODE: an error when required, else carry on", async () => {
+    const first = await startTls(stack, { caFile: pki.caFile }, opened);
+    const again = await startTlsOnSocket(first.socket, { caFile: pki.caFile });
+    expect(again.encrypted).toBe(false);
+    expect(again.encrypted === false && again.refusal).toBeInstanceOf(AlreadySslModeError);
+    expect(again.socket).toBe(first.socket);
+    expect(await request(again.socket, "PROTVER")).toBe("1.3");
+
+    const error = await expectTlsError(
+      startTlsOnSocket(first.socket, { caFile: pki.caFile, required: true }),
+      /already in TLS mode \(ERR ALREADY-SSL-MODE\); TLS is required/,
+    );
+    expect(error.cause).toBeInstanceOf(AlreadySslModeError);
+  });
+});
+
+describe("STARTTLS with a real upsd without a certificate", () => {
+  let stack: NutStack;
+  const opened: net.Socket[] = [];
+
+  beforeAll(async () => {
+    stack = await startNutStack({ devices: ONE_DEVICE });
+  });
+  afterAll(async () => {
+    for (const s of opened) s.destroy();
+    await stack?.stop();
+  });
+
+  it("required (FORCESSL): ERR FEATURE-NOT-CONFIGURED becomes an SSL error and the connection is closed", async () => {
+    const socket = await connect(stack);
+    opened.push(socket);
+    const error = await expectTlsError(
+      startTlsOnSocket(socket, { required: true }),
+      /no TLS certificate configured \(ERR FEATURE-NOT-CONFIGURED\); TLS is required/,
+    );
+    expect(error.cause).toBeInstanceOf(FeatureNotConfiguredError);
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it("not required (TRYSSL): falls back to plaintext on the same connection", async () => {
+    const outcome = await startTls(stack, { caFile: "/nonexistent/not-read-when-refused.pem" }, opened);
+    expect(outcome.encrypted).toBe(false);
+    expect(outcome.encrypted === false && outcome.refusal).toBeInstanceOf(FeatureNotConfiguredError);
+    expect("encrypted" in outcome.socket && outcome.socket.encrypted).toBeFalsy();
+    expect(await request(outcome.socket, "GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+});
