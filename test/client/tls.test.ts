@@ -2,39 +2,20 @@
  * STARTTLS against Debian 12's real upsd 2.8.0 (built with NSS), configured in the test with a
  * certificate made in the test, and against a upsd without any certificate.
  */
-import net from "node:net";
+import type net from "node:net";
 import type tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NutTlsOptions, type StartTlsOutcome, startTlsOnSocket } from "../../src/client/tls.js";
 import { AlreadySslModeError, FeatureNotConfiguredError, NutTlsError } from "../../src/protocol/errors.js";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
+import { connectPlain, requestLine } from "../helpers/raw-lines.js";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs.js";
 
 const ONE_DEVICE = { dummy: DEFAULT_DEVICES.dummy! };
 
 /** Open a plaintext connection to the stack's upsd. */
-function connect(stack: NutStack): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: stack.host, port: stack.port });
-    socket.once("connect", () => resolve(socket)).once("error", reject);
-  });
-}
-
-/** Send one request line, resolve with the reply line (no LF). Only for single-line replies. */
-function request(socket: net.Socket, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString("latin1");
-      const end = text.indexOf("\n");
-      if (end < 0) return;
-      socket.off("data", onData).off("error", reject);
-      resolve(text.slice(0, end));
-    };
-    socket.on("data", onData).once("error", reject);
-    socket.write(`${line}\n`);
-  });
-}
+const connect = (stack: NutStack) => connectPlain(stack.port);
+const request = requestLine;
 
 /** STARTTLS on a fresh connection; every socket it opens is destroyed after the test. */
 async function startTls(
