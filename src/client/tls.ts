@@ -171,23 +171,31 @@ export function upgradeToTls(socket: Socket, options: NutTlsOptions): Promise<tl
       () => fail(new NutTlsError("TLS handshake timed out")),
       options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     );
+    let settled = false;
     const onError = (err: Error) => fail(new NutTlsError(describeTlsError(err), { cause: err }));
     const onClose = () => fail(new NutTlsError("server closed the connection during the TLS handshake"));
     function fail(error: NutTlsError) {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       secure.off("close", onClose);
       secure.destroy();
       socket.destroy();
       reject(error);
     }
-    secure.once("error", onError);
+    // Errors may come from either side while the handshake runs; later ones must not go unhandled.
+    secure.on("error", onError);
+    socket.on("error", onError);
     secure.once("close", onClose);
     secure.once("secureConnect", () => {
       const refusal = trustProblem(secure, { verify, pin, identity });
       if (refusal !== undefined) return fail(new NutTlsError(refusal));
+      settled = true;
       clearTimeout(timer);
       secure.off("error", onError);
       secure.off("close", onClose);
+      // From here on the TLS socket reports errors; the plain one keeps only a no-op listener.
+      socket.off("error", onError).on("error", () => {});
       resolve(secure);
     });
   });
