@@ -3,5 +3,5 @@
  * Re-exports the public API of each room; nothing here does work at import time.
  */
 
-export * from "./client/tls.js";
+export * from "./client/index.js";
 export * from "./protocol/index.js";
