@@ -375,7 +375,7 @@ export class NutConnection extends EventEmitter {
     } else {
       this.finish(p, undefined, reply);
     }
-    return p.handOver;
+    return p.handOver && words[0] !== "ERR"; // a refused STARTTLS keeps reading in plaintext
   }
 
   private handleListLine(p: Pending, reply: Reply): boolean {

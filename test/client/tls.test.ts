@@ -5,6 +5,7 @@
 import type net from "node:net";
 import type tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NutClient } from "../../src/client/client.js";
 import { type NutTlsOptions, type StartTlsOutcome, startTlsOnSocket } from "../../src/client/tls.js";
 import { AlreadySslModeError, FeatureNotConfiguredError, NutTlsError } from "../../src/protocol/errors.js";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
@@ -127,6 +128,47 @@ describe("STARTTLS with a real upsd that has a certificate (NSS database, CERTPA
     );
     expect(error.cause).toBeInstanceOf(AlreadySslModeError);
   });
+
+  it("NutClient.connect with tls: every command goes over the verified TLS connection", async () => {
+    const client = await NutClient.connect({
+      host: stack.host,
+      port: stack.port,
+      tls: { caFile: pki.caFile },
+    });
+    try {
+      expect(client.encrypted).toBe(true);
+      expect(await client.protVer()).toBe("1.3");
+      expect(await client.getVar("dummy", "ups.status")).toBe("OL");
+      expect((await client.listVar("dummy")).length).toBeGreaterThan(10);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("NutClient.connect with a wrong CA rejects with the SSL error and leaves nothing open", async () => {
+    const connecting = NutClient.connect({
+      host: stack.host,
+      port: stack.port,
+      tls: { caFile: pki.wrongCaFile, required: true },
+    });
+    await expectTlsError(connecting, /certificate verification failed/);
+    expect(await stack.query("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+
+  it("client.startTls on an open connection: requests issued meanwhile are answered inside TLS", async () => {
+    const client = await NutClient.connect({ host: stack.host, port: stack.port });
+    try {
+      const before = client.getVar("dummy", "ups.status");
+      const upgrading = client.startTls({ pinnedCertificateSha256: pki.serverSha256 });
+      const during = client.getVar("dummy", "battery.charge");
+      expect(await before).toBe("OL");
+      expect(await upgrading).toBe(true);
+      expect(await during).toBe("100");
+      expect(client.encrypted).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe("STARTTLS with a real upsd without a certificate", () => {
@@ -158,5 +200,20 @@ describe("STARTTLS with a real upsd without a certificate", () => {
     expect(outcome.encrypted === false && outcome.refusal).toBeInstanceOf(FeatureNotConfiguredError);
     expect("encrypted" in outcome.socket && outcome.socket.encrypted).toBeFalsy();
     expect(await request(outcome.socket, "GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+
+  it("NutClient.connect: required fails with the SSL error, otherwise the client carries on in plaintext", async () => {
+    const options = { host: stack.host, port: stack.port };
+    await expectTlsError(
+      NutClient.connect({ ...options, tls: { required: true } }),
+      /ERR FEATURE-NOT-CONFIGURED\); TLS is required/,
+    );
+    const client = await NutClient.connect({ ...options, tls: { caFile: "/nonexistent.pem" } });
+    try {
+      expect(client.encrypted).toBe(false);
+      expect(await client.getVar("dummy", "ups.status")).toBe("OL");
+    } finally {
+      await client.close();
+    }
   });
 });
