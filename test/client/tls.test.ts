@@ -94,6 +94,13 @@ describe("STARTTLS with a real upsd that has a certificate (NSS database, CERTPA
     );
   });
 
+  it("by default trusts only the system's root CAs, so a private CA's certificate is rejected", async () => {
+    await expectTlsError(
+      startTls(stack, {}, opened),
+      /certificate verification failed: .*not issued by a trusted CA/,
+    );
+  });
+
   it("accepts exactly the pinned certificate, with no CA at all", async () => {
     const pin = pki.serverSha256.replaceAll(":", "").toLowerCase();
     const outcome = await startTls(stack, { pinnedCertificateSha256: pin }, opened);
