@@ -21,9 +21,6 @@ import { isIP, type Socket } from "node:net";
 import { join } from "node:path";
 import * as tls from "node:tls";
 import {
-  AlreadySslModeError,
-  FeatureNotConfiguredError,
-  FeatureNotSupportedError,
   NutProtocolError,
   type NutServerError,
   NutTlsError,
@@ -68,15 +65,12 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
  * carry on in plaintext (libupsclient treats any `ERR` reply this way). The cause is kept on the error.
  */
 export function tlsRefusal(error: NutServerError, options: NutTlsOptions): NutTlsError | undefined {
-  const known =
-    error instanceof FeatureNotConfiguredError ||
-    error instanceof FeatureNotSupportedError ||
-    error instanceof AlreadySslModeError;
   if (!options.required) return undefined;
-  const why = known ? REFUSAL_TEXT[error.code] : `server refused STARTTLS (${error.replyLine})`;
+  const why = REFUSAL_TEXT[error.code] ?? `server refused STARTTLS (${error.replyLine})`;
   return new NutTlsError(`${why}; TLS is required`, { cause: error });
 }
 
+/** The refusals upsd sends (FeatureNotConfiguredError, FeatureNotSupportedError, AlreadySslModeError). */
 const REFUSAL_TEXT: Record<string, string> = {
   "FEATURE-NOT-CONFIGURED": "server has no TLS certificate configured (ERR FEATURE-NOT-CONFIGURED)",
   "FEATURE-NOT-SUPPORTED": "server was built without TLS support (ERR FEATURE-NOT-SUPPORTED)",
@@ -144,12 +138,12 @@ function errnoText(err: unknown): string {
  */
 export function upgradeToTls(socket: Socket, options: NutTlsOptions): Promise<tls.TLSSocket> {
   const verify = options.verify ?? true;
-  const pin =
-    options.pinnedCertificateSha256 === undefined
-      ? undefined
-      : normalizeSha256Fingerprint(options.pinnedCertificateSha256);
+  let pin: string | undefined;
   let connectOptions: tls.ConnectionOptions;
   try {
+    if (options.pinnedCertificateSha256 !== undefined) {
+      pin = normalizeSha256Fingerprint(options.pinnedCertificateSha256);
+    }
     connectOptions = {
       socket,
       ca: loadTrustedCas(options),

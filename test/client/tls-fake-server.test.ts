@@ -195,6 +195,17 @@ describe("STARTTLS against a scripted server", () => {
     );
     expect(socket.destroyed).toBe(true);
   });
+
+  it("rejects a malformed pin as an SSL error and closes the connection", async () => {
+    const { outcome, socket } = await tryStartTls(
+      { reply: "OK STARTTLS\n", upgrade: true },
+      { pinnedCertificateSha256: "sha256/not-hex" },
+    );
+    await expect(outcome).rejects.toThrow(
+      /^SSL error: pinned certificate fingerprint is not a SHA-256 hex digest/,
+    );
+    expect(socket.destroyed).toBe(true);
+  });
 });
 
 describe("TLS option helpers", () => {
