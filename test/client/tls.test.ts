@@ -6,6 +6,7 @@ import type net from "node:net";
 import type tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NutClient } from "../../src/client/client.js";
+import { NutSession, type SessionStateChange } from "../../src/client/session.js";
 import { type NutTlsOptions, type StartTlsOutcome, startTlsOnSocket } from "../../src/client/tls.js";
 import { AlreadySslModeError, FeatureNotConfiguredError, NutTlsError } from "../../src/protocol/errors.js";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
@@ -174,6 +175,30 @@ describe("STARTTLS with a real upsd that has a certificate (NSS database, CERTPA
       expect(client.encrypted).toBe(true);
     } finally {
       await client.close();
+    }
+  });
+
+  it("NutSession (upsmon-style) upgrades before USERNAME/PASSWORD and LOGINs inside TLS", async () => {
+    const session = new NutSession({
+      host: stack.host,
+      port: stack.port,
+      tls: { caFile: pki.caFile, required: true },
+      username: stack.users.primary.user,
+      password: stack.users.primary.pass,
+      login: "dummy",
+      primary: true,
+    });
+    try {
+      const connected = new Promise<SessionStateChange>((resolve) =>
+        session.on("state", (c: SessionStateChange) => c.state !== "connecting" && resolve(c)),
+      );
+      session.start();
+      const change = await connected;
+      expect(change).toMatchObject({ state: "connected", granted: "PRIMARY" });
+      expect(session.client?.encrypted).toBe(true);
+      expect(await stack.query("GET NUMLOGINS dummy")).toBe("NUMLOGINS dummy 1");
+    } finally {
+      await session.close();
     }
   });
 });
