@@ -153,7 +153,7 @@ describe("STARTTLS with a real upsd that has a certificate (NSS database, CERTPA
     }
   });
 
-  it("NutClient.connect with a wrong CA rejects with the SSL error and leaves nothing open", async () => {
+  it("NutClient.connect with a wrong CA rejects with the SSL error; upsd keeps serving others", async () => {
     const connecting = NutClient.connect({
       host: stack.host,
       port: stack.port,
