@@ -14,4 +14,10 @@ export interface Subcommand {
   load(): Promise<SubcommandModule>;
 }
 
-export const SUBCOMMANDS: Subcommand[] = [];
+export const SUBCOMMANDS: Subcommand[] = [
+  {
+    name: "monitor",
+    summary: "upsmon-compatible monitor and shutdown daemon",
+    load: () => import("./monitor.js"),
+  },
+];
