@@ -16,6 +16,11 @@ export interface Subcommand {
 
 export const SUBCOMMANDS: Subcommand[] = [
   {
+    name: "monitor",
+    summary: "upsmon-compatible monitor and shutdown daemon",
+    load: () => import("./monitor.js"),
+  },
+  {
     name: "doctor",
     summary: "check the monitor's service setup and fix what is safe",
     load: () => import("./doctor.js"),
