@@ -23,6 +23,7 @@ function healthyNut(): DoctorFacts {
       execStart: ["/sbin/upsmon", "-F"],
       environment: {},
       dropIns: [],
+      runtimeDirectories: [],
     },
     runtimeDir: { path: "/run/nut", exists: true, isDirectory: true, mode: 0o770, uid: 0, gid: 106 },
     tmpfilesEntries: [
