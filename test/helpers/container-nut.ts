@@ -7,63 +7,37 @@
  * or touch anything outside the container.
  */
 import { type Container, waitFor } from "./container.js";
+import { DEFAULT_DEVICES, DEFAULT_USERS } from "./nut-stack.js";
 
 export const CONTAINER_NUT_HOST = "127.0.0.1";
 export const CONTAINER_NUT_PORT = 3493;
 
-/** upsd.users accounts (the same as the host-side NUT harness). */
+/** upsd.users accounts: the host-side NUT harness's (nut-stack.ts), as { user, password }. */
 export const CONTAINER_NUT_USERS = {
-  admin: { user: "admin", password: "adminpass" },
-  primary: { user: "monprimary", password: "primarypass" },
-  secondary: { user: "monsecondary", password: "secondarypass" },
+  admin: { user: DEFAULT_USERS.admin.user, password: DEFAULT_USERS.admin.pass },
+  primary: { user: DEFAULT_USERS.primary.user, password: DEFAULT_USERS.primary.pass },
+  secondary: { user: DEFAULT_USERS.secondary.user, password: DEFAULT_USERS.secondary.pass },
 } as const;
 
-const UPSD_USERS = `[admin]
-\tpassword = adminpass
-\tactions = SET FSD
-\tinstcmds = ALL
-[monprimary]
-\tpassword = primarypass
-\tupsmon primary
-[monsecondary]
-\tpassword = secondarypass
-\tupsmon secondary
-`;
+const { admin, primary, secondary } = CONTAINER_NUT_USERS;
+const UPSD_USERS =
+  `[${admin.user}]\n\tpassword = ${admin.password}\n\tactions = SET FSD\n\tinstcmds = ALL\n` +
+  `[${primary.user}]\n\tpassword = ${primary.password}\n\tupsmon primary\n` +
+  `[${secondary.user}]\n\tpassword = ${secondary.password}\n\tupsmon secondary\n`;
 
-/** dummy: static, on line (change it with setUpsVar). seq: OL 5 s → OB 5 s → OB LB 20 s, looping. */
-const DEVICES: Record<string, { file: string; content: string }> = {
-  dummy: {
-    file: "dummy.dev",
-    content: `ups.mfr: Dummy Manufacturer
-ups.model: Dummy UPS
-ups.status: OL
-battery.charge: 100
-battery.runtime: 3600
-`,
-  },
-  seq: {
-    file: "seq.seq",
-    content: `ups.mfr: Dummy Manufacturer
-ups.model: Dummy Sequence UPS
-ups.status: OL
-battery.charge: 100
-battery.runtime: 3600
-TIMER 5
-ups.status: OB DISCHRG
-battery.charge: 60
-battery.runtime: 1200
-TIMER 5
-ups.status: OB LB DISCHRG
-battery.charge: 10
-battery.runtime: 120
-TIMER 20
-`,
-  },
-};
+/** The device files of nut-stack.ts's devices: dummy (static OL), seq (OL 5 s, OB 5 s, OB LB 20 s), quirky. */
+function deviceFile(name: string): { file: string; content: string } {
+  const spec = DEFAULT_DEVICES[name];
+  if (!spec)
+    throw new Error(`no such test device: ${name} (have ${Object.keys(DEFAULT_DEVICES).join(", ")})`);
+  return spec.seq !== undefined
+    ? { file: `${name}.seq`, content: spec.seq }
+    : { file: `${name}.dev`, content: spec.dev ?? "" };
+}
 
 export interface ContainerNutOptions {
-  /** Which devices to define (default: ["dummy"]). */
-  devices?: ("dummy" | "seq")[];
+  /** Which of nut-stack.ts's devices to define (default: ["dummy"]). */
+  devices?: string[];
 }
 
 /**
@@ -78,11 +52,11 @@ export async function startContainerNut(ct: Container, options: ContainerNutOpti
   await ct.writeFile(
     "/etc/nut/ups.conf",
     devices
-      .map((d) => `[${d}]\n\tdriver = dummy-ups\n\tport = ${DEVICES[d]!.file}\n\tdesc = "${d}"\n`)
+      .map((d) => `[${d}]\n\tdriver = dummy-ups\n\tport = ${deviceFile(d).file}\n\tdesc = "${d}"\n`)
       .join(""),
     conf,
   );
-  for (const d of devices) await ct.writeFile(`/etc/nut/${DEVICES[d]!.file}`, DEVICES[d]!.content, conf);
+  for (const d of devices) await ct.writeFile(`/etc/nut/${deviceFile(d).file}`, deviceFile(d).content, conf);
   await ct.writeFile("/etc/nut/upsd.conf", `LISTEN ${CONTAINER_NUT_HOST} ${CONTAINER_NUT_PORT}\n`, conf);
   await ct.writeFile("/etc/nut/upsd.users", UPSD_USERS, conf);
   if (!ct.isRunning) return;
