@@ -21,7 +21,7 @@ export default async function setup(): Promise<() => Promise<void>> {
       `the container tests need ${missing.join(", ")} (apt-get install systemd-container debootstrap)`,
     );
   }
-  if (!existsSync(join(REPO_ROOT, "dist/cli/main.js"))) throw new Error("run 'npm run build' first");
+  if (!existsSync(join(REPO_ROOT, "dist"))) throw new Error("run 'npm run build' first");
   const build = spawnSync("sh", [join(REPO_ROOT, "scripts/container-rootfs.sh"), "ensure"], {
     stdio: "inherit",
   });

@@ -143,7 +143,7 @@ export class Container {
     if (options.withNutguard ?? true) {
       await ct.writeFile(
         NUTGUARD_BIN,
-        `#!/bin/sh\nexec /usr/local/bin/node ${NUTGUARD_DIR}/dist/cli/main.js "$@"\n`,
+        `#!/bin/sh\nexec /usr/local/bin/node ${join(NUTGUARD_DIR, nutguardEntry())} "$@"\n`,
         { mode: "0755" },
       );
     }
@@ -365,9 +365,19 @@ export class Container {
   }
 }
 
+/** The CLI entry package.json's "bin" names (e.g. dist/cli/main.js), relative to the checkout. */
+function nutguardEntry(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+    bin?: Record<string, string>;
+  };
+  const entry = pkg.bin?.nutguard;
+  if (!entry) throw new Error(`${REPO_ROOT}/package.json has no bin.nutguard`);
+  return entry;
+}
+
 async function nutguardBinds(): Promise<string[]> {
-  const mainJs = join(REPO_ROOT, "dist/cli/main.js");
-  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run 'npm run build' first`);
+  const entry = join(REPO_ROOT, nutguardEntry());
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run 'npm run build' first`);
   const binds = [`${await realpath(process.execPath)}:/usr/local/bin/node`];
   for (const part of ["dist", "units", "package.json", "node_modules"]) {
     const hostPath = join(REPO_ROOT, part);
