@@ -29,6 +29,7 @@ import {
   serverErrorFromReply,
 } from "../protocol/errors.js";
 import { Tokenizer } from "../protocol/tokenizer.js";
+import { splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
@@ -66,6 +67,7 @@ export const NUT_PORT = 3493;
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
 const MAX_LINE_BYTES = 64 * 1024;
+const NO_ITEMS: Reply[] = [];
 
 interface Pending {
   /** The request line with its LF. */
@@ -77,6 +79,7 @@ interface Pending {
   /** LIST query words (after LIST), for list requests. */
   listQuery: readonly string[] | undefined;
   listBegun: boolean;
+  /** List items so far (a shared empty array for single-line requests). */
   items: Reply[];
   /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
   errAsReply: boolean;
@@ -235,7 +238,7 @@ export class NutConnection extends EventEmitter {
         expect: spec.expect,
         listQuery: spec.listQuery,
         listBegun: false,
-        items: [],
+        items: spec.listQuery ? [] : NO_ITEMS,
         errAsReply: spec.errAsReply ?? false,
         map,
         handOver,
@@ -459,6 +462,8 @@ export class NutConnection extends EventEmitter {
 
   /** NUT's tokenizer on one reply line (one instance per connection; a parse error throws). */
   private splitReply(line: string): string[] {
+    const simple = splitSimpleReply(line);
+    if (simple) return simple;
     const out = this.tokenizer.feed(line + "\n");
     const first = out[0];
     if (first?.kind === "line") return first.words;
