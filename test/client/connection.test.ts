@@ -3,9 +3,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NutClient } from "../../src/client/index.js";
 import {
+  ERR_MESSAGES,
   NutAbortError,
   NutConnectionError,
   NutProtocolError,
+  NutServerError,
   NutTimeoutError,
   ServerDisconnectedError,
   VarNotSupportedError,
@@ -81,6 +83,22 @@ describe("framing", () => {
   it("a reply of the wrong kind is a protocol error, not a value", async () => {
     const c = await fake(() => "NUMLOGINS ups 3\n");
     expect(await c.getVar("ups", "x").catch((e) => e)).toBeInstanceOf(NutProtocolError);
+  });
+
+  it("turns every ERR code into its own error class carrying NUT's message", async () => {
+    const c = await fake((line) => `ERR ${line.split(" ")[3]}\n`);
+    const codes = Object.keys(ERR_MESSAGES) as (keyof typeof ERR_MESSAGES)[];
+    const errors = await Promise.all(codes.map((code) => c.getVar("ups", code).catch((e) => e)));
+    const classes = new Set<unknown>();
+    errors.forEach((err, i) => {
+      expect(err).toBeInstanceOf(NutServerError);
+      expect(err.constructor).not.toBe(NutServerError);
+      expect(err.code).toBe(codes[i]);
+      expect(err.message).toBe(ERR_MESSAGES[codes[i]!]);
+      expect(err.replyLine).toBe(`ERR ${codes[i]}`);
+      classes.add(err.constructor);
+    });
+    expect(classes.size).toBe(codes.length);
   });
 
   it("preserves unknown ERR codes and their extra text", async () => {
