@@ -681,7 +681,8 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   };
 
   try {
-    for (const ups of upsNames) if (devices[ups]!.driver !== "none") await startDriver(ups);
+    // drivers start in parallel (each takes about a second to create its socket)
+    await Promise.all(upsNames.filter((ups) => devices[ups]!.driver !== "none").map(startDriver));
     await startUpsd();
   } catch (e) {
     await stop().catch(() => {});
