@@ -110,6 +110,14 @@ describe("framing", () => {
   });
 });
 
+describe("older servers", () => {
+  it("PRIMARY falls back to MASTER when the server does not know PRIMARY (and accepts a plain OK)", async () => {
+    const c = await fake((line) => (line.startsWith("PRIMARY ") ? "ERR UNKNOWN-COMMAND\n" : "OK\n"));
+    expect(await c.primary("ups")).toBe("MASTER");
+    expect(server!.lines).toEqual(["PRIMARY ups", "MASTER ups"]);
+  });
+});
+
 describe("pipelining depth", () => {
   it("writes at most maxInFlight requests ahead of the replies; the rest follow as replies arrive", async () => {
     let answered = 0;
