@@ -328,13 +328,16 @@ export class NutConnection extends EventEmitter {
     this.outBuf += data;
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      const out = this.outBuf;
-      this.outBuf = "";
-      if (out && !this.closedWith) this.socket.write(out, "latin1");
-    });
+    setImmediate(this.flush);
   }
+
+  /** Writes everything queued since the last flush in one write (once per event-loop turn). */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const out = this.outBuf;
+    this.outBuf = "";
+    if (out && !this.closedWith) this.socket.write(out, "latin1");
+  };
 
   private receive(chunk: Buffer): void {
     this.inBuf += chunk.toString("latin1");
