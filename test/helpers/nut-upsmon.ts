@@ -125,8 +125,10 @@ export async function startUpsmonInstance(a: UpsmonStart): Promise<UpsmonInstanc
   try {
     await waitUntil(
       async () => {
+        // a primary that shuts down at once may already have exited: the PID file says it started
+        if (existsSync(pidFile) && (await readFile(pidFile, "utf8")).trim() !== "") return true;
         if (hasExited(t)) throw new StopWaiting("upsmon exited");
-        return existsSync(pidFile) && (await readFile(pidFile, "utf8")).trim() !== "";
+        return false;
       },
       10_000,
       "upsmon's PID file",
