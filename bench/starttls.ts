@@ -2,7 +2,8 @@
  * What STARTTLS costs against Debian's real upsd 2.8.0 (NSS), measured beside NUT's own `upsc`.
  * Starts a private upsd with a test certificate, then times, one after another:
  *   - nutguard, plaintext: connect, `GET VAR`, close;
- *   - nutguard, TLS: connect, STARTTLS + handshake (CA-verified), `GET VAR`, close; and the handshake alone;
+ *   - nutguard, TLS: connect, STARTTLS + handshake (CA-verified), `GET VAR`, close; the same through
+ *     NutClient (which also sends LOGOUT and waits for its reply); and the handshake alone;
  *   - `upsc dummy@host:port ups.status` (a process per run; NSS, STARTTLS without verification).
  * Prints median and 90th percentile in ms. Figures only: nothing here passes or fails.
  *
@@ -13,6 +14,7 @@
 import { execFile } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
+import { NutClient } from "../src/client/client.js";
 import { type NutTlsOptions, startTlsOnSocket } from "../src/client/tls.js";
 import { DEFAULT_DEVICES, startNutStack } from "../test/helpers/nut-stack.js";
 import { connectPlain, requestLine } from "../test/helpers/raw-lines.js";
@@ -53,6 +55,12 @@ try {
     const outcome = await startTlsOnSocket(await connectPlain(stack.port), tlsOptions);
     check(await requestLine(outcome.socket, "GET VAR dummy ups.status"));
     outcome.socket.destroy();
+    return undefined;
+  });
+  await timeRuns("NutClient.connect({ tls }), getVar, close (LOGOUT)", async () => {
+    const client = await NutClient.connect({ host: "127.0.0.1", port: stack.port, tls: tlsOptions });
+    if ((await client.getVar("dummy", "ups.status")) !== "OL") throw new Error("unexpected status");
+    await client.close();
     return undefined;
   });
   await timeRuns("nutguard TLS: STARTTLS + handshake only", async () => {
