@@ -20,4 +20,9 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: "upsmon-compatible monitor and shutdown daemon",
     load: () => import("./monitor.js"),
   },
+  {
+    name: "doctor",
+    summary: "check the monitor's service setup and fix what is safe",
+    load: () => import("./doctor.js"),
+  },
 ];
