@@ -42,7 +42,7 @@ export interface StartMonitorOptions {
   notifier?: Notifier;
   /** Wall clock in ms (default Date.now); injectable for tests. */
   now?: () => number;
-  /** Shortest wait between rounds (POLLFREQ 0 would otherwise spin). Default 250 ms. */
+  /** Shortest wait between rounds. Default 0: POLLFREQ 0 polls continuously, as upsmon does. */
   minIntervalMs?: number;
 }
 
@@ -185,6 +185,7 @@ class MonitorDaemon {
     let first = true;
     while (!this.stopping) {
       const links = this.links;
+      for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
       const results: PollResult[] = await Promise.all(links.map((l) => l.poll()));
       if (this.stopping) break;
       const nowMs = this.now();
@@ -212,7 +213,7 @@ class MonitorDaemon {
         return;
       }
       if (this.stopping) break;
-      const intervalMs = Math.max(this.o.minIntervalMs ?? 250, this.engine.pollIntervalSec() * 1000);
+      const intervalMs = Math.max(this.o.minIntervalMs ?? 0, this.engine.pollIntervalSec() * 1000);
       await this.sleep(intervalMs);
     }
     await this.closeLinks();
