@@ -14,4 +14,10 @@ export interface Subcommand {
   load(): Promise<SubcommandModule>;
 }
 
-export const SUBCOMMANDS: Subcommand[] = [];
+export const SUBCOMMANDS: Subcommand[] = [
+  {
+    name: "server",
+    summary: "upsd-compatible server with simulated UPSes",
+    load: () => import("./server.js"),
+  },
+];
