@@ -52,7 +52,13 @@ export interface ServerFixture {
 }
 
 export async function startFixture(
-  o: { devices?: Record<string, NutDeviceSpec>; upsdConf?: string[]; idleTimeoutMs?: number } = {},
+  o: {
+    devices?: Record<string, NutDeviceSpec>;
+    upsdConf?: string[];
+    idleTimeoutMs?: number;
+    /** Serve NUT's own descriptions (/usr/share/nut/cmdvartab) like upsd does. */
+    nutDescriptions?: boolean;
+  } = {},
 ): Promise<ServerFixture> {
   const dir = await mkdtemp(join(tmpdir(), "nutguard-server-"));
   await writeConfDir(dir, o.devices, o.upsdConf);
@@ -61,7 +67,7 @@ export async function startFixture(
     confPath: dir,
     log,
     idleTimeoutMs: o.idleTimeoutMs,
-    cmdvartabPath: join(dir, "none"),
+    cmdvartabPath: o.nutDescriptions ? undefined : join(dir, "none"),
   });
   return {
     dir,

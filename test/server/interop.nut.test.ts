@@ -1,0 +1,151 @@
+/**
+ * nutguard server against real NUT 2.8.0 clients, side by side with a real upsd serving the same
+ * files: upsc, upscmd and upsrw print the same output; a real upsmon primary and secondary ride
+ * through a simulated power failure on nutguard server (FSD, secondary leaves first, both
+ * SHUTDOWNCMDs fire).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type NutStack, startNutStack } from "../helpers/nut-stack.js";
+import { RawClient, type ServerFixture, startFixture } from "./server-fixture.js";
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+function run(cmd: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      // NUT's NSS build prints this at every start; it says nothing about the server
+      resolve({ stdout, stderr: stderr.replace("Init SSL without certificate database\n", ""), code });
+    });
+  });
+}
+
+let real: NutStack;
+let ours: ServerFixture;
+
+beforeAll(async () => {
+  [real, ours] = await Promise.all([startNutStack(), startFixture({ nutDescriptions: true })]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([real?.stop(), ours?.stop()]);
+});
+
+/** Run a client against both servers; `{ups}` in args is replaced by `<ups>@127.0.0.1:<port>`. */
+async function both(cmd: string, args: string[], ups = "dummy") {
+  const at = (port: number) =>
+    args.map((a) => a.replace("{ups}", `${ups}@127.0.0.1:${port}`).replace("{host}", `127.0.0.1:${port}`));
+  const [r, o] = await Promise.all([run(cmd, at(real.port)), run(cmd, at(ours.port))]);
+  // the driver's port parameter names each server's own file
+  const scrub = (x: Run, dir: string) => ({
+    ...x,
+    stdout: x.stdout.replaceAll(dir, "<dir>").replaceAll("/etc/", "/"),
+  });
+  return { real: scrub(r, real.dir), ours: scrub(o, ours.dir) };
+}
+
+describe("real NUT clients see the same as with upsd", () => {
+  it.each([
+    ["upsc dummy", "upsc", ["{ups}"], "dummy"],
+    ["upsc quirky (escaping)", "upsc", ["{ups}"], "quirky"],
+    ["upsc one variable", "upsc", ["{ups}", "ups.status"], "dummy"],
+    ["upsc unknown variable", "upsc", ["{ups}", "no.such"], "dummy"],
+    ["upsc unknown UPS", "upsc", ["{ups}"], "nosuch"],
+    ["upsc -l", "upsc", ["-l", "{host}"], "dummy"],
+    ["upsc -L", "upsc", ["-L", "{host}"], "dummy"],
+    ["upsc -c (no clients)", "upsc", ["-c", "{ups}"], "dummy"],
+    ["upsrw listing", "upsrw", ["{ups}"], "dummy"],
+    ["upsrw listing (quirky)", "upsrw", ["{ups}"], "quirky"],
+    ["upscmd load.off", "upscmd", ["-u", "admin", "-p", "adminpass", "{ups}", "load.off"], "dummy"],
+    ["upscmd wrong password", "upscmd", ["-u", "admin", "-p", "nope", "{ups}", "load.off"], "dummy"],
+    ["upscmd unknown command", "upscmd", ["-u", "admin", "-p", "adminpass", "{ups}", "no.such.cmd"], "dummy"],
+    ["upsrw set", "upsrw", ["-s", "ups.load=42", "-u", "admin", "-p", "adminpass", "{ups}"], "seq"],
+    ["upsrw read-only", "upsrw", ["-s", "driver.name=x", "-u", "admin", "-p", "adminpass", "{ups}"], "dummy"],
+    [
+      "upsrw too long",
+      "upsrw",
+      ["-s", `ups.model=${"X".repeat(40)}`, "-u", "admin", "-p", "adminpass", "{ups}"],
+      "dummy",
+    ],
+    [
+      "upsrw unknown variable",
+      "upsrw",
+      ["-s", "no.such=1", "-u", "admin", "-p", "adminpass", "{ups}"],
+      "dummy",
+    ],
+  ] as const)("%s", async (_name, cmd, args, ups) => {
+    const r = await both(cmd, [...args], ups);
+    expect(r.ours).toEqual(r.real);
+  });
+
+  it("upscmd -l lists nutguard's instant commands with NUT's descriptions", async () => {
+    const r = await run("upscmd", ["-l", `dummy@127.0.0.1:${ours.port}`]);
+    expect(r.stdout).toContain("load.off - Turn off the load immediately\n");
+    expect(r.stdout).toContain("test.battery.start - Start a battery test\n");
+  });
+
+  it("upscmd test.battery.start shows CAL in upsc", async () => {
+    const r = await run("upscmd", [
+      "-u",
+      "admin",
+      "-p",
+      "adminpass",
+      `quirky@127.0.0.1:${ours.port}`,
+      "test.battery.start",
+    ]);
+    expect(r.code).toBe(0);
+    const status = await run("upsc", [`quirky@127.0.0.1:${ours.port}`, "ups.status"]);
+    expect(status.stdout).toBe("OL CAL\n");
+  });
+});
+
+const POWER_FAIL_SEQ = `ups.mfr: Dummy Manufacturer
+ups.model: Dummy Sequence UPS
+ups.status: OL
+battery.charge: 100
+battery.runtime: 3600
+TIMER 4
+ups.status: OB DISCHRG
+battery.charge: 60
+battery.runtime: 1200
+TIMER 3
+ups.status: OB LB DISCHRG
+battery.charge: 10
+battery.runtime: 120
+TIMER 600
+`;
+
+describe("real upsmon through a power failure on nutguard server", () => {
+  it("primary sets FSD, the secondary shuts down and leaves first, then the primary shuts down", async () => {
+    const fx = await startFixture({ devices: { ups: { seq: POWER_FAIL_SEQ } } });
+    try {
+      const system = `ups@127.0.0.1:${fx.port}`;
+      const [secondary, primary] = await Promise.all([
+        real.startUpsmon({ role: "secondary", system, hostsyncSec: 5 }),
+        real.startUpsmon({ role: "primary", system, hostsyncSec: 5 }),
+      ]);
+      const fired = (path: string) => existsSync(path) && readFileSync(path, "utf8").includes("SHUTDOWNCMD");
+      await real.waitFor(async () => fired(primary.shutdownLog) && fired(secondary.shutdownLog), 40_000);
+      const when = (path: string) => Number.parseFloat(readFileSync(path, "utf8").split(" ")[0]!);
+      expect(when(secondary.shutdownLog)).toBeLessThan(when(primary.shutdownLog));
+      const primaryEvents = readFileSync(primary.notifyLog, "utf8");
+      const secondaryEvents = readFileSync(secondary.notifyLog, "utf8");
+      for (const t of ["ONBATT", "LOWBATT", "SHUTDOWN"]) expect(primaryEvents).toContain(`NOTIFYTYPE=${t}`);
+      for (const t of ["ONBATT", "FSD", "SHUTDOWN"]) expect(secondaryEvents).toContain(`NOTIFYTYPE=${t}`);
+      const c = await RawClient.connect(fx.port);
+      try {
+        expect(await c.ask("GET VAR ups ups.status")).toBe('VAR ups ups.status "FSD OB LB DISCHRG"');
+      } finally {
+        c.close();
+      }
+      await Promise.all([primary.stop(), secondary.stop()]);
+    } finally {
+      await fx.stop();
+    }
+  }, 60_000);
+});
