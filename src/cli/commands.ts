@@ -16,6 +16,11 @@ export interface Subcommand {
 
 export const SUBCOMMANDS: Subcommand[] = [
   {
+    name: "monitor",
+    summary: "upsmon-compatible monitor and shutdown daemon",
+    load: () => import("./monitor.js"),
+  },
+  {
     name: "server",
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),
