@@ -4,7 +4,9 @@ import { parseMonitorArgs } from "../../src/cli/monitor-args.js";
 
 describe("monitor argv", () => {
   it("takes upsmon's flags, clustered or separate", () => {
-    expect(parseMonitorArgs(["-DD", "-F", "-u", "nut", "-f/etc/x.conf", "-p", "-4", "-W", "3"])).toMatchObject({
+    expect(
+      parseMonitorArgs(["-DD", "-F", "-u", "nut", "-f/etc/x.conf", "-p", "-4", "-W", "3"]),
+    ).toMatchObject({
       debugLevel: 2,
       foreground: true,
       user: "nut",

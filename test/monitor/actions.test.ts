@@ -65,7 +65,9 @@ describe("notifications", () => {
   it("SYSLOG writes the message at notice priority; the ALARM text fills the second %s", () => {
     const { notifier, log } = notifierFor("NOTIFYFLAG ALARM SYSLOG\n");
     notifier.notify({ type: "ALARM", system: "u", extra: "Fan failure" });
-    expect(log.lines).toEqual([{ level: "notice", message: "UPS u: one or more active alarms: [Fan failure]" }]);
+    expect(log.lines).toEqual([
+      { level: "notice", message: "UPS u: one or more active alarms: [Fan failure]" },
+    ]);
   });
 
   it("IGNORE wins over every other flag", async () => {

@@ -33,7 +33,9 @@ class ScriptedLink implements UpsLink {
   }
   async poll(): Promise<PollResult> {
     const s = this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0]!;
-    return s === null ? { kind: "failure", code: "TIMEOUT", message: "timeout" } : { kind: "status", status: s };
+    return s === null
+      ? { kind: "failure", code: "TIMEOUT", message: "timeout" }
+      : { kind: "status", status: s };
   }
   async setFsd(): Promise<boolean> {
     this.calls.push("FSD");
@@ -49,7 +51,10 @@ class ScriptedLink implements UpsLink {
 }
 
 function setup(conf: string, script: Record<string, { statuses: (string | null)[]; logins?: number[] }>) {
-  const config: UpsmonConfig = parseUpsmonConf(`POLLFREQ 0\nPOLLFREQALERT 0\nFINALDELAY 0\n${conf}`, "t.conf").config;
+  const config: UpsmonConfig = parseUpsmonConf(
+    `POLLFREQ 0\nPOLLFREQALERT 0\nFINALDELAY 0\n${conf}`,
+    "t.conf",
+  ).config;
   const log = createMemoryLogger();
   const notifier = new RecordingNotifier({ config, log });
   const links = new Map<string, ScriptedLink>();
@@ -168,7 +173,9 @@ describe("daemon: lifecycle", () => {
     const t = setup("MONITOR a 1 m p primary\nMONITOR b 1 m p primary\n", {});
     const a = t.links.get("a")!;
     const b = t.links.get("b")!;
-    await t.handle.reload(parseUpsmonConf("POLLFREQ 0\nMONITOR a 1 m p primary\nMONITOR c 1 m p primary\n", "t").config);
+    await t.handle.reload(
+      parseUpsmonConf("POLLFREQ 0\nMONITOR a 1 m p primary\nMONITOR c 1 m p primary\n", "t").config,
+    );
     await new Promise((r) => setTimeout(r, 30));
     await t.handle.stop();
     expect(t.links.get("a")).toBe(a);
