@@ -13,7 +13,7 @@ export interface ListenAddress {
 }
 
 export interface UpsdConf {
-  /** Empty means upsd's default: 127.0.0.1 and ::1 on 3493. */
+  /** Empty means 127.0.0.1 port 3493 (upsd also adds ::1). */
   listen: ListenAddress[];
   maxAgeSec: number;
   maxConn: number;

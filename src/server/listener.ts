@@ -10,7 +10,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import type { ListenAddress } from "../config/upsd-conf.js";
-import { Tokenizer } from "../protocol/tokenizer.js";
+import { type TokenizedLine, Tokenizer } from "../protocol/tokenizer.js";
 import type { Logger } from "../util/log.js";
 import type { ServerModel } from "./model.js";
 import { handleRequest } from "./session.js";
@@ -51,6 +51,13 @@ export class NutListener {
 
   get connectionCount(): number {
     return this.conns.size;
+  }
+
+  /** Reply bytes written but not yet taken by clients, over all connections. */
+  get unsentOutputBytes(): number {
+    let total = 0;
+    for (const c of this.conns) total += c.socket.writableLength;
+    return total;
   }
 
   async start(): Promise<ListenAddress[]> {
@@ -104,34 +111,61 @@ export class NutListener {
     let tokenizer = new Tokenizer();
     let closing = false;
 
-    const onData = (chunk: Buffer) => {
-      if (closing) return;
+    // Lines read but not yet answered: a read is split into lines at once, but lines are answered
+    // only while the client's unsent output stays under MAX_PENDING_OUTPUT_BYTES. The rest waits,
+    // with reading paused, until the client has read its replies ("drain").
+    let queue: TokenizedLine[] = [];
+    let waitingForDrain = false;
+
+    const answerQueued = () => {
       const socket = conn.socket;
       const replies: string[] = [];
+      let replyBytes = 0;
       let after: "close" | "tls" | undefined;
-      for (const line of tokenizer.feed(chunk, { discardRestOfChunkOnError: true })) {
+      let next = 0;
+      while (next < queue.length && socket.writableLength + replyBytes < MAX_PENDING_OUTPUT_BYTES) {
+        const line = queue[next++]!;
         if (line.kind === "error") {
           log.debug(`Parse error on sock: ${line.message}`);
           continue;
         }
         conn.lastCommandMs = this.now();
         const out = handleRequest(model, session, line.words, conn.lastCommandMs);
-        for (const r of out.replies) replies.push(r);
+        for (const r of out.replies) {
+          replies.push(r);
+          replyBytes += r.length + 1;
+        }
         for (const n of out.notices) log.notice(n);
         if (out.close) after = "close";
         else if (out.startTls) after = "tls";
-        if (after) break; // bytes after LOGOUT or STARTTLS in the same read are not commands
+        if (after) break; // what follows LOGOUT or STARTTLS in the same read is not a command
       }
-      if (replies.length > 0) socket.write(replies.join("\n") + "\n");
+      queue = after ? [] : queue.slice(next);
+      // write() returns false when the data had to be buffered; only then does "drain" follow.
+      const accepted = replies.length === 0 || socket.write(replies.join("\n") + "\n");
       if (after === "close") {
         closing = true;
         socket.end();
       } else if (after === "tls") {
         upgrade(socket);
-      } else if (socket.writableLength > MAX_PENDING_OUTPUT_BYTES) {
+      } else if (queue.length > 0) {
+        waitingForDrain = true;
         socket.pause();
-        socket.once("drain", () => socket.resume());
+        const resume = () => {
+          waitingForDrain = false;
+          if (socket.destroyed) return;
+          socket.resume();
+          answerQueued();
+        };
+        if (accepted) setImmediate(resume);
+        else socket.once("drain", resume);
       }
+    };
+
+    const onData = (chunk: Buffer) => {
+      if (closing) return;
+      for (const line of tokenizer.feed(chunk, { discardRestOfChunkOnError: true })) queue.push(line);
+      if (!waitingForDrain) answerQueued();
     };
 
     const upgrade = (plain: Socket) => {

@@ -37,6 +37,8 @@ export interface RunningServer {
   /** The addresses bound, with real port numbers. */
   addresses: ListenAddress[];
   model: ServerModel;
+  /** Reply bytes written but not yet taken by clients (the listener's output buffers). */
+  readonly unsentOutputBytes: number;
   /** Re-read the config files (SIGHUP). Errors are thrown and the old config stays in force. */
   reload(): void;
   close(): Promise<void>;
@@ -236,6 +238,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     addresses,
     model,
+    get unsentOutputBytes() {
+      return listener.unsentOutputBytes;
+    },
     reload() {
       const next = loadConfig(confPath, log);
       config = next;

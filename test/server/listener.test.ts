@@ -267,3 +267,31 @@ describe("listener: STARTTLS", () => {
     }
   });
 });
+
+describe("listener: bounded memory", () => {
+  it("stops answering a client that does not read, and resumes when it does", async () => {
+    fx = await startFixture();
+    const c = await open();
+    c.socket.pause();
+    const n = 8000; // 120 kB of requests asking for ~10 MB of replies
+    c.write("LIST VAR dummy\n".repeat(n));
+    await new Promise((r) => setTimeout(r, 500));
+    // the server holds at most its limit plus one batch of replies for this client
+    expect(fx.server.unsentOutputBytes).toBeLessThan(1024 * 1024);
+    c.socket.removeAllListeners("data");
+    const marker = "END LIST VAR dummy\n";
+    let ends = 0;
+    let tail = "";
+    const done = new Promise<void>((resolve) => {
+      c.socket.on("data", (d: string) => {
+        const text = tail + d;
+        ends += text.split(marker).length - 1;
+        tail = text.endsWith(marker) ? "" : text.slice(-(marker.length - 1)); // never a whole marker
+        if (ends >= n) resolve();
+      });
+    });
+    c.socket.resume();
+    await done;
+    expect(ends).toBe(n);
+  }, 60_000);
+});

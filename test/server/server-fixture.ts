@@ -123,9 +123,10 @@ export class RawClient {
   async lines(n: number, timeoutMs = 5000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.buffer.split("\n").length - 1 < n) {
-      if (this.closed) throw new Error(`connection closed after: ${JSON.stringify(this.buffer)}`);
+      if (this.closed) throw new Error(`connection closed after: ${JSON.stringify(this.buffer.slice(-500))}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timeout waiting for ${n} lines, have ${JSON.stringify(this.buffer)}`);
+      if (left <= 0)
+        throw new Error(`timeout waiting for ${n} lines, have …${JSON.stringify(this.buffer.slice(-500))}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
