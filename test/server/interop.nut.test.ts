@@ -149,3 +149,163 @@ describe("real upsmon through a power failure on nutguard server", () => {
     }
   }, 60_000);
 });
+
+/** Send lines on one connection, one at a time, and collect each whole reply (a list up to END LIST). */
+async function transcript(port: number, lines: string[]): Promise<string[]> {
+  const c = await RawClient.connect(port);
+  try {
+    const out: string[] = [];
+    for (const line of lines) {
+      c.write(line + "\n");
+      const first = (await c.lines(1))[0]!;
+      const reply = [first];
+      if (first.startsWith("BEGIN LIST")) {
+        while (!reply.at(-1)!.startsWith("END LIST")) reply.push(...(await c.lines(1)));
+      }
+      out.push(`${line} → ${reply.join("\n")}`);
+    }
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+describe("raw transcripts: nutguard server replies byte for byte like upsd", () => {
+  // fresh servers: the client tests above change values (load.off, test.battery.start, upsrw -s)
+  let realFresh: NutStack;
+  let oursFresh: ServerFixture;
+  beforeAll(async () => {
+    [realFresh, oursFresh] = await Promise.all([startNutStack(), startFixture({ nutDescriptions: true })]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([realFresh?.stop(), oursFresh?.stop()]);
+  });
+
+  it.each([
+    [
+      "anonymous",
+      [
+        "VER",
+        "NETVER",
+        "PROTVER",
+        "HELP",
+        "LIST UPS",
+        "list ups",
+        "LIST VAR dummy",
+        "LIST RW quirky",
+        "LIST VAR nosuch",
+        "GET VAR dummy ups.status",
+        "GET VAR DUMMY UPS.STATUS",
+        "Get Var dummy ups.status",
+        "GET VAR dummy no.such.var",
+        "GET VAR nosuch ups.status",
+        "GET VAR nosuch server.version",
+        "GET VAR dummy server.info",
+        "GET VAR dummy server.nosuch",
+        "GET UPSDESC quirky",
+        "GET UPSDESC nosuch",
+        "GET NUMLOGINS dummy",
+        "GET NUMLOGINS",
+        "GET TYPE dummy ups.status",
+        "GET TYPE dummy ups.load",
+        "GET TYPE dummy driver.name",
+        "GET TYPE quirky ups.id",
+        "GET TYPE quirky device.type",
+        "GET TYPE dummy no.such.var",
+        "GET DESC dummy ups.status",
+        "GET DESC dummy no.such.var",
+        "GET CMDDESC dummy load.off",
+        "GET CMDDESC dummy no.such.cmd",
+        "LIST ENUM dummy ups.status",
+        "LIST ENUM dummy",
+        "LIST RANGE dummy ups.load",
+        "LIST RANGE dummy no.such.var",
+        "LIST CLIENT dummy",
+        "LIST CLIENT nosuch",
+        "LIST",
+        "GET",
+        "GET VAR dummy",
+        "FOO",
+        "",
+        "GET VAR quirky device.description",
+        "GET VAR quirky ups.id",
+        'GET VAR "dummy" "ups.status" extra words',
+        'GET VAR dummy "ups.status"x',
+        "GET VAR dummy ups\\.status",
+        "GET VAR dummy=ups.status",
+        "GET VAR dummy ups.status # comment",
+        "NETVER extra",
+        "LOGOUT now",
+        "GET TRACKING",
+        "GET TRACKING 2DDC5036-F665-4D29-BE4C-0374D091D263",
+        "SET TRACKING maybe",
+        "SET VAR dummy ups.load 50",
+        "INSTCMD dummy load.off",
+        "LOGIN dummy",
+        "PRIMARY dummy",
+        "FSD dummy",
+        "USERNAME",
+        "LOGOUT",
+      ],
+    ],
+    [
+      "upsmon primary registration",
+      [
+        "PASSWORD primarypass",
+        "LOGIN dummy",
+        "USERNAME monprimary",
+        "USERNAME monprimary",
+        "PASSWORD primarypass",
+        "LOGIN nosuch",
+        "LOGIN quirky",
+        "LOGIN quirky",
+        "GET NUMLOGINS quirky",
+        "LIST CLIENT quirky",
+        "PRIMARY quirky",
+        "MASTER quirky",
+        "PRIMARY nosuch",
+        "SET VAR quirky ups.load 1",
+        "INSTCMD quirky load.off",
+        "SET TRACKING ON",
+        "GET TRACKING",
+        "SET TRACKING OFF",
+        "FSD",
+        "LOGOUT",
+      ],
+    ],
+    [
+      "admin errors",
+      [
+        "USERNAME admin",
+        "PASSWORD wrongpass",
+        "SET VAR dummy ups.load 1",
+        "INSTCMD dummy load.off",
+        "FSD dummy",
+        "LOGIN dummy",
+      ],
+    ],
+    [
+      "admin SET checks",
+      [
+        "USERNAME admin",
+        "PASSWORD adminpass",
+        "SET VAR dummy no.such.var 1",
+        "SET VAR nosuch ups.load 1",
+        "SET VAR dummy driver.name x",
+        "SET VAR dummy ups.load",
+        `SET VAR dummy ups.model "${"X".repeat(40)}"`,
+        "INSTCMD dummy no.such.cmd",
+        "INSTCMD nosuch load.off",
+        "INSTCMD dummy",
+        "SET TRACKING",
+        "FSD nosuch",
+        "LOGIN dummy",
+      ],
+    ],
+  ])("%s", async (_name, lines) => {
+    const [r, o] = await Promise.all([transcript(realFresh.port, lines), transcript(oursFresh.port, lines)]);
+    const scrub = (t: string[], dir: string) =>
+      t.map((l) => l.replaceAll(dir, "<dir>").replaceAll("/etc/", "/"));
+    expect(scrub(o, oursFresh.dir)).toEqual(scrub(r, realFresh.dir));
+  });
+});
