@@ -89,6 +89,17 @@ describe("real NUT clients see the same as with upsd", () => {
     expect(r.stdout).toContain("test.battery.start - Start a battery test\n");
   });
 
+  it("upsc works over STARTTLS (NUT's NSS client, no certificate check)", async () => {
+    const fx = await startFixture({ tls: true });
+    try {
+      const r = await run("upsc", [`dummy@127.0.0.1:${fx.port}`, "ups.status"]);
+      expect(r).toMatchObject({ stdout: "OL\n", code: 0 });
+      expect(r.stderr).toContain("SSL handshake done successfully with server 127.0.0.1");
+    } finally {
+      await fx.stop();
+    }
+  });
+
   it("upscmd test.battery.start shows CAL in upsc", async () => {
     const r = await run("upscmd", [
       "-u",

@@ -211,60 +211,29 @@ describe("server: data files and configuration", () => {
 
 describe("listener: STARTTLS", () => {
   it("upgrades the connection with the CERTFILE certificate; PROTVER works inside TLS", async () => {
-    fx = await startFixture();
-    const pem = join(fx.dir, "upsd.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        join(fx.dir, "key.pem"),
-        "-out",
-        join(fx.dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    writeFileSync(
-      pem,
-      readFileSync(join(fx.dir, "cert.pem"), "utf8") + readFileSync(join(fx.dir, "key.pem"), "utf8"),
-    );
-    writeFileSync(join(fx.dir, "upsd.conf"), `LISTEN 127.0.0.1 0\nCERTFILE ${pem}\n`);
-    await fx.server.close();
-    const server = await startServer({ confPath: fx.dir, log: createMemoryLogger() });
-    try {
-      const c = await open(server.addresses[0]!.port);
-      expect(await c.ask("STARTTLS")).toBe("OK STARTTLS");
-      c.socket.removeAllListeners("data");
-      const secure = tls.connect({
-        socket: c.socket,
-        ca: readFileSync(join(fx.dir, "cert.pem")),
-        servername: "127.0.0.1",
-        checkServerIdentity: () => undefined,
+    fx = await startFixture({ tls: true });
+    const c = await open();
+    expect(await c.ask("STARTTLS")).toBe("OK STARTTLS");
+    c.socket.removeAllListeners("data");
+    const secure = tls.connect({
+      socket: c.socket,
+      ca: readFileSync(join(fx.dir, "cert.pem")),
+      servername: "127.0.0.1",
+      checkServerIdentity: () => undefined,
+    });
+    await new Promise<void>((resolve, reject) => {
+      secure.once("secureConnect", () => resolve());
+      secure.once("error", reject);
+    });
+    const reply = (line: string) =>
+      new Promise<string>((resolve) => {
+        secure.once("data", (d) => resolve(d.toString()));
+        secure.write(line + "\n");
       });
-      await new Promise<void>((resolve, reject) => {
-        secure.once("secureConnect", () => resolve());
-        secure.once("error", reject);
-      });
-      const reply = (line: string) =>
-        new Promise<string>((resolve) => {
-          secure.once("data", (d) => resolve(d.toString()));
-          secure.write(line + "\n");
-        });
-      expect(await reply("PROTVER")).toBe("1.3\n");
-      expect(await reply("STARTTLS")).toBe("ERR ALREADY-SSL-MODE\n");
-      expect(await reply("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"\n');
-      secure.destroy();
-    } finally {
-      await server.close();
-    }
+    expect(await reply("PROTVER")).toBe("1.3\n");
+    expect(await reply("STARTTLS")).toBe("ERR ALREADY-SSL-MODE\n");
+    expect(await reply("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"\n');
+    secure.destroy();
   });
 });
 

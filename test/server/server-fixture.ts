@@ -3,6 +3,8 @@
  * real-NUT stack) in a fresh temp dir, an in-process nutguard server on a free 127.0.0.1 port, and
  * a raw line-protocol client. Everything is removed/closed by `stop()`.
  */
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -43,6 +45,37 @@ export async function writeConfDir(
   await writeFile(join(dir, "upsd.conf"), ["LISTEN 127.0.0.1 0", ...upsdConf].join("\n") + "\n");
 }
 
+/**
+ * A self-signed certificate for 127.0.0.1 made with openssl: `cert.pem`, `key.pem`, and `upsd.pem`
+ * (both in one file, as CERTFILE wants). Returns the three paths.
+ */
+export function writeSelfSignedPem(dir: string): { certFile: string; keyFile: string; pemFile: string } {
+  const certFile = join(dir, "cert.pem");
+  const keyFile = join(dir, "key.pem");
+  const pemFile = join(dir, "upsd.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
+    { stdio: "ignore" },
+  );
+  writeFileSync(pemFile, readFileSync(certFile, "utf8") + readFileSync(keyFile, "utf8"));
+  return { certFile, keyFile, pemFile };
+}
+
 export interface ServerFixture {
   dir: string;
   port: number;
@@ -58,10 +91,13 @@ export async function startFixture(
     idleTimeoutMs?: number;
     /** Serve NUT's own descriptions (/usr/share/nut/cmdvartab) like upsd does. */
     nutDescriptions?: boolean;
+    /** Enable STARTTLS with a self-signed certificate (`<dir>/cert.pem`). */
+    tls?: boolean;
   } = {},
 ): Promise<ServerFixture> {
   const dir = await mkdtemp(join(tmpdir(), "nutguard-server-"));
-  await writeConfDir(dir, o.devices, o.upsdConf);
+  const tlsConf = o.tls ? [`CERTFILE ${writeSelfSignedPem(dir).pemFile}`] : [];
+  await writeConfDir(dir, o.devices, [...(o.upsdConf ?? []), ...tlsConf]);
   const log = createMemoryLogger(2);
   const server = await startServer({
     confPath: dir,
