@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { client, makeModel } from "./model-fixture.js";
 
@@ -271,5 +272,87 @@ describe("session: a driver that is not running", () => {
     expect(c.send("GET NUMLOGINS dummy")).toBe("NUMLOGINS dummy 0");
     expect(c.send("LIST CLIENT dummy")).toBe("BEGIN LIST CLIENT dummy\nEND LIST CLIENT dummy");
     expect(c.send("LIST UPS")).toContain("UPS dummy");
+  });
+});
+
+describe("session: any request gets exactly one answer", () => {
+  const command = fc.constantFrom(
+    "GET",
+    "LIST",
+    "SET",
+    "INSTCMD",
+    "USERNAME",
+    "PASSWORD",
+    "LOGIN",
+    "LOGOUT",
+    "PRIMARY",
+    "MASTER",
+    "FSD",
+    "VER",
+    "HELP",
+    "STARTTLS",
+    "TRACKING",
+    "x",
+  );
+  const word = fc.oneof(
+    fc.constantFrom(
+      "VAR",
+      "TYPE",
+      "DESC",
+      "CMDDESC",
+      "UPSDESC",
+      "NUMLOGINS",
+      "TRACKING",
+      "RW",
+      "CMD",
+      "ENUM",
+      "RANGE",
+      "CLIENT",
+      "UPS",
+      "ON",
+      "OFF",
+    ),
+    fc.constantFrom(
+      "dummy",
+      "seq",
+      "quirky",
+      "nosuch",
+      "ups.status",
+      "ups.load",
+      "driver.name",
+      "load.off",
+      "admin",
+      "adminpass",
+      "",
+    ),
+    fc.string({ maxLength: 40 }),
+  );
+
+  it("never throws, answers one line or one framed list, each line at most 512 bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(command, fc.array(word, { maxLength: 5 })), { maxLength: 30 }),
+        (requests) => {
+          const c = client(makeModel());
+          for (const [cmd, args] of requests) {
+            if (c.closed) break;
+            const lines = c
+              .send(
+                [cmd, ...args]
+                  .map((w) => `"${w.replace(/[\\"#]/g, "\\$&").replace(/[^\x20-\x7e]/g, "")}"`)
+                  .join(" "),
+              )
+              .split("\n");
+            expect(lines[0]).not.toBe("");
+          expect(lines.every((l) => l.length <= 512)).toBe(true);
+            if (lines.length > 1) {
+              expect(lines[0]).toMatch(/^BEGIN LIST /);
+              expect(lines.at(-1)).toBe(`END ${lines[0]!.slice("BEGIN ".length)}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
