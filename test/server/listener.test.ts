@@ -129,6 +129,14 @@ describe("listener: bad input never hurts it", () => {
     expect(await watcher.ask("GET NUMLOGINS seq")).toBe("NUMLOGINS seq 0");
   });
 
+  it("answers a client that half-closes right after its request, then closes", async () => {
+    fx = await startFixture();
+    const c = await open();
+    c.socket.end("GET VAR dummy ups.status\nLOGOUT\n");
+    expect(await c.lines(2)).toEqual(['VAR dummy ups.status "OL"', "OK Goodbye"]);
+    expect(await c.closedWithin(2000)).toBe(true);
+  });
+
   it("keeps answering a client that pipelines far more than it reads", async () => {
     fx = await startFixture();
     const c = await open();
