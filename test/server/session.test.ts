@@ -344,7 +344,7 @@ describe("session: any request gets exactly one answer", () => {
               )
               .split("\n");
             expect(lines[0]).not.toBe("");
-          expect(lines.every((l) => l.length <= 512)).toBe(true);
+            expect(lines.every((l) => l.length <= 512)).toBe(true);
             if (lines.length > 1) {
               expect(lines[0]).toMatch(/^BEGIN LIST /);
               expect(lines.at(-1)).toBe(`END ${lines[0]!.slice("BEGIN ".length)}`);
