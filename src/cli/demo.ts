@@ -14,9 +14,8 @@ import { join } from "node:path";
 import { parseUpsmonConf } from "../config/upsmon-conf.js";
 import { Notifier } from "../monitor/actions.js";
 import { type MonitorHandle, startMonitor } from "../monitor/daemon.js";
-import type { Notification, PollResult } from "../monitor/engine-types.js";
+import type { Notification } from "../monitor/engine-types.js";
 import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
-import type { UpsLink } from "../monitor/ups-link.js";
 import { createNutLink } from "../monitor/ups-link-nut.js";
 import { type RunningServer, startServer } from "../server/server.js";
 import { createMemoryLogger, createStderrLogger, type Logger } from "../util/log.js";
@@ -76,26 +75,6 @@ function formatRuntime(value: string | undefined): string {
   const sec = Number(value);
   if (!Number.isFinite(sec)) return "?";
   return `${Math.floor(sec / 60)}m${String(Math.floor(sec % 60)).padStart(2, "0")}s`;
-}
-
-/**
- * The monitor's first poll can come before its link has finished connecting, which it reports as
- * COMMBAD (upsmon connects before its first poll). For a clean demo the first poll waits, briefly,
- * for the connection; every later poll is passed through untouched.
- */
-function waitForFirstConnect(link: UpsLink): UpsLink {
-  let first = true;
-  return Object.assign(Object.create(link) as UpsLink, {
-    async poll(): Promise<PollResult> {
-      let result = await link.poll();
-      for (let i = 0; first && i < 40 && result.kind === "failure" && result.code === "CONNECTING"; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        result = await link.poll();
-      }
-      first = false;
-      return result;
-    },
-  });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -195,8 +174,7 @@ export async function run(argv: string[]): Promise<number> {
       config,
       log: log.child("monitor"),
       notifier: new DemoNotifier({ config, log }),
-      createLink: (entry) =>
-        waitForFirstConnect(createNutLink(entry, config, log, { connectTimeoutMs: 5000 })),
+      createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs: 5000 }),
       host: {
         async requestShutdown() {
           showStatus();
