@@ -136,7 +136,7 @@ export class Container {
           ct.root,
         ]);
     if (overlay.code !== 0) {
-      // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (~0.6 s here)
+      // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (seconds, not ms)
       await rmdir(ct.root);
       await mustSucceed(["cp", "-a", "--reflink=auto", ROOTFS_DIR, ct.root]);
     }
