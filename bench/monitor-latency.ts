@@ -10,6 +10,7 @@
  *     `pollups` debug lines, CPU per 1,000 cycles at full speed.
  * Prints figures; asserts nothing. Needs root and Debian's nut-server/nut-client.
  */
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type NutStack, startNutStack, type UpsmonInstance } from "../test/helpers/nut-stack.js";
@@ -109,7 +110,16 @@ async function latencyPhase(stack: NutStack) {
 }
 
 /** Long-lived instances at POLLFREQ after a warm-up: CPU of every thread per poll cycle, and RSS. */
+/**
+ * The floor for any Node.js monitor: a bare `node` process that sends one `GET VAR` per POLLFREQ on a
+ * raw socket and ignores the reply (no client library, no engine).
+ */
+const BARE_NODE_POLLER = `const s=require("net").connect(+process.argv[1],"127.0.0.1");s.on("data",()=>{});setInterval(()=>s.write("GET VAR ups ups.status\\n"),+process.argv[2]*1000);`;
+
 async function steadyPhase(stack: NutStack) {
+  const raw = spawn(process.execPath, ["-e", BARE_NODE_POLLER, String(stack.port), String(POLLFREQ)], {
+    stdio: "ignore",
+  });
   const [upsmon, ng] = await Promise.all([
     stack.startUpsmon({ role: "secondary", pollFreqSec: POLLFREQ, hostsyncSec: 600 }),
     startNutguardMonitor(stack, { role: "secondary", pollFreqSec: POLLFREQ, args: ["-p"] }),
@@ -119,15 +129,20 @@ async function steadyPhase(stack: NutStack) {
     await sleep(WARMUP_MS);
     const umPids = upsmonPids(upsmon);
     const sumCpu = (pids: number[]) => pids.reduce((a, p) => a + schedCpuSec(p), 0);
-    const start = { ng: schedCpuSec(ng.pid), um: sumCpu(umPids), at: Date.now() };
+    const start = { ng: schedCpuSec(ng.pid), um: sumCpu(umPids), raw: schedCpuSec(raw.pid!), at: Date.now() };
     await sleep(IDLE_WINDOW_MS);
     const cycles = (Date.now() - start.at) / 1000 / POLLFREQ;
     return {
       cycles,
-      cpu: { nutguard: schedCpuSec(ng.pid) - start.ng, upsmon: sumCpu(umPids) - start.um },
-      rss: { nutguard: [rssKb(ng.pid)], upsmon: umPids.map(rssKb) },
+      cpu: {
+        nutguard: schedCpuSec(ng.pid) - start.ng,
+        upsmon: sumCpu(umPids) - start.um,
+        "bare node": schedCpuSec(raw.pid!) - start.raw,
+      },
+      rss: { nutguard: [rssKb(ng.pid)], upsmon: umPids.map(rssKb), "bare node": [rssKb(raw.pid!)] },
     };
   } finally {
+    raw.kill("SIGKILL");
     await Promise.all([ng.stop(), upsmon.stop()]);
   }
 }
@@ -191,7 +206,7 @@ async function main() {
       );
     }
     const steady = await steadyPhase(stack);
-    for (const who of ["nutguard", "upsmon"] as const) {
+    for (const who of ["nutguard", "upsmon", "bare node"] as const) {
       const cpuMs = steady.cpu[who] * 1000;
       console.log(
         `CPU ${who.padEnd(8)} at POLLFREQ ${POLLFREQ}: ${cpuMs.toFixed(1)} ms over ${steady.cycles.toFixed(0)} cycles → ${((steady.cpu[who] / steady.cycles) * 1000).toFixed(3)} s per 1,000 poll cycles (all threads, after ${WARMUP_MS / 1000} s warm-up)`,

@@ -207,6 +207,7 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
     config,
     host,
     log,
+    debugLevel: ctx.debugLevel,
     createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs }),
     loadConfig: async () => {
       const parsed = await loadUpsmonConfFile(ctx.configPath);
