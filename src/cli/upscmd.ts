@@ -13,7 +13,7 @@ import {
 } from "../tools/admin-request.js";
 import { connectToUps, parseAdminArgs, runAdminTool } from "../tools/admin-tool.js";
 import { LineReader } from "../tools/prompt.js";
-import { fatal, listFailure } from "../tools/tool-support.js";
+import { fatal, listFailure, unlessServerError } from "../tools/tool-support.js";
 
 const OPTSTRING = "+Dlhu:p:t:wVW:A:";
 
@@ -92,7 +92,7 @@ async function listCommands(client: NutClient, upsname: string): Promise<void> {
   }
   // Pipelined: every description is requested before the first reply is read.
   const descriptions = await Promise.all(
-    commands.map((c) => client.getCmdDesc(upsname, c).catch(() => undefined)),
+    commands.map((c) => unlessServerError(client.getCmdDesc(upsname, c))),
   );
   let out = `Instant commands supported on UPS [${upsname}]:\n\n`;
   commands.forEach((c, i) => {

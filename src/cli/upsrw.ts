@@ -14,7 +14,7 @@ import {
 } from "../tools/admin-request.js";
 import { connectToUps, parseAdminArgs, runAdminTool } from "../tools/admin-tool.js";
 import { LineReader } from "../tools/prompt.js";
-import { describeError, fatal, listFailure } from "../tools/tool-support.js";
+import { describeError, fatal, listFailure, unlessServerError } from "../tools/tool-support.js";
 import { formatRwEntry, planRwType, type RwEntry } from "../tools/upsrw-listing.js";
 
 const OPTSTRING = "+Dhls:p:t:u:wVW:A:";
@@ -117,12 +117,9 @@ async function listRw(client: NutClient, upsname: string): Promise<void> {
 }
 
 async function fetchRwEntry(client: NutClient, upsname: string, name: string): Promise<RwEntry> {
-  const descP = client.getDesc(upsname, name).catch(() => undefined);
-  const typeP = client
-    .getType(upsname, name)
-    .then((t) => planRwType(t.flags))
-    .catch(() => undefined);
-  const valueP = client.getVar(upsname, name).catch(() => undefined);
+  const descP = unlessServerError(client.getDesc(upsname, name));
+  const typeP = unlessServerError(client.getType(upsname, name).then((t) => planRwType(t.flags)));
+  const valueP = unlessServerError(client.getVar(upsname, name));
   const [description, type, value] = await Promise.all([descP, typeP, valueP]);
   const entry: RwEntry = { name, description, type, value: value ?? "" };
   const kind = type?.plan.kind;

@@ -73,3 +73,14 @@ export function listFailure(err: unknown): ToolExit {
   if (isUnknownCommand(err)) return fatal("Error: upsd is too old to support this query");
   return fatal(`Error: ${describeError(err)}`);
 }
+
+/**
+ * For lookups NUT tolerates failing (a description, a type): an `ERR` reply becomes undefined, but a
+ * broken connection or a nonsense reply ends the tool, so it never prints made-up data.
+ */
+export function unlessServerError<T>(promise: Promise<T>): Promise<T | undefined> {
+  return promise.catch((err: unknown) => {
+    if (err instanceof NutServerError) return undefined;
+    throw fatal(`Error: ${describeError(err)}`);
+  });
+}

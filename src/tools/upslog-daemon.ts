@@ -9,7 +9,7 @@
  * Must not: parse argv (upslog-options.ts does) or format lines (upslog-format.ts does).
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
-import { hostname as osHostname } from "node:os";
+import { constants as osConstants, hostname as osHostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { NutClient } from "../client/client.js";
 import type { Logger } from "../util/log.js";
@@ -146,6 +146,11 @@ function dropPrivileges(user: string | undefined): void {
   process.setuid?.(ids.uid);
 }
 
+/** NUT logs signals by number ("Signal 15: exiting"). */
+function signalNumber(name: string): number | string {
+  return osConstants.signals[name as NodeJS.Signals] ?? name;
+}
+
 export async function runUpslog(o: UpslogRunOptions): Promise<number> {
   const files = new Map<string, LogFile>();
   const systems = await expandSystems(o, files);
@@ -212,7 +217,7 @@ export async function runUpslog(o: UpslogRunOptions): Promise<number> {
     while (exitSignal === undefined) {
       const started = Date.now();
       if (reopen) {
-        o.log.info(`Signal ${reopen}: reopening log file`);
+        o.log.info(`Signal ${signalNumber(reopen)}: reopening log file`);
         for (const file of files.values()) {
           if (file.fd !== "stdout") closeSync(file.fd);
           openLogFile(file);
@@ -237,7 +242,7 @@ export async function runUpslog(o: UpslogRunOptions): Promise<number> {
         wake = undefined;
       }
     }
-    if (exitSignal) o.log.info(`Signal ${exitSignal}: exiting`);
+    if (exitSignal) o.log.info(`Signal ${signalNumber(exitSignal)}: exiting`);
     return 0;
   } finally {
     for (const s of signals) process.off(s, onSignal);

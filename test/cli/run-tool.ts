@@ -96,3 +96,24 @@ export async function runBoth(
   const ours = observable(await runOurs(tool, args, o));
   return { nut, ours };
 }
+
+export interface UpslogArgs {
+  system: string;
+  logFile: string;
+  pidFile: string;
+  format?: string;
+  /** -d: stop after this many polls. */
+  polls?: number;
+  /** Options placed first (e.g. -F, -N). */
+  before?: string[];
+}
+
+/** upslog's arguments for one system polled every second, staying root (tests own their files). */
+export function upslogArgs(o: UpslogArgs): string[] {
+  return [
+    ...(o.before ?? []),
+    ...["-s", o.system, "-l", o.logFile, "-i", "1", "-u", "root", "-p", o.pidFile],
+    ...(o.polls !== undefined ? ["-d", String(o.polls)] : []),
+    ...(o.format !== undefined ? ["-f", o.format] : []),
+  ];
+}
