@@ -2,10 +2,13 @@
  * Golden tests: NUT's /usr/bin/upsc and `nutguard upsc` against the same real upsd + dummy-ups,
  * comparing stdout bytes, the error lines and the exit code, for every mode and error.
  */
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DEVICES, freePort, type NutStack, startNutStack } from "../helpers/nut-stack.js";
-import { runBoth, runOurs } from "./run-tool.js";
+import { NUTGUARD_BIN, observable, runBoth, runCommand, runNut, runOurs } from "./run-tool.js";
 
 let stack: NutStack;
 let ups: (name: string) => string;
@@ -110,6 +113,18 @@ describe("upsc matches NUT's upsc", () => {
       await expectSame([ups("victim")]);
     } finally {
       await stack.resumeDriver("victim");
+    }
+  });
+
+  it("runs under the plain name upsc (a symlink to the nutguard bin)", async () => {
+    const linkDir = mkdtempSync(join(tmpdir(), "nutguard-upsc-link-"));
+    try {
+      symlinkSync(NUTGUARD_BIN, join(linkDir, "upsc"));
+      const nut = observable(await runNut("upsc", [ups("dummy")]));
+      const ours = observable(await runCommand(join(linkDir, "upsc"), [ups("dummy")]));
+      expect(ours).toEqual(nut);
+    } finally {
+      rmSync(linkDir, { recursive: true, force: true });
     }
   });
 
