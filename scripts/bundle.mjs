@@ -18,6 +18,32 @@ import { build } from "esbuild";
 const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
+ * Rewrites `import * as x from "<builtin>"` (for the listed built-ins) into a proxy that requires the
+ * module on first property access. Needs `require` (CommonJS output, or the ESM banner set in bundleCli).
+ * Exported for the test that runs STARTTLS through a bundle (test/cli/bundle.test.ts).
+ */
+export function lazyBuiltinsPlugin(lazyBuiltins) {
+  return {
+    name: "nutguard-lazy-builtins",
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        let text = readFileSync(args.path, "utf8");
+        for (const mod of lazyBuiltins) {
+          const re = new RegExp(`import \\* as (\\w+) from "${mod}";`);
+          text = text.replace(
+            re,
+            (_m, name) =>
+              `let ${name}Loaded: typeof import("${mod}") | undefined;\n` +
+              `const ${name} = new Proxy({} as typeof import("${mod}"), { get: (_t, k) => ((${name}Loaded ??= require("${mod}")) as any)[k] });`,
+          );
+        }
+        return { contents: text, loader: "ts" };
+      });
+    },
+  };
+}
+
+/**
  * Builds the CLI bundle. Options exist for bench/upsc-startup.ts, which measures the variants:
  * `format` "cjs" (shipped) or "esm", `lazyBuiltins` (shipped: ["node:tls"]), `outfile`.
  */
@@ -73,23 +99,10 @@ export async function bundleCli({
         // tsc's output for this module sits next to the bundle in dist/cli/
         return { path: args.path, external: true };
       });
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        let text = readFileSync(args.path, "utf8");
-        for (const mod of lazyBuiltins) {
-          const re = new RegExp(`import \\* as (\\w+) from "${mod}";`);
-          text = text.replace(
-            re,
-            (_m, name) =>
-              `let ${name}Loaded: typeof import("${mod}") | undefined;\n` +
-              `const ${name} = new Proxy({} as typeof import("${mod}"), { get: (_t, k) => ((${name}Loaded ??= require("${mod}")) as any)[k] });`,
-          );
-        }
-        return { contents: text, loader: "ts" };
-      });
     },
   };
 
-  await build({ ...common, outfile, plugins: [plugin] });
+  await build({ ...common, outfile, plugins: [plugin, lazyBuiltinsPlugin(lazyBuiltins)] });
   return [...externalCommands].map((f) => relative(root, f));
 }
 

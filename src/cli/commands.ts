@@ -31,4 +31,9 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: "log UPS status lines (drop-in for NUT's upslog)",
     load: () => import("./upslog.js"),
   },
+  {
+    name: "monitor",
+    summary: "upsmon-compatible monitor and shutdown daemon",
+    load: () => import("./monitor.js"),
+  },
 ];

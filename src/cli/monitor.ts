@@ -1,0 +1,224 @@
+/**
+ * `nutguard monitor`: upsmon's command line. Parses the flags, reads upsmon.conf, and then either
+ * answers at once (`-h`, `-V`, `--check`, `-K`, `-c`) or runs the daemon.
+ *
+ * How the daemon runs is one function: `runSingleProcess()` (`-p`: one process does everything,
+ * with an in-process MonitorHost) or the split-process runner from service/ (supervisor + an
+ * unprivileged monitor), chosen in `chooseRunner()`. Both take a `MonitorRunContext`.
+ * Thin on purpose: the behaviour lives in monitor/ (engine, daemon, actions).
+ */
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { kill } from "node:process";
+import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
+import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
+import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
+import { describeConfig } from "../monitor/describe-config.js";
+import { checkPowerDownFlag, clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
+import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
+import { createNutLink } from "../monitor/ups-link-nut.js";
+import { createStderrLogger, type Logger } from "../util/log.js";
+import { MONITOR_USAGE, type MonitorArgs, parseMonitorArgs } from "./monitor-args.js";
+
+const VERSION = "0.1.0";
+
+/** Everything a runner needs: the parsed flags, the loaded configuration, a logger. */
+export interface MonitorRunContext {
+  args: MonitorArgs;
+  configPath: string;
+  config: UpsmonConfig;
+  log: Logger;
+  /** Debug level in effect (-D count, NUT_DEBUG_LEVEL, DEBUG_MIN). */
+  debugLevel: number;
+}
+export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseMonitorArgs(argv);
+  if ("error" in args) {
+    process.stderr.write(`nutguard monitor: ${args.error}\n\n${MONITOR_USAGE}`);
+    return 1;
+  }
+  if (args.help) {
+    process.stdout.write(MONITOR_USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`nutguard monitor ${VERSION} (upsmon-compatible)\n`);
+    return 0;
+  }
+  if (args.command !== undefined) return sendCommand(args);
+
+  const configPath = args.configFile ?? defaultUpsmonConfPath();
+  const parsed = await loadUpsmonConfFile(configPath);
+  const envDebug = Number.parseInt(process.env.NUT_DEBUG_LEVEL ?? "", 10);
+  const argDebug = args.debugLevel > 0 ? args.debugLevel : Number.isFinite(envDebug) ? envDebug : 0;
+  const debugLevel = Math.max(argDebug, parsed.config.debugMin ?? 0);
+  const log = createStderrLogger({ debugLevel });
+
+  if (args.checkPowerDownFlag) return checkFlag(parsed, log);
+  if (args.check) return printCheck(parsed);
+
+  logConfigMessages(parsed, log);
+  if (parsed.fatal) return 1;
+  const impossible = impossiblePowerMessage(parsed.config);
+  if (impossible !== undefined) {
+    process.stdout.write(impossible);
+    return 1;
+  }
+  const ctx: MonitorRunContext = { args, configPath, config: parsed.config, log, debugLevel };
+  return chooseRunner(args)(ctx);
+}
+
+/**
+ * Split-process mode (the default as root) belongs to service/; until it is wired in, every mode
+ * runs as one process. The service room replaces this choice with its `runSupervised`.
+ */
+export function chooseRunner(args: MonitorArgs): MonitorRunner {
+  void args;
+  return runSingleProcess;
+}
+
+/** `-K`: exit 0 only when POWERDOWNFLAG holds upsmon's magic string. */
+function checkFlag(parsed: ParseResult, log: Logger): number {
+  if (parsed.fatal) {
+    logConfigMessages(parsed, log);
+    return 1;
+  }
+  if (parsed.config.powerDownFlag !== undefined)
+    log.info(`Using power down flag file ${parsed.config.powerDownFlag}`);
+  const { exitCode, message } = checkPowerDownFlag(parsed.config.powerDownFlag);
+  log.info(message);
+  return exitCode;
+}
+
+/** `--check`: what was understood, on stdout; the parser's messages on stderr. */
+function printCheck(parsed: ParseResult): number {
+  for (const m of parsed.messages) {
+    if (m.level === "err" || m.level === "warning") process.stderr.write(`${m.message}\n`);
+  }
+  if (parsed.fatal) return 1;
+  process.stdout.write(`${describeConfig(parsed.config).join("\n")}\n`);
+  const impossible = impossiblePowerMessage(parsed.config);
+  if (impossible !== undefined) {
+    process.stdout.write(impossible);
+    return 1;
+  }
+  return parsed.errorCount > 0 ? 2 : 0;
+}
+
+const COMMAND_SIGNALS = { fsd: "SIGUSR1", stop: "SIGTERM", reload: "SIGHUP" } as const;
+
+/**
+ * `-c fsd|stop|reload`: signal the running daemon (the `-P` PID, else the PID file's) and exit 0 if
+ * the signal was sent. The PID file's location is service/'s (NUT_PIDPATH, /run/nut/upsmon.pid).
+ */
+function sendCommand(args: MonitorArgs): number {
+  const command = args.command!;
+  let pid = args.pid;
+  if (pid === undefined) {
+    const pidFile = join(process.env.NUT_PIDPATH || "/run/nut", "upsmon.pid");
+    try {
+      pid = Number.parseInt(readFileSync(pidFile, "latin1").trim(), 10);
+    } catch (err) {
+      process.stderr.write(`fopen ${pidFile}: ${(err as Error).message}\n`);
+    }
+  }
+  if (pid === undefined || !(pid > 0)) {
+    process.stderr.write("Failed to signal the currently running daemon (if any)\n");
+    process.stderr.write("Try 'systemctl reload nut-monitor.service' or add '-P $PID' argument\n");
+    return 1;
+  }
+  try {
+    kill(pid, COMMAND_SIGNALS[command]);
+    return 0;
+  } catch (err) {
+    process.stderr.write(
+      `Signal ${COMMAND_SIGNALS[command]} to PID ${pid} failed: ${(err as Error).message}\n`,
+    );
+    process.stderr.write("Failed to signal the currently running daemon (if any)\n");
+    return 1;
+  }
+}
+
+/**
+ * Signals for the monitoring process, as upsmon's child handles them: TERM/INT/QUIT stop, HUP
+ * reloads, USR1 forces a shutdown, PIPE is ignored. Returns a function that removes the handlers.
+ */
+export function wireMonitorSignals(handle: MonitorHandle, log: Logger): () => void {
+  const numbers: Record<string, number> = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3, SIGHUP: 1, SIGUSR1: 10 };
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ...(["SIGTERM", "SIGINT", "SIGQUIT"] as const).map((s): [NodeJS.Signals, () => void] => [
+      s,
+      () => {
+        log.info(`Signal ${numbers[s]}: exiting`);
+        void handle.stop();
+      },
+    ]),
+    ["SIGHUP", () => void handle.reload()],
+    [
+      "SIGUSR1",
+      () => {
+        log.info(`Signal ${numbers.SIGUSR1}: User requested FSD`);
+        handle.forceShutdown();
+      },
+    ],
+    ["SIGPIPE", () => log.debug("SIGPIPE: dazed and confused, but continuing", 1)],
+  ];
+  for (const [s, h] of handlers) process.on(s, h);
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+}
+
+/** `-p`: one process polls, notifies, and also writes POWERDOWNFLAG and runs SHUTDOWNCMD itself. */
+export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
+  const { log, args } = ctx;
+  if (args.singleProcess) log.warning("Warning: running as one big root process by request (upsmon -p)");
+  let config = ctx.config;
+  if (config.shutdownCmd === undefined) log.warning("Warning: no shutdown command defined!");
+  if (config.notifyCmd === undefined) {
+    log.warning("Warning: no custom notification command defined, just so you know");
+  }
+  if (config.powerDownFlag !== undefined) {
+    const startup = clearPowerDownFlagAtStartup(config.powerDownFlag);
+    if (startup.warning) log.warning(startup.warning);
+    config = { ...config, powerDownFlag: startup.path };
+  }
+  // SHUTDOWNCMD and POWERDOWNFLAG as read at start (a reload in -p mode may change them: see reload below)
+  let privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag };
+  let shutdownRequested = false;
+  const host: MonitorHost = {
+    async requestShutdown() {
+      if (shutdownRequested) return; // SHUTDOWNCMD runs once
+      shutdownRequested = true;
+      await performPrivilegedShutdown(privileged, log);
+    },
+    ready: () => log.debug("Monitoring started", 1),
+    status: (summary) => log.debug(`Status: ${summary}`, 2),
+    heartbeat: () => {},
+  };
+  const connectTimeoutMs = (args.connectTimeoutSec ?? 10) * 1000;
+  const handle = startMonitor({
+    config,
+    host,
+    log,
+    createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs }),
+    loadConfig: async () => {
+      const parsed = await loadUpsmonConfFile(ctx.configPath);
+      logConfigMessages(parsed, log);
+      if (parsed.fatal) {
+        log.error(`Reload failed: ${parsed.fatal}`);
+        return undefined;
+      }
+      config = parsed.config;
+      privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: privileged.powerDownFlag };
+      return config;
+    },
+  });
+  const unwire = wireMonitorSignals(handle, log);
+  const exit = await handle.done;
+  unwire();
+  return exit.exitCode;
+}

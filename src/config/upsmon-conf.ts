@@ -1,0 +1,456 @@
+/**
+ * upsmon.conf → a typed `UpsmonConfig`, with upsmon's defaults, its messages and its tolerance:
+ * a bad line is reported with file and line and skipped, the rest still loads. Two cases are fatal,
+ * as in upsmon: the old MONITOR form without a username, and (checked separately, at start-up and
+ * on reload) a power configuration that can never reach MINSUPPLIES.
+ *
+ * Pure: takes the file's text and name, returns data and messages. It must not read files, log,
+ * or exit; the caller decides what to do with the messages (see cli/monitor.ts, monitor/daemon.ts).
+ */
+import { tokenizeText } from "../protocol/tokenizer.js";
+import {
+  defaultNotifyFlags,
+  findNotifyType,
+  NOTIFY_TYPES,
+  type NotifyFlags,
+  type NotifyType,
+} from "./upsmon-notify-types.js";
+
+export const DEFAULT_NUT_PORT = 3493;
+
+export type MonitorRole = "primary" | "secondary";
+
+/** One MONITOR line. */
+export interface MonitorEntry {
+  /** The `<system>` word exactly as written (`ups@host:port`): the name in every message. */
+  system: string;
+  upsName: string;
+  host: string;
+  port: number;
+  powerValue: number;
+  username: string;
+  password: string;
+  role: MonitorRole;
+  /** Line of the MONITOR directive in the file. */
+  line: number;
+}
+
+export interface CertHost {
+  host: string;
+  certName: string;
+  certVerify: boolean;
+  forceSsl: boolean;
+}
+
+export interface UpsmonConfig {
+  /** The file this came from (for messages). */
+  file: string;
+  monitors: MonitorEntry[];
+  minSupplies: number;
+  /** SHUTDOWNCMD as one shell command line (extra tokens each wrapped in '…', as NUT HEAD). */
+  shutdownCmd: string | undefined;
+  /** 0: exit right after SHUTDOWNCMD; < 0: never exit; > 0: linger that many seconds. */
+  shutdownExitSec: number;
+  /** NOTIFYCMD as an argv array; the message is appended as the last argument. */
+  notifyCmd: string[] | undefined;
+  notifyMessages: Partial<Record<NotifyType, string>>;
+  notifyFlags: Record<NotifyType, NotifyFlags>;
+  pollFreqSec: number;
+  pollFreqAlertSec: number;
+  hostSyncSec: number;
+  deadTimeSec: number;
+  powerDownFlag: string | undefined;
+  rbWarnTimeSec: number;
+  noCommWarnTimeSec: number;
+  finalDelaySec: number;
+  runAsUser: string | undefined;
+  certPath: string | undefined;
+  certFile: string | undefined;
+  certIdent: { name: string; password: string } | undefined;
+  certHosts: CertHost[];
+  certVerify: boolean;
+  forceSsl: boolean;
+  alarmCritical: boolean;
+  /** < 0: OFF never makes a UPS critical; 0: at once; N: after N seconds. */
+  offDurationSec: number;
+  /** < 0: an overloaded UPS that stops answering is never critical; N: after N seconds of OVER. */
+  overDurationSec: number;
+  oblbDurationSec: number;
+  /** −1: log every failed poll; 0: only start and end of a failure state; N: every N polls. */
+  pollFailLogThrottleMax: number;
+  debugMin: number | undefined;
+  /**
+   * nutguard extension (`NUTGUARD_CALCOMMLOST_CRITICAL 0|1`, default 1 = upsmon's rule): whether a UPS
+   * last seen calibrating (CAL) that stops answering is treated as dead at once (NUT #2794, #3026).
+   * With 0 it is handled like any other UPS that stopped answering (DEADTIME promotion if it was OB).
+   */
+  calCommLostCritical: boolean;
+}
+
+export type ConfigMessageLevel = "err" | "warning" | "info" | "debug";
+export interface ConfigMessage {
+  level: ConfigMessageLevel;
+  message: string;
+}
+
+export interface ParseResult {
+  config: UpsmonConfig;
+  /** Messages in upsmon's wording, in the order upsmon prints them. */
+  messages: ConfigMessage[];
+  /** Number of lines that were ignored (upsmon's "Encountered %d config errors"). */
+  errorCount: number;
+  /** Set when the file cannot be used at all; `messages` then ends with the explanation. */
+  fatal: string | undefined;
+}
+
+export function defaultUpsmonConfig(file: string): UpsmonConfig {
+  const notifyFlags = {} as Record<NotifyType, NotifyFlags>;
+  for (const t of NOTIFY_TYPES) notifyFlags[t] = defaultNotifyFlags();
+  return {
+    file,
+    monitors: [],
+    minSupplies: 1,
+    shutdownCmd: undefined,
+    shutdownExitSec: 0,
+    notifyCmd: undefined,
+    notifyMessages: {},
+    notifyFlags,
+    pollFreqSec: 5,
+    pollFreqAlertSec: 5,
+    hostSyncSec: 15,
+    deadTimeSec: 15,
+    powerDownFlag: undefined,
+    rbWarnTimeSec: 43200,
+    noCommWarnTimeSec: 300,
+    finalDelaySec: 5,
+    runAsUser: undefined,
+    certPath: undefined,
+    certFile: undefined,
+    certIdent: undefined,
+    certHosts: [],
+    certVerify: false,
+    forceSsl: false,
+    alarmCritical: true,
+    offDurationSec: 30,
+    overDurationSec: -1,
+    oblbDurationSec: 0,
+    pollFailLogThrottleMax: -1,
+    debugMin: undefined,
+    calCommLostCritical: true,
+  };
+}
+
+/** C's atoi(): optional leading space and sign, then digits; anything else gives 0. */
+export function cAtoi(text: string): number {
+  const m = /^[ \t\n\r\v\f]*([+-]?\d+)/.exec(text);
+  if (!m) return 0;
+  const n = Number.parseInt(m[1]!, 10);
+  return Math.max(-2147483648, Math.min(2147483647, n));
+}
+
+/** NUT's str_to_int(): the whole word must be an integer. */
+function strictInt(text: string): number | undefined {
+  return /^[ \t]*[+-]?\d+$/.test(text) ? Number.parseInt(text, 10) : undefined;
+}
+
+/**
+ * Split `upsname[@host[:port]]` as libupsclient's upscli_splitname: the host defaults to localhost
+ * and the port to 3493; an IPv6 host is written `[addr]` or `[addr]:port`.
+ */
+export function splitUpsSystem(system: string): { upsName: string; host: string; port: number } | string {
+  const at = system.indexOf("@");
+  const upsName = at < 0 ? system : system.slice(0, at);
+  if (upsName === "") return `Error: unable to split UPS name [${system}]`;
+  if (at < 0) return { upsName, host: "localhost", port: DEFAULT_NUT_PORT };
+  const hostPart = system.slice(at + 1);
+  let host: string;
+  let portText: string | undefined;
+  if (hostPart.startsWith("[")) {
+    const close = hostPart.indexOf("]");
+    if (close < 0) return `Error: unable to split UPS name [${system}]`;
+    host = hostPart.slice(1, close);
+    const rest = hostPart.slice(close + 1);
+    if (rest !== "" && !rest.startsWith(":")) return `Error: unable to split UPS name [${system}]`;
+    portText = rest === "" ? undefined : rest.slice(1);
+  } else {
+    const colon = hostPart.indexOf(":");
+    host = colon < 0 ? hostPart : hostPart.slice(0, colon);
+    portText = colon < 0 ? undefined : hostPart.slice(colon + 1);
+  }
+  if (host === "") return `Error: unable to split UPS name [${system}]`;
+  let port = DEFAULT_NUT_PORT;
+  if (portText !== undefined) {
+    port = /^\d+$/.test(portText) ? Number.parseInt(portText, 10) : Number.NaN;
+    if (!(port >= 1 && port <= 65535)) return `Error: unable to split UPS name [${system}]`;
+  }
+  return { upsName, host, port };
+}
+
+/** Single-quote wrap for SHUTDOWNCMD's extra tokens (NUT HEAD: `'arg'`). */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function parseFlags(value: string): { flags: NotifyFlags; bad: string[] } {
+  const flags: NotifyFlags = { syslog: false, wall: false, exec: false, ignore: false };
+  const bad: string[] = [];
+  for (const name of value.split("+")) {
+    if (name === "SYSLOG") flags.syslog = true;
+    else if (name === "WALL") flags.wall = true;
+    else if (name === "EXEC") flags.exec = true;
+    else if (name === "IGNORE") flags.ignore = true;
+    else bad.push(name);
+  }
+  return { flags, bad };
+}
+
+function boolish01(value: string): boolean {
+  return cAtoi(value) === 1;
+}
+
+/** Parse upsmon.conf text. `file` is only used in messages. */
+export function parseUpsmonConf(text: string, file: string): ParseResult {
+  const config = defaultUpsmonConfig(file);
+  const messages: ConfigMessage[] = [];
+  let errorCount = 0;
+  const say = (level: ConfigMessageLevel, message: string) => messages.push({ level, message });
+
+  for (const line of tokenizeText(text)) {
+    if (line.kind === "error") {
+      say("err", `Parse error: ${file}:${line.lineNumber}: ${line.message}`);
+      errorCount++;
+      continue;
+    }
+    const words = line.words;
+    if (words.length === 0) continue;
+    const where = `${file} line ${line.lineNumber}`;
+    const outcome = applyDirective(config, words, line.lineNumber, where, say);
+    if (outcome === "fatal") {
+      say("err", "Unable to use old-style MONITOR line without a username");
+      say("err", "Convert it and add a username to upsd.users - see the documentation");
+      say("err", "Fatal error: unusable configuration");
+      return { config, messages, errorCount, fatal: `${where}: old-style MONITOR line without a username` };
+    }
+    if (outcome === "invalid") {
+      errorCount++;
+      say("warning", `${where}: invalid directive ${words.join(" ")}`);
+    }
+  }
+  if (errorCount > 0) say("err", `Encountered ${errorCount} config errors, those entries were ignored`);
+  if (config.powerDownFlag === undefined) {
+    say("warning", `No POWERDOWNFLAG value was configured in ${file}!`);
+  }
+  return { config, messages, errorCount, fatal: undefined };
+}
+
+type Say = (level: ConfigMessageLevel, message: string) => void;
+
+/** Apply one directive to `config`. Mirrors upsmon's parse_conf_arg() argument-count rules. */
+function applyDirective(
+  config: UpsmonConfig,
+  words: string[],
+  lineNumber: number,
+  where: string,
+  say: Say,
+): "ok" | "invalid" | "fatal" {
+  const [keyword, a1, a2, a3, a4] = words;
+  if (words.length < 2 || keyword === undefined || a1 === undefined) return "invalid";
+  switch (keyword) {
+    case "NOTIFYCMD":
+      config.notifyCmd = words.slice(1);
+      if (a1.includes(" ")) {
+        say(
+          "warning",
+          `NOTIFYCMD: command '${a1}' contains spaces, be sure to pass any arguments as separately quoted tokens!`,
+        );
+      }
+      return "ok";
+    case "SHUTDOWNCMD":
+      config.shutdownCmd = [a1, ...words.slice(2).map(shellQuote)].join(" ");
+      return "ok";
+    case "SHUTDOWNEXIT": {
+      const v = a1.toLowerCase();
+      if (v === "on" || v === "yes" || v === "true") config.shutdownExitSec = 0;
+      else if (v === "off" || v === "no" || v === "false") config.shutdownExitSec = -1;
+      else {
+        const n = strictInt(a1);
+        if (n === undefined) {
+          say("warning", `${where}: SHUTDOWNEXIT value not recognized, defaulting to 'yes'`);
+          config.shutdownExitSec = 0;
+        } else config.shutdownExitSec = n;
+      }
+      return "ok";
+    }
+    case "POWERDOWNFLAG":
+      config.powerDownFlag = a1;
+      say("info", `Using power down flag file ${a1}`);
+      return "ok";
+    case "POLLFREQ":
+    case "POLLFREQALERT":
+    case "MINSUPPLIES":
+    case "FINALDELAY":
+    case "POLLFAIL_LOG_THROTTLE_MAX": {
+      const n = cAtoi(a1);
+      if (n < 0 || n === 2147483647) {
+        say("warning", `${where}: Ignoring invalid ${keyword} value: ${n}`);
+        return "ok";
+      }
+      if (keyword === "POLLFREQ") config.pollFreqSec = n;
+      else if (keyword === "POLLFREQALERT") config.pollFreqAlertSec = n;
+      else if (keyword === "MINSUPPLIES") config.minSupplies = n;
+      else if (keyword === "FINALDELAY") config.finalDelaySec = n;
+      else config.pollFailLogThrottleMax = n;
+      return "ok";
+    }
+    case "OFFDURATION":
+      config.offDurationSec = cAtoi(a1);
+      return "ok";
+    case "OVERDURATION":
+      config.overDurationSec = cAtoi(a1);
+      return "ok";
+    case "OBLBDURATION":
+      config.oblbDurationSec = Math.max(0, cAtoi(a1));
+      return "ok";
+    case "HOSTSYNC":
+      config.hostSyncSec = cAtoi(a1);
+      return "ok";
+    case "DEADTIME":
+      config.deadTimeSec = cAtoi(a1);
+      return "ok";
+    case "RBWARNTIME":
+      config.rbWarnTimeSec = cAtoi(a1);
+      return "ok";
+    case "NOCOMMWARNTIME":
+      config.noCommWarnTimeSec = cAtoi(a1);
+      return "ok";
+    case "RUN_AS_USER":
+      config.runAsUser = a1;
+      return "ok";
+    case "CERTPATH":
+      config.certPath = a1;
+      return "ok";
+    case "CERTFILE":
+      config.certFile = a1;
+      return "ok";
+    case "CERTVERIFY":
+      config.certVerify = boolish01(a1);
+      return "ok";
+    case "FORCESSL":
+      config.forceSsl = boolish01(a1);
+      return "ok";
+    case "ALARMCRITICAL":
+      config.alarmCritical = boolish01(a1);
+      return "ok";
+    case "NUTGUARD_CALCOMMLOST_CRITICAL":
+      config.calCommLostCritical = boolish01(a1);
+      return "ok";
+  }
+  if (keyword.toUpperCase() === "DEBUG_MIN") {
+    const n = strictInt(a1);
+    if (n !== undefined && n >= 0) config.debugMin = n;
+    else say("info", "WARNING : Invalid DEBUG_MIN value found in upsmon.conf global settings");
+    return "ok";
+  }
+  if (a2 === undefined) return "invalid";
+  switch (keyword) {
+    case "NOTIFYMSG": {
+      const type = findNotifyType(a1);
+      if (type === undefined) say("warning", `${where}: '${a1}' is not a valid notify event name`);
+      else config.notifyMessages[type] = a2;
+      return "ok";
+    }
+    case "NOTIFYFLAG": {
+      const type = findNotifyType(a1);
+      if (type === undefined) {
+        say("warning", `${where}: Warning: invalid notify type [${a1}]`);
+        return "ok";
+      }
+      const { flags, bad } = parseFlags(a2);
+      for (const b of bad) say("warning", `${where}: Invalid notify flag: [${b}]`);
+      config.notifyFlags[type] = flags;
+      return "ok";
+    }
+    case "CERTIDENT":
+      config.certIdent = { name: a1, password: a2 };
+      return "ok";
+  }
+  if (a3 === undefined || a4 === undefined) return "invalid";
+  if (keyword === "CERTHOST") {
+    config.certHosts.push({ host: a1, certName: a2, certVerify: boolish01(a3), forceSsl: boolish01(a4) });
+    return "ok";
+  }
+  if (keyword === "MONITOR") {
+    if (words.length === 5) return "fatal";
+    addMonitor(config, words, lineNumber, where, say);
+    return "ok";
+  }
+  return "invalid";
+}
+
+function addMonitor(
+  config: UpsmonConfig,
+  words: string[],
+  lineNumber: number,
+  where: string,
+  say: Say,
+): void {
+  const [, system, powerText, username, password, type] = words as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const powerValue = cAtoi(powerText);
+  if (powerValue < 0) {
+    say("warning", `${where}: UPS [${system}]: ignoring invalid power value [${powerText}]`);
+    return;
+  }
+  if (config.monitors.some((m) => m.system === system)) {
+    say("warning", `${where}: Warning: ignoring duplicate UPS [${system}]`);
+    return;
+  }
+  const split = splitUpsSystem(system);
+  if (typeof split === "string") {
+    say("err", `${where}: ${split}`);
+    return;
+  }
+  const lowerType = type.toLowerCase();
+  const role: MonitorRole = lowerType === "primary" || lowerType === "master" ? "primary" : "secondary";
+  if (role === "secondary" && lowerType !== "secondary" && lowerType !== "slave") {
+    // upsmon silently demotes any other word to secondary; nutguard does the same but says so.
+    say("warning", `${where}: MONITOR type [${type}] is not primary/master/secondary/slave: using secondary`);
+  }
+  config.monitors.push({ system, ...split, powerValue, username, password, role, line: lineNumber });
+  say(
+    "info",
+    powerValue > 0
+      ? `UPS: ${system} (${role}) (power value ${powerValue})`
+      : `UPS: ${system} (monitoring only)`,
+  );
+}
+
+/** Sum of the power values of all MONITOR lines. */
+export function totalPowerValue(config: UpsmonConfig): number {
+  return config.monitors.reduce((sum, m) => sum + m.powerValue, 0);
+}
+
+/**
+ * upsmon's start-up check: the configured power can never reach MINSUPPLIES. Returns the text upsmon
+ * prints on stdout before exiting 1, or undefined when the configuration is possible.
+ */
+export function impossiblePowerMessage(config: UpsmonConfig): string | undefined {
+  const total = totalPowerValue(config);
+  if (total >= config.minSupplies) return undefined;
+  return [
+    "",
+    "Fatal error: insufficient power configured!",
+    "",
+    `Sum of power values........: ${total}`,
+    `Minimum value (MINSUPPLIES): ${config.minSupplies}`,
+    "",
+    "Edit your upsmon.conf and change the values.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,350 @@
+/**
+ * One UPS as upsmon sees it: the state kept between polls and the rules that turn a poll result
+ * into notifications (upsmon's parse_status(), ups_is_alive(), ups_is_gone() and the ups_is_*()
+ * handlers). Pure: time is the `nowMs` argument; no I/O, no timers, no clock.
+ *
+ * Order matters and follows upsmon: first the "clear" checks by substring of the whole status
+ * (LB, FSD, CAL, OFF, BYPASS, ALARM, OVER, TRIM, BOOST, then ECO), then each space-separated token
+ * in order, each followed by the "last not critical" timer update, then OTHER/NOTOTHER.
+ */
+import type { MonitorRole } from "../config/upsmon-conf.js";
+import type { NotifyType } from "../config/upsmon-notify-types.js";
+import type { EngineOutput } from "./engine-types.js";
+
+/** The settings these rules read. */
+export interface UpsRuleSettings {
+  rbWarnTimeSec: number;
+  noCommWarnTimeSec: number;
+  offDurationSec: number;
+  pollFailLogThrottleMax: number;
+  pollFreqSec: number;
+}
+
+/** Status flags upsmon keeps per UPS (they survive a lost connection: "last known"). */
+export interface UpsFlags {
+  online: boolean;
+  onBattery: boolean;
+  lowBattery: boolean;
+  fsd: boolean;
+  cal: boolean;
+  off: boolean;
+  bypass: boolean;
+  eco: boolean;
+  alarm: boolean;
+  over: boolean;
+  trim: boolean;
+  boost: boolean;
+}
+
+export interface UpsState {
+  system: string;
+  role: MonitorRole;
+  powerValue: number;
+  flags: UpsFlags;
+  /** −1 unknown (start), 0 lost, 1 ok. The first 1 is silent. */
+  commState: -1 | 0 | 1;
+  /** −1 unknown (start), 0 on battery, 1 on line. The first OL is silent. */
+  lineState: -1 | 0 | 1;
+  lastPollMs: number | undefined;
+  lastNonCriticalMs: number | undefined;
+  lastReplBattWarnMs: number | undefined;
+  lastNoCommWarnMs: number | undefined;
+  fsdNotified: boolean;
+  offSinceMs: number | undefined;
+  /** OFF has lasted past OFFDURATION: the line is assumed not fed. */
+  offExpired: boolean;
+  overSinceMs: number | undefined;
+  oblbSinceMs: number | undefined;
+  alarmText: string | undefined;
+  otherTokens: string[];
+  /** Poll-failure log throttling: the code of the current failure state, and the poll counter. */
+  pollFailCode: string | undefined;
+  pollFailCount: number;
+}
+
+export function newUpsState(system: string, role: MonitorRole, powerValue: number): UpsState {
+  return {
+    system,
+    role,
+    powerValue,
+    flags: {
+      online: false,
+      onBattery: false,
+      lowBattery: false,
+      fsd: false,
+      cal: false,
+      off: false,
+      bypass: false,
+      eco: false,
+      alarm: false,
+      over: false,
+      trim: false,
+      boost: false,
+    },
+    commState: -1,
+    lineState: -1,
+    lastPollMs: undefined,
+    lastNonCriticalMs: undefined,
+    lastReplBattWarnMs: undefined,
+    lastNoCommWarnMs: undefined,
+    fsdNotified: false,
+    offSinceMs: undefined,
+    offExpired: false,
+    overSinceMs: undefined,
+    oblbSinceMs: undefined,
+    alarmText: undefined,
+    otherTokens: [],
+    pollFailCode: undefined,
+    pollFailCount: -1,
+  };
+}
+
+/** Markers of an ECO-like mode in `ups.mode.buzzwords` (nutguard: any of them, see README). */
+const ECO_BUZZWORDS = [":ECO", ":ESS", ":HE", ":SMART"];
+
+export function isEcoBuzzword(buzzwords: string | undefined): boolean {
+  return buzzwords !== undefined && ECO_BUZZWORDS.some((marker) => buzzwords.includes(marker));
+}
+
+/** Flags whose disappearance notifies NOT<flag>; checked by substring, as upsmon's strstr(). */
+const CLEARABLE: { token: string; flag: keyof UpsFlags; event: NotifyType }[] = [
+  { token: "CAL", flag: "cal", event: "NOTCAL" },
+  { token: "OFF", flag: "off", event: "NOTOFF" },
+  { token: "BYPASS", flag: "bypass", event: "NOTBYPASS" },
+  { token: "ALARM", flag: "alarm", event: "NOTALARM" },
+  { token: "OVER", flag: "over", event: "NOTOVER" },
+  { token: "TRIM", flag: "trim", event: "NOTTRIM" },
+  { token: "BOOST", flag: "boost", event: "NOTBOOST" },
+];
+
+/** Tokens that set a flag and notify once when it appears. */
+const RAISING: Record<string, { flag: keyof UpsFlags; event: NotifyType }> = {
+  CAL: { flag: "cal", event: "CAL" },
+  BYPASS: { flag: "bypass", event: "BYPASS" },
+  ECO: { flag: "eco", event: "ECO" },
+  TRIM: { flag: "trim", event: "TRIM" },
+  BOOST: { flag: "boost", event: "BOOST" },
+};
+
+const KNOWN_IGNORED = new Set(["HB", "CHRG", "DISCHRG"]);
+
+/** A successful poll: upsmon's parse_status(). Mutates `ups`, appends to `out`. */
+export function applyStatus(
+  ups: UpsState,
+  status: string,
+  alarm: string | undefined,
+  buzzwords: string | undefined,
+  nowMs: number,
+  settings: UpsRuleSettings,
+  out: EngineOutput,
+): void {
+  if (status === "") {
+    applyFailure(ups, nowMs, settings, out);
+    return;
+  }
+  const notify = (type: NotifyType, extra?: string) =>
+    out.notifications.push(
+      extra === undefined ? { type, system: ups.system } : { type, system: ups.system, extra },
+    );
+
+  // ups_is_alive()
+  ups.lastPollMs = nowMs;
+  if (ups.commState === 0) notify("COMMOK");
+  ups.commState = 1;
+
+  if (!status.includes("LB")) ups.flags.lowBattery = false;
+  if (!status.includes("FSD")) {
+    ups.flags.fsd = false;
+    ups.fsdNotified = false;
+  }
+  for (const c of CLEARABLE) {
+    if (status.includes(c.token)) continue;
+    if (c.flag === "off") {
+      ups.offSinceMs = undefined;
+      ups.offExpired = false;
+    } else if (c.flag === "over") ups.overSinceMs = undefined;
+    else if (c.flag === "alarm") ups.alarmText = undefined;
+    if (ups.flags[c.flag]) {
+      notify(c.event);
+      ups.flags[c.flag] = false;
+    }
+  }
+  const ecoByBuzzword = isEcoBuzzword(buzzwords);
+  if (!status.includes("ECO") && !ecoByBuzzword) {
+    if (ups.flags.eco) {
+      notify("NOTECO");
+      ups.flags.eco = false;
+    }
+  } else if (ecoByBuzzword && !ups.flags.eco) {
+    notify("ECO");
+    ups.flags.eco = true;
+  }
+
+  const others: string[] = [];
+  for (const word of status.split(" ")) {
+    const token = word.toUpperCase();
+    const raising = RAISING[token];
+    if (token === "OL") {
+      if (!ups.flags.online) {
+        if (ups.lineState !== -1) notify("ONLINE");
+        ups.lineState = 1;
+        ups.flags.online = true;
+        ups.flags.onBattery = false;
+      }
+    } else if (token === "OB") {
+      if (!ups.flags.onBattery) {
+        ups.lineState = 0;
+        notify("ONBATT");
+        ups.flags.onBattery = true;
+        ups.flags.online = false;
+      }
+    } else if (token === "LB") {
+      if (!ups.flags.lowBattery) {
+        notify("LOWBATT");
+        ups.flags.lowBattery = true;
+      }
+    } else if (token === "RB") {
+      const last = ups.lastReplBattWarnMs;
+      if (last === undefined || nowMs - last > settings.rbWarnTimeSec * 1000) {
+        notify("REPLBATT");
+        ups.lastReplBattWarnMs = nowMs;
+      }
+    } else if (token === "OFF") {
+      applyOff(ups, nowMs, settings, out);
+    } else if (token === "ALARM") {
+      // Per UPS (upsmon keeps one previous alarm text for all UPSes: see README).
+      if (!ups.flags.alarm) {
+        notify("ALARM", alarm ?? "n/a");
+        ups.flags.alarm = true;
+        ups.alarmText = alarm;
+      } else if (alarm !== undefined && alarm !== ups.alarmText) {
+        notify("ALARM", alarm);
+        ups.alarmText = alarm;
+      }
+    } else if (token === "OVER") {
+      if (!ups.flags.over) {
+        ups.overSinceMs = nowMs;
+        notify("OVER");
+        ups.flags.over = true;
+      }
+    } else if (token === "FSD") {
+      if (!ups.flags.fsd) {
+        if (!ups.fsdNotified) notify("FSD");
+        ups.fsdNotified = true;
+        ups.flags.fsd = true;
+      }
+    } else if (raising !== undefined) {
+      if (!ups.flags[raising.flag]) {
+        notify(raising.event);
+        ups.flags[raising.flag] = true;
+      }
+    } else if (!KNOWN_IGNORED.has(token) && word !== "") {
+      others.push(word);
+    }
+    // update_crittimer(): remember when the UPS was last not OB+LB (or calibrating)
+    if (!ups.flags.onBattery || !ups.flags.lowBattery || ups.flags.cal) ups.lastNonCriticalMs = nowMs;
+  }
+
+  // OTHER/NOTOTHER: when the set of unclassified tokens changes, report the current list (or its end).
+  const sortedOthers = [...new Set(others)].sort();
+  const changed =
+    sortedOthers.length !== ups.otherTokens.length || sortedOthers.some((t, i) => t !== ups.otherTokens[i]);
+  if (changed) {
+    if (sortedOthers.length > 0) notify("OTHER", others.join(" "));
+    else notify("NOTOTHER");
+  }
+  ups.otherTokens = sortedOthers;
+}
+
+function applyOff(ups: UpsState, nowMs: number, settings: UpsRuleSettings, out: EngineOutput): void {
+  const offDuration = settings.offDurationSec;
+  if (ups.flags.off) {
+    if (ups.offSinceMs === undefined) ups.offSinceMs = nowMs;
+    else if (!ups.offExpired && offDuration > 0 && nowMs - ups.offSinceMs > offDuration * 1000) {
+      out.logs.push({
+        level: "warning",
+        message: `${ups.system} is in state OFF for ${Math.floor((nowMs - ups.offSinceMs) / 1000)} sec, assuming the line is not fed (if it is calibrating etc., check the upsmon 'OFFDURATION' option)`,
+      });
+      ups.offExpired = true;
+    }
+    return;
+  }
+  ups.offSinceMs = nowMs;
+  if (offDuration === 0) {
+    out.logs.push({
+      level: "warning",
+      message: `${ups.system} is in state OFF, assuming the line is not fed (if it is calibrating etc., check the upsmon 'OFFDURATION' option)`,
+    });
+    ups.offExpired = true;
+  }
+  out.notifications.push({ type: "OFF", system: ups.system });
+  ups.flags.off = true;
+}
+
+/**
+ * A failed poll (or an empty status): upsmon's ups_is_gone(), plus its "Poll UPS [x] failed" log line
+ * with POLLFAIL_LOG_THROTTLE_MAX throttling. Flags are kept: they are the "last known" state.
+ */
+export function applyFailure(
+  ups: UpsState,
+  nowMs: number,
+  settings: UpsRuleSettings,
+  out: EngineOutput,
+  failure?: { code: string; message: string },
+): void {
+  if (failure !== undefined) logPollFailure(ups, failure, settings, out);
+  if (ups.commState !== 0) {
+    ups.commState = 0;
+    out.notifications.push({ type: "COMMBAD", system: ups.system });
+    return;
+  }
+  const windowMs = settings.noCommWarnTimeSec * 1000;
+  if (ups.lastPollMs !== undefined && nowMs - ups.lastPollMs < windowMs) return;
+  if (ups.lastNoCommWarnMs === undefined || nowMs - ups.lastNoCommWarnMs > windowMs) {
+    out.notifications.push({ type: "NOCOMM", system: ups.system });
+    ups.lastNoCommWarnMs = nowMs;
+  }
+}
+
+function logPollFailure(
+  ups: UpsState,
+  failure: { code: string; message: string },
+  settings: UpsRuleSettings,
+  out: EngineOutput,
+): void {
+  const line = `Poll UPS [${ups.system}] failed - ${failure.message}`;
+  const max = settings.pollFailLogThrottleMax;
+  if (max < 0) {
+    out.logs.push({ level: "err", message: line });
+    return;
+  }
+  let log: boolean;
+  if (ups.pollFailCode === failure.code) {
+    log = max > 0 && ups.pollFailCount++ >= max - 1;
+    if (log) ups.pollFailCount = 0;
+  } else {
+    out.logs.push({
+      level: "err",
+      message:
+        max === 0
+          ? `Poll UPS [${ups.system}] failure state changed from ${ups.pollFailCode ?? "OK"} to ${failure.code}; report below will not be repeated to syslog:`
+          : `Poll UPS [${ups.system}] failure state changed from ${ups.pollFailCode ?? "OK"} to ${failure.code}; report below will only be repeated to syslog every ${max} polling loop cycles (${max * settings.pollFreqSec} sec):`,
+    });
+    ups.pollFailCode = failure.code;
+    ups.pollFailCount = 0;
+    log = true;
+  }
+  out.logs.push(log ? { level: "err", message: line } : { level: "debug", message: line, debugLevel: 1 });
+}
+
+/** After a successful poll: end a throttled failure state with upsmon's "recovered" line. */
+export function noteRecovered(ups: UpsState, settings: UpsRuleSettings, out: EngineOutput): void {
+  if (settings.pollFailLogThrottleMax >= 0 && ups.pollFailCode !== undefined) {
+    out.logs.push({
+      level: "err",
+      message: `Poll UPS [${ups.system}] recovered from failure state ${ups.pollFailCode} - now OK`,
+    });
+  }
+  ups.pollFailCode = undefined;
+  ups.pollFailCount = -1;
+}
