@@ -9,6 +9,7 @@ import {
   connectTimeoutMs,
   connectTo,
   describeError,
+  guardStdout,
   isUnknownCommand,
   ToolExit,
   versionBanner,
@@ -62,6 +63,7 @@ Common arguments:
 class UpscFailure extends Error {}
 
 export async function run(argv: string[]): Promise<number> {
+  guardStdout();
   let json = false;
   try {
     return await upsc(argv, (on) => {

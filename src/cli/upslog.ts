@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { runAdminTool } from "../tools/admin-tool.js";
-import { connectTimeoutMs, versionBanner } from "../tools/tool-support.js";
+import { connectTimeoutMs, guardStdout, versionBanner } from "../tools/tool-support.js";
 import { pidFilePath, runUpslog } from "../tools/upslog-daemon.js";
 import { parseUpslogArgs, UPSLOG_HELP } from "../tools/upslog-options.js";
 import { createStderrLogger } from "../util/log.js";
@@ -14,10 +14,12 @@ import { createStderrLogger } from "../util/log.js";
 const BACKGROUND_ENV = "NUTGUARD_UPSLOG_BACKGROUND";
 
 export function run(argv: string[]): Promise<number> {
-  return runAdminTool(() => upslog(argv));
+  return runAdminTool(() => upslog(argv), { ownStdoutGuard: true });
 }
 
 async function upslog(argv: string[]): Promise<number> {
+  const brokenPipe = new AbortController();
+  guardStdout(() => brokenPipe.abort());
   const cmd = parseUpslogArgs(argv);
   const inBackground = process.env[BACKGROUND_ENV] === "1";
   if (cmd.kind === "help") {
@@ -65,5 +67,6 @@ async function upslog(argv: string[]): Promise<number> {
     user: cmd.user ?? "nut",
     log,
     announce: !inBackground,
+    stop: brokenPipe.signal,
   });
 }

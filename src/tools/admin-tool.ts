@@ -14,13 +14,19 @@ import {
   connectTo,
   describeError,
   fatal,
+  guardStdout,
   ToolExit,
   versionBanner,
 } from "./tool-support.js";
 import { splitName } from "./upsname.js";
 
-export async function runAdminTool(body: () => Promise<number>): Promise<number> {
+/** Runs a tool's body; with `ownStdoutGuard` the body handles a closed stdout itself (upslog). */
+export async function runAdminTool(
+  body: () => Promise<number>,
+  o: { ownStdoutGuard?: boolean } = {},
+): Promise<number> {
   try {
+    if (!o.ownStdoutGuard) guardStdout();
     return await body();
   } catch (err) {
     if (err instanceof ToolExit) {

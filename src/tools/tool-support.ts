@@ -84,3 +84,17 @@ export function unlessServerError<T>(promise: Promise<T>): Promise<T | undefined
     throw fatal(`Error: ${describeError(err)}`);
   });
 }
+
+/** Exit status a shell shows for a process killed by SIGPIPE (128 + 13), which is how NUT's tools end. */
+export const BROKEN_PIPE_EXIT = 141;
+
+/**
+ * `upsc ... | head -1`: when the reader of stdout goes away, end quietly as NUT's tools do (they die of
+ * SIGPIPE) instead of crashing with an EPIPE stack trace. `onBrokenPipe` defaults to exiting at once.
+ */
+export function guardStdout(onBrokenPipe: () => void = () => process.exit(BROKEN_PIPE_EXIT)): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") onBrokenPipe();
+    else throw err;
+  });
+}

@@ -13,7 +13,7 @@ import { constants as osConstants, hostname as osHostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { NutClient } from "../client/client.js";
 import type { Logger } from "../util/log.js";
-import { connectTo, describeError, fatal } from "./tool-support.js";
+import { BROKEN_PIPE_EXIT, connectTo, describeError, fatal } from "./tool-support.js";
 import { compileLogFormat, type LogFormatItem, logFormatVariables, renderLogLine } from "./upslog-format.js";
 import type { UpslogTarget } from "./upslog-options.js";
 import { splitName, type UpsTarget } from "./upsname.js";
@@ -31,6 +31,8 @@ export interface UpslogRunOptions {
   log: Logger;
   /** Print the "logging status of ..." lines and connection warnings (false in the background child). */
   announce: boolean;
+  /** Aborted when stdout's reader went away: stop cleanly and return 141, like a SIGPIPE death. */
+  stop?: AbortSignal;
 }
 
 interface LogFile {
@@ -184,6 +186,10 @@ export async function runUpslog(o: UpslogRunOptions): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ["SIGHUP", "SIGUSR1", "SIGINT", "SIGQUIT", "SIGTERM"];
   for (const s of signals) process.on(s, onSignal);
+  // e.g. `upslog -l - | head`: NUT dies of SIGPIPE; stop the same way, but cleanly (PID file, connections)
+  const onStop = () => onSignal("SIGPIPE");
+  if (o.stop?.aborted) onStop();
+  o.stop?.addEventListener("abort", onStop);
 
   const pollOnce = async (m: Monitored): Promise<void> => {
     if (!m.client?.isOpen) {
@@ -243,9 +249,10 @@ export async function runUpslog(o: UpslogRunOptions): Promise<number> {
       }
     }
     if (exitSignal) o.log.info(`Signal ${signalNumber(exitSignal)}: exiting`);
-    return 0;
+    return o.stop?.aborted ? BROKEN_PIPE_EXIT : 0;
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    o.stop?.removeEventListener("abort", onStop);
     await Promise.all(systems.map((m) => m.client?.close()));
     for (const file of files.values()) if (file.fd !== "stdout") closeSync(file.fd);
     if (o.pidFile) {

@@ -2,12 +2,13 @@
  * Hostile servers: malformed, truncated, oversized or never-arriving replies must end each tool with
  * a clear message and a non-zero exit: never a stack trace, never a hang.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakeAction, type FakeServer, startFakeServer } from "../helpers/fake-server.js";
-import { runOurs, type ToolRun, upslogArgs } from "./run-tool.js";
+import { NUTGUARD_BIN, runOurs, type ToolRun, upslogArgs } from "./run-tool.js";
 
 let server: FakeServer | undefined;
 
@@ -115,6 +116,31 @@ describe("tools facing a hostile server", () => {
       );
       expect(r.code).toBe(0);
       expect(r.stdout.split("\n").filter((l) => l.startsWith("["))).toEqual(["[NA]", "[NA]"]);
+    } finally {
+      rmSync(pidDir, { recursive: true, force: true });
+    }
+  });
+
+  it("upsc, upslog: a reader that goes away (| head) ends them quietly, as SIGPIPE ends NUT's", async () => {
+    const addr = await serve((l) => (l.startsWith("GET") ? 'VAR ups ups.status "OL"\n' : null));
+    const pidDir = mkdtempSync(join(tmpdir(), "nutguard-epipe-"));
+    try {
+      for (const args of [
+        ["upsc", `ups@${addr}`, "ups.status"],
+        [
+          "upslog",
+          ...upslogArgs({ system: `ups@${addr}`, logFile: "-", pidFile: join(pidDir, "p.pid"), polls: 5 }),
+        ],
+      ]) {
+        const child = spawn(process.execPath, [NUTGUARD_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        child.stdout.destroy();
+        const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+        expect(code).toBe(141);
+        expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+      }
+      expect(existsSync(join(pidDir, "p.pid"))).toBe(false);
     } finally {
       rmSync(pidDir, { recursive: true, force: true });
     }
