@@ -4,7 +4,7 @@
 //  - CommonJS, not ESM: Node 20 reaches user code several ms sooner (no ESM loader start-up).
 //  - Everything reachable from src/cli/main.ts is bundled, subcommands included; each subcommand
 //    stays lazy (esbuild wraps dynamically imported modules in init functions).
-//  - A subcommand whose static import graph uses `import.meta` (files located relative to the module,
+//  - A subcommand whose import graph uses `import.meta` anywhere (files located relative to the module,
 //    e.g. unit files, a forked child entry) is left external and loaded from tsc's output next to the
 //    bundle (dist/cli/<name>.js), so its relative paths stay true.
 //  - imports of node:tls and node:crypto become proxies that load the module on first use: only
@@ -81,6 +81,7 @@ export async function bundleCli({
   const entry = join(root, "src/cli/main.ts");
   const common = {
     entryPoints: [entry],
+    absWorkingDir: root, // metafile paths are relative to it
     bundle: true,
     platform: "node",
     target: "node20",
@@ -95,14 +96,14 @@ export async function bundleCli({
   };
 
   // Pass 1: the import graph, to find subcommands that must stay external.
-  const probe = await build({ ...common, write: false, metafile: true, outfile });
+  const probe = await build({ ...common, write: false, metafile: true, outfile, logLevel: "silent" });
   const inputs = probe.metafile.inputs;
   const usesImportMeta = (file) => readFileSync(join(root, file), "utf8").includes("import.meta");
-  const staticClosure = (file, seen = new Set()) => {
+  const reachable = (file, seen = new Set()) => {
     if (seen.has(file) || !inputs[file]) return seen;
     seen.add(file);
     for (const imp of inputs[file].imports) {
-      if (imp.kind !== "dynamic-import" && !imp.external) staticClosure(imp.path, seen);
+      if (!imp.external) reachable(imp.path, seen);
     }
     return seen;
   };
@@ -110,7 +111,7 @@ export async function bundleCli({
   const externalCommands = new Set(
     (inputs[commandsFile]?.imports ?? [])
       .filter((imp) => imp.kind === "dynamic-import" && !imp.external)
-      .filter((imp) => [...staticClosure(imp.path)].some(usesImportMeta))
+      .filter((imp) => [...reachable(imp.path)].some(usesImportMeta))
       .map((imp) => join(root, imp.path)),
   );
 

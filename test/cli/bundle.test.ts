@@ -4,14 +4,14 @@
  * through their load-on-first-use proxies.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM build script without type declarations
-import { lazyBuiltinsPlugin } from "../../scripts/bundle.mjs";
+import { bundleCli, lazyBuiltinsPlugin } from "../../scripts/bundle.mjs";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs.js";
 import { NUTGUARD_BIN } from "./run-tool.js";
@@ -83,5 +83,40 @@ describe("the CLI bundle", () => {
     expect(run()).toBe("encrypted OL\n");
     expect(run(pki.serverSha256)).toBe("encrypted OL\n");
     expect(run(pki.otherSha256)).toMatch(/^ERROR SSL error: .*pinned/);
+  });
+
+  it("leaves a subcommand whose modules use import.meta to tsc's output next to the bundle", async () => {
+    // a miniature project: command "plain" is bundled; "located" finds a file relative to its module
+    const root = join(dir, "project");
+    const files: Record<string, string> = {
+      "package.json": '{ "type": "module" }',
+      "src/cli/main.ts":
+        'import { SUBCOMMANDS } from "./commands.js";\n' +
+        "const c = SUBCOMMANDS.find((x) => x.name === process.argv[2])!;\n" +
+        "void c.load().then((m) => m.run());\n",
+      "src/cli/commands.ts":
+        "export const SUBCOMMANDS = [\n" +
+        '  { name: "plain", load: () => import("./plain.js") },\n' +
+        '  { name: "located", load: () => import("./located.js") },\n' +
+        "];\n",
+      "src/cli/plain.ts": 'export async function run() { console.log("plain ran"); }\n',
+      "src/cli/located.ts":
+        'import { here } from "../lib/here.js";\nexport async function run() { console.log(here()); }\n',
+      "src/lib/here.ts": "export function here() { return new URL(import.meta.url).pathname; }\n",
+      // what tsc would emit for the located command
+      "dist/cli/located.js":
+        'import { here } from "../lib/here.js";\nexport async function run() { console.log(here()); }\n',
+      "dist/lib/here.js": "export function here() { return new URL(import.meta.url).pathname; }\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    const outfile = join(root, "dist/cli/nutguard.cjs");
+    expect(await bundleCli({ root, outfile })).toEqual(["src/cli/located.ts"]);
+    const run = (cmd: string) => spawnSync(process.execPath, [outfile, cmd], { encoding: "utf8" }).stdout;
+    expect(run("plain")).toBe("plain ran\n");
+    expect(run("located")).toBe(`${join(root, "dist/lib/here.js")}\n`);
+    expect(readFileSync(outfile, "utf8")).not.toContain("import.meta");
   });
 });
