@@ -5,4 +5,5 @@
 
 export * from "./client/index.js";
 export * from "./protocol/index.js";
+export * from "./server/index.js";
 export * from "./tools/index.js";

@@ -32,8 +32,23 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./upslog.js"),
   },
   {
+    name: "demo",
+    summary: "watch a simulated UPS go through a power failure (no root, no NUT needed)",
+    load: () => import("./demo.js"),
+  },
+  {
     name: "monitor",
     summary: "upsmon-compatible monitor and shutdown daemon",
     load: () => import("./monitor.js"),
+  },
+  {
+    name: "doctor",
+    summary: "check the monitor's service setup and fix what is safe",
+    load: () => import("./doctor.js"),
+  },
+  {
+    name: "server",
+    summary: "upsd-compatible server with simulated UPSes",
+    load: () => import("./server.js"),
   },
 ];
