@@ -14,4 +14,10 @@ export interface Subcommand {
   load(): Promise<SubcommandModule>;
 }
 
-export const SUBCOMMANDS: Subcommand[] = [];
+export const SUBCOMMANDS: Subcommand[] = [
+  {
+    name: "install-service",
+    summary: "install the systemd unit, tmpfiles.d and sysusers.d files",
+    load: () => import("./install-service.js"),
+  },
+];

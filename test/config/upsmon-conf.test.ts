@@ -275,7 +275,10 @@ describe("upsmon.conf: UPS system names", () => {
   ])("%s", (system, expected) => {
     expect(splitUpsSystem(system)).toEqual(expected);
   });
-  it.each(["@host", "ups@", "ups@host:0", "ups@host:x", "ups@[::1", "ups@[::1]x"])("%s is an error", (system) => {
-    expect(splitUpsSystem(system)).toBe(`Error: unable to split UPS name [${system}]`);
-  });
+  it.each(["@host", "ups@", "ups@host:0", "ups@host:x", "ups@[::1", "ups@[::1]x"])(
+    "%s is an error",
+    (system) => {
+      expect(splitUpsSystem(system)).toBe(`Error: unable to split UPS name [${system}]`);
+    },
+  );
 });

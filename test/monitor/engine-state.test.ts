@@ -84,13 +84,17 @@ describe("engine: logs", () => {
     const lost = e.evaluate(2000);
     const again = e.evaluate(3000);
     expect(first.logs.filter((l) => l.level === "warning")).toEqual([]);
-    expect(lost.logs.map((l) => l.message)).toContainEqual(expect.stringContaining("was last known to be overloaded"));
+    expect(lost.logs.map((l) => l.message)).toContainEqual(
+      expect.stringContaining("was last known to be overloaded"),
+    );
     expect(again.logs.filter((l) => l.level === "warning")).toEqual([]);
   });
 
   it("logs each failed poll as upsmon does (POLLFAIL_LOG_THROTTLE_MAX -1)", () => {
     const e = engineFor("MONITOR u 1 m p primary\n");
-    const logs = [0, 1, 2].flatMap((t) => e.observe("u", fail, t * 1000).logs.map((l) => `${l.level} ${l.message}`));
+    const logs = [0, 1, 2].flatMap((t) =>
+      e.observe("u", fail, t * 1000).logs.map((l) => `${l.level} ${l.message}`),
+    );
     expect(logs).toEqual(Array(3).fill("err Poll UPS [u] failed - Data stale"));
   });
 

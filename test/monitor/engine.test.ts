@@ -14,10 +14,22 @@ interface Row {
 }
 
 const notifications: Row[] = [
-  { rule: "the first OL and the first COMMOK after start are silent", timeline: [[0, "OL"], [5, "OL CHRG"]], expected: [] },
+  {
+    rule: "the first OL and the first COMMOK after start are silent",
+    timeline: [
+      [0, "OL"],
+      [5, "OL CHRG"],
+    ],
+    expected: [],
+  },
   {
     rule: "OL → OB → OL notifies ONBATT then ONLINE",
-    timeline: [[0, "OL"], [5, "OB DISCHRG"], [10, "OB DISCHRG"], [15, "OL CHRG"]],
+    timeline: [
+      [0, "OL"],
+      [5, "OB DISCHRG"],
+      [10, "OB DISCHRG"],
+      [15, "OL CHRG"],
+    ],
     expected: ["5 ONBATT u", "15 ONLINE u"],
   },
   { rule: "OB at start is not silent", timeline: [[0, "OB DISCHRG"]], expected: ["0 ONBATT u"] },
@@ -29,12 +41,20 @@ const notifications: Row[] = [
   },
   {
     rule: "a UPS never reached: COMMBAD on the first failed poll, NOCOMM on the second",
-    timeline: [[0, FAIL], [5, FAIL], [10, FAIL]],
+    timeline: [
+      [0, FAIL],
+      [5, FAIL],
+      [10, FAIL],
+    ],
     expected: ["0 COMMBAD u", "5 NOCOMM u"],
   },
   {
     rule: "communication restored notifies COMMOK (not the first one)",
-    timeline: [[0, "OL"], [5, FAIL], [10, "OL"]],
+    timeline: [
+      [0, "OL"],
+      [5, FAIL],
+      [10, "OL"],
+    ],
     expected: ["5 COMMBAD u", "10 COMMOK u"],
   },
   {
@@ -68,7 +88,11 @@ const notifications: Row[] = [
   },
   {
     rule: "OFF notifies OFF, and NOTOFF when it ends",
-    timeline: [[0, "OL"], [5, "OFF"], [10, "OL"]],
+    timeline: [
+      [0, "OL"],
+      [5, "OFF"],
+      [10, "OL"],
+    ],
     expected: ["5 OFF u", "10 NOTOFF u"],
   },
   {
@@ -89,7 +113,11 @@ const notifications: Row[] = [
   },
   {
     rule: "ECO from the status token, and NOTECO when it goes",
-    timeline: [[0, "OL"], [5, "OL ECO"], [10, "OL"]],
+    timeline: [
+      [0, "OL"],
+      [5, "OL ECO"],
+      [10, "OL"],
+    ],
     expected: ["5 ECO u", "10 NOTECO u"],
   },
   {
@@ -103,12 +131,20 @@ const notifications: Row[] = [
   },
   {
     rule: "unclassified tokens notify OTHER with the list, again when it changes, NOTOTHER when none remain",
-    timeline: [[0, "WAIT"], [5, "OL TEST"], [10, "OL TEST"], [15, "OL"]],
+    timeline: [
+      [0, "WAIT"],
+      [5, "OL TEST"],
+      [10, "OL TEST"],
+      [15, "OL"],
+    ],
     expected: ["0 OTHER u [WAIT]", "5 OTHER u [TEST]", "15 NOTOTHER u"],
   },
   {
     rule: "status tokens are matched case-insensitively",
-    timeline: [[0, "ol"], [5, "ob"]],
+    timeline: [
+      [0, "ol"],
+      [5, "ob"],
+    ],
     expected: ["5 ONBATT u"],
   },
 ];
@@ -116,7 +152,11 @@ const notifications: Row[] = [
 const critical: Row[] = [
   {
     rule: "a primary on OB LB decides to shut down in the same round",
-    timeline: [[0, "OL"], [5, "OB DISCHRG"], [10, "OB LB DISCHRG"]],
+    timeline: [
+      [0, "OL"],
+      [5, "OB DISCHRG"],
+      [10, "OB LB DISCHRG"],
+    ],
     expected: ["5 ONBATT u", "10 LOWBATT u", "10 SHUTDOWN-DECISION"],
   },
   {
@@ -128,13 +168,24 @@ const critical: Row[] = [
   {
     rule: "a secondary shuts down as soon as FSD appears",
     conf: `${ONE_SECONDARY}HOSTSYNC 15\n`,
-    timeline: [[0, "OB"], [5, "OB LB"], [6, "FSD OB LB"]],
+    timeline: [
+      [0, "OB"],
+      [5, "OB LB"],
+      [6, "FSD OB LB"],
+    ],
     expected: ["0 ONBATT u", "5 LOWBATT u", "6 FSD u", "6 SHUTDOWN-DECISION"],
   },
   {
     rule: "a secondary ignores an OB LB blip shorter than HOSTSYNC",
     conf: `${ONE_SECONDARY}HOSTSYNC 15\n`,
-    timeline: [[0, "OB"], [5, "OB LB"], [10, "OB LB"], [15, "OB"], [20, "OB LB"], [30, "OL"]],
+    timeline: [
+      [0, "OB"],
+      [5, "OB LB"],
+      [10, "OB LB"],
+      [15, "OB"],
+      [20, "OB LB"],
+      [30, "OL"],
+    ],
     expected: ["0 ONBATT u", "5 LOWBATT u", "20 LOWBATT u", "30 ONLINE u"],
   },
   {
@@ -162,7 +213,10 @@ const critical: Row[] = [
   },
   {
     rule: "lost while calibrating: assumed dead at once (upsmon's rule, NUT #2794/#3026)",
-    timeline: [[0, "OL CAL"], [5, FAIL]],
+    timeline: [
+      [0, "OL CAL"],
+      [5, FAIL],
+    ],
     expected: ["0 CAL u", "5 COMMBAD u", "5 SHUTDOWN-DECISION"],
   },
   {
@@ -173,12 +227,18 @@ const critical: Row[] = [
   },
   {
     rule: "lost while on BYPASS: assumed dead at once",
-    timeline: [[0, "OL BYPASS"], [5, FAIL]],
+    timeline: [
+      [0, "OL BYPASS"],
+      [5, FAIL],
+    ],
     expected: ["0 BYPASS u", "5 COMMBAD u", "5 SHUTDOWN-DECISION"],
   },
   {
     rule: "lost while OFF: assumed dead at once",
-    timeline: [[0, "OFF"], [5, FAIL]],
+    timeline: [
+      [0, "OFF"],
+      [5, FAIL],
+    ],
     expected: ["0 OFF u", "5 COMMBAD u", "5 SHUTDOWN-DECISION"],
   },
   {
@@ -207,7 +267,10 @@ const critical: Row[] = [
   },
   {
     rule: "lost while in ALARM: assumed dead (ALARMCRITICAL 1, the default)",
-    timeline: [[0, { status: "OL ALARM", alarm: "x" }], [5, FAIL]],
+    timeline: [
+      [0, { status: "OL ALARM", alarm: "x" }],
+      [5, FAIL],
+    ],
     expected: ["0 ALARM u [x]", "5 COMMBAD u", "5 SHUTDOWN-DECISION"],
   },
   {
@@ -246,7 +309,14 @@ const critical: Row[] = [
   {
     rule: "OBLBDURATION: an OB LB that ends in time resets the timer",
     conf: `${ONE_PRIMARY}OBLBDURATION 10\n`,
-    timeline: [[0, "OB LB"], [5, "OB LB"], [8, "OB"], [10, "OB LB"], [15, "OB LB"], [20, "OB LB"]],
+    timeline: [
+      [0, "OB LB"],
+      [5, "OB LB"],
+      [8, "OB"],
+      [10, "OB LB"],
+      [15, "OB LB"],
+      [20, "OB LB"],
+    ],
     expected: ["0 ONBATT u", "0 LOWBATT u", "10 LOWBATT u", "20 SHUTDOWN-DECISION"],
   },
 ];
@@ -256,13 +326,20 @@ const power: Row[] = [
   {
     rule: "redundant supplies: losing alpha (power 2 of 3, MINSUPPLIES 2) shuts down",
     conf: POWER,
-    timeline: [[0, { alpha: "OL", beta: "OL" }], [5, { alpha: "OB LB", beta: "OL" }]],
+    timeline: [
+      [0, { alpha: "OL", beta: "OL" }],
+      [5, { alpha: "OB LB", beta: "OL" }],
+    ],
     expected: ["5 ONBATT alpha", "5 LOWBATT alpha", "5 SHUTDOWN-DECISION"],
   },
   {
     rule: "redundant supplies: losing beta (power 1) keeps running",
     conf: POWER,
-    timeline: [[0, { alpha: "OL", beta: "OL" }], [5, { alpha: "OL", beta: "OB LB" }], [10, { alpha: "OL", beta: "OB LB" }]],
+    timeline: [
+      [0, { alpha: "OL", beta: "OL" }],
+      [5, { alpha: "OL", beta: "OB LB" }],
+      [10, { alpha: "OL", beta: "OB LB" }],
+    ],
     expected: ["5 ONBATT beta", "5 LOWBATT beta"],
   },
   {
@@ -292,9 +369,9 @@ describe("engine: notifications", () => {
 
 describe("engine: critical UPS and the shutdown decision", () => {
   it.each(critical)("$rule", ({ conf, timeline, expected }) => {
-    expect(simulate(timeline, { ...(conf === undefined ? {} : { conf }), logsMatching: ["Promoting"] })).toEqual(
-      expected,
-    );
+    expect(
+      simulate(timeline, { ...(conf === undefined ? {} : { conf }), logsMatching: ["Promoting"] }),
+    ).toEqual(expected);
   });
 });
 

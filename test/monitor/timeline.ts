@@ -44,7 +44,9 @@ export function simulate(rounds: Round[], options: TimelineOptions = {}): string
     for (const [system, o] of Object.entries(perUps)) {
       const out = engine.observe(system, toPoll(o), nowMs);
       for (const n of out.notifications) {
-        seen.push(`${t} ${n.type} ${n.system ?? ""}${n.extra !== undefined ? ` [${n.extra}]` : ""}`.trimEnd());
+        seen.push(
+          `${t} ${n.type} ${n.system ?? ""}${n.extra !== undefined ? ` [${n.extra}]` : ""}`.trimEnd(),
+        );
       }
     }
     const ev = engine.evaluate(nowMs);
