@@ -3,6 +3,7 @@
 # Installs what the tests need when it is missing (npm packages; as root, Debian's NUT packages),
 # builds, lints, type-checks, then runs every test: unit, real-NUT interoperability, and the
 # systemd container tests. Nothing is skipped silently: a missing prerequisite stops the run.
+# NUTGUARD_SKIP_CONTAINER_TESTS=1 skips the container stage out loud (refused when CI=true).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -18,3 +19,12 @@ npx biome check src test bench
 npx tsc -p tsconfig.test.json
 echo "== tests" >&2
 npx vitest run
+
+if [ "${NUTGUARD_SKIP_CONTAINER_TESTS:-}" = 1 ] && [ "${CI:-}" != true ]; then
+  echo "== container tests SKIPPED (NUTGUARD_SKIP_CONTAINER_TESTS=1)" >&2
+else
+  echo "== container tests (real systemd in systemd-nspawn)" >&2
+  sh scripts/ensure-container-tools.sh
+  sh scripts/container-rootfs.sh ensure
+  npx vitest run -c vitest.container.config.ts
+fi

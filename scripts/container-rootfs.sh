@@ -1,0 +1,78 @@
+#!/bin/sh
+# Builds (once) and caches the Debian rootfs the systemd container tests boot with systemd-nspawn:
+# a debootstrap'ed bookworm (systemd 252, NUT 2.8.0) with nut-server, nut-client and what the
+# host's node binary needs. Tests never write into it: each one boots an overlay of it
+# (test/helpers/container.ts). Run as root.
+#
+# Usage: scripts/container-rootfs.sh [ensure|path|check]
+#   ensure  build the rootfs unless the cached one carries the current stamp (default)
+#   path    print the rootfs directory
+#   check   exit 0 when the cached rootfs is current, 1 otherwise (no building)
+#
+# Environment:
+#   NUTGUARD_ROOTFS_DIR  the rootfs directory (default /var/cache/nutguard/rootfs-bookworm)
+#   DEBOOTSTRAP_MIRROR   mirror URL; default: the first Debian archive URI of this host's apt
+#                        sources, else debootstrap's own default
+#
+# The stamp file (.nutguard-rootfs-stamp inside the rootfs) names the content version below; change
+# ROOTFS_VERSION or the package list and every cache rebuilds on its next run.
+set -eu
+
+SUITE=bookworm
+PACKAGES=systemd,systemd-sysv,dbus,procps,libstdc++6,nut-client,nut-server
+ROOTFS_VERSION="3 $SUITE $PACKAGES"
+ROOTFS=${NUTGUARD_ROOTFS_DIR:-/var/cache/nutguard/rootfs-$SUITE}
+STAMP=$ROOTFS/.nutguard-rootfs-stamp
+PROG=container-rootfs
+
+die() { echo "$PROG: $*" >&2; exit 1; }
+
+is_current() { [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$ROOTFS_VERSION" ]; }
+
+mirror() {
+  case ${DEBOOTSTRAP_MIRROR:-} in
+    "") cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+          sed -n -e 's/^[[:space:]]*deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\).*/\2/p' \
+                 -e 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' |
+          grep -E '^(https?|file)://.*/debian/?$' | head -n1 || true ;;
+    *) echo "$DEBOOTSTRAP_MIRROR" ;;
+  esac
+}
+
+build() {
+  [ "$(id -u)" = 0 ] || die "building the container rootfs needs root"
+  command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
+  parent=$(dirname "$ROOTFS")
+  mkdir -p "$parent"
+  tmp=$ROOTFS.partial
+  rm -rf "$tmp"
+  m=$(mirror)
+  echo "$PROG: debootstrap $SUITE -> $ROOTFS (${m:-debootstrap's default mirror})" >&2
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" $m >"$parent/debootstrap.log" 2>&1 ||
+    { tail -n 30 "$parent/debootstrap.log" >&2; die "debootstrap failed (log: $parent/debootstrap.log)"; }
+  # With --private-network "localhost" must not go to DNS (upsmon 2.8.0 spins on ENETUNREACH).
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$tmp/etc/hosts"
+  echo nutguard-test >"$tmp/etc/hostname"
+  : >"$tmp/etc/resolv.conf"
+  # NUT stays off until a test configures it (Debian's default MODE=none), and apt caches go.
+  rm -rf "$tmp/var/cache/apt/archives/"*.deb "$tmp/var/lib/apt/lists/"*
+  echo "$ROOTFS_VERSION" >"$tmp/.nutguard-rootfs-stamp"
+  rm -rf "$ROOTFS"
+  mv "$tmp" "$ROOTFS"
+  echo "$PROG: built $ROOTFS in $(( $(date +%s) - start )) s ($(du -sm "$ROOTFS" | cut -f1) MB)" >&2
+}
+
+case ${1:-ensure} in
+  path) echo "$ROOTFS" ;;
+  check) is_current ;;
+  ensure)
+    if is_current; then exit 0; fi
+    mkdir -p "$(dirname "$ROOTFS")"
+    # one builder at a time; whoever waited finds the stamp current afterwards
+    exec 9>"$(dirname "$ROOTFS")/.rootfs-$SUITE.lock"
+    flock 9
+    is_current || build ;;
+  *) die "usage: $0 [ensure|path|check]" ;;
+esac

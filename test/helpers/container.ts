@@ -1,0 +1,556 @@
+/**
+ * Test harness: a real systemd (Debian 12 bookworm: systemd 252, NUT 2.8.0) as PID 1 of a
+ * systemd-nspawn container, for tests of units, PID files, sd_notify, tmpfiles and journal lines.
+ *
+ * Theory of operation:
+ *  - scripts/container-rootfs.sh builds the rootfs once and caches it (stamped with its content
+ *    version). Each Container boots an overlayfs whose lower layer is that cache and whose upper layer
+ *    is the container's own temp dir, so containers run in parallel and the cache is never written.
+ *  - Boot: `systemd-nspawn --boot --private-network --register=no --keep-unit`, launched from a private
+ *    cgroup per machine (nspawn splits its own cgroup; on a host whose PID 1 is not systemd there is no
+ *    machined, so no registration). The built checkout and the host's node binary are bind-mounted
+ *    read-only at /opt/nutguard and /usr/local/bin/node; /usr/local/bin/nutguard runs the CLI.
+ *  - Commands run inside with nsenter into every namespace of the container's PID 1, in a clean
+ *    environment. Before boot the same calls run chrooted into the overlay, so a test prepares files
+ *    with the same API it later uses on the running system.
+ *  - The journal is persistent: journal() reads it inside while running, from the overlay after stop.
+ *
+ * Must not: write into the cached rootfs, leave processes, mounts or cgroups behind (destroy(), plus
+ * sweepStaleContainers() for containers of test workers that died), bind host device nodes (a booted
+ * systemd would chown them), or reach any network but the container's own loopback.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOTFS_DIR = process.env.NUTGUARD_ROOTFS_DIR ?? "/var/cache/nutguard/rootfs-bookworm";
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** Where the built checkout appears inside, and the command that runs it. */
+export const NUTGUARD_DIR = "/opt/nutguard";
+export const NUTGUARD_BIN = "/usr/local/bin/nutguard";
+/** One record per live container, so that a later run can clean up after a worker that died. */
+const REGISTRY_DIR = "/run/nutguard-test-containers";
+const CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const STAMP_FILE = ".nutguard-rootfs-stamp";
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Written to the command's stdin. */
+  input?: string;
+  /** Extra environment variables (the environment is otherwise clean: PATH, LANG, HOME). */
+  env?: Record<string, string>;
+  /** Kill the command after this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+export class ContainerCommandError extends Error {
+  constructor(
+    readonly argv: string[],
+    readonly result: ExecResult,
+  ) {
+    super(
+      `'${argv.join(" ")}' exited with status ${result.code}` +
+        (result.stderr.trim() ? `: ${result.stderr.trim()}` : "") +
+        (result.stdout.trim() ? `\nstdout: ${result.stdout.trim()}` : ""),
+    );
+  }
+}
+
+export interface ContainerOptions {
+  /** Bind the built checkout (dist/, units/, package.json, node_modules/) and node inside. Default true. */
+  withNutguard?: boolean;
+  /** More read-only bind mounts, "hostPath:containerPath". */
+  bindReadOnly?: string[];
+}
+
+interface Registration {
+  machine: string;
+  ownerPid: number;
+  dir: string;
+  root: string;
+  cgroups: string[];
+  nspawnPid?: number;
+  leaderPid?: number;
+}
+
+type ContainerState = "created" | "running" | "stopped" | "destroyed";
+
+/** Runs a host command; never throws for a non-zero exit (the caller decides). */
+export function hostExec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const [file, ...args] = argv;
+    const child = execFile(
+      file!,
+      args,
+      {
+        env: options.env ?? process.env,
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: "utf8",
+      },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== "number") {
+          // killed by the timeout, or could not start at all
+          if (err.killed || err.signal) {
+            resolve({ code: 124, stdout, stderr: `${stderr}\n(killed: ${err.signal ?? "timeout"})` });
+          } else reject(err);
+          return;
+        }
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
+    child.stdin?.on("error", () => undefined); // a command that exits without reading its stdin
+    if (options.input !== undefined) child.stdin?.write(options.input);
+    child.stdin?.end();
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined/false; throws after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  { timeoutMs = 30_000, intervalMs = 100 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? `: ${lastError.message}` : "";
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readProc(pid: number, file: string): Promise<string | undefined> {
+  try {
+    return await readFile(`/proc/${pid}/${file}`, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+async function childPids(parentPid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readProc(Number(entry), "stat");
+    // "pid (comm) state ppid ...": comm may contain spaces and parentheses, so split after the last ')'
+    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : Number.NaN;
+    if (ppid === parentPid) out.push(Number(entry));
+  }
+  return out;
+}
+
+/** The cgroup hierarchies nspawn must find its own private cgroup in (pure v2, or hybrid v1+v2). */
+async function cgroupHierarchies(): Promise<string[]> {
+  const mounts = (await readFile("/proc/self/mounts", "utf8")).split("\n").map((l) => l.split(" "));
+  const v2 = mounts.find((m) => m[1] === "/sys/fs/cgroup" && m[2] === "cgroup2");
+  if (v2) return ["/sys/fs/cgroup"];
+  return mounts
+    .filter(
+      (m) =>
+        (m[2] === "cgroup2" && m[1]?.startsWith("/sys/fs/cgroup/")) ||
+        (m[2] === "cgroup" && (m[3] ?? "").split(",").includes("name=systemd")),
+    )
+    .map((m) => m[1]!);
+}
+
+let machineCounter = 0;
+
+export class Container {
+  private state: ContainerState = "created";
+  private nspawn?: ChildProcess;
+  private nspawnExited?: Promise<void>;
+  private leaderPid?: number;
+
+  private constructor(
+    /** The machine name (also the container's hostname). */
+    readonly machine: string,
+    /** The container's temp dir on the host: upper/, work/, root/ (the overlay), nspawn.log. */
+    readonly dir: string,
+    private readonly cgroups: string[],
+    private readonly binds: string[],
+  ) {}
+
+  /** The container's root directory as seen from the host (the overlay mount). */
+  get root(): string {
+    return join(this.dir, "root");
+  }
+
+  get isRunning(): boolean {
+    return this.state === "running";
+  }
+
+  /** Mounts a fresh overlay over the cached rootfs; boot() starts systemd in it. */
+  static async create(options: ContainerOptions = {}): Promise<Container> {
+    if (process.getuid?.() !== 0) throw new Error("container tests must run as root");
+    if (!existsSync(join(ROOTFS_DIR, STAMP_FILE))) {
+      throw new Error(`no container rootfs at ${ROOTFS_DIR}: run 'sh scripts/container-rootfs.sh' (as root)`);
+    }
+    const machine = `ngt-${process.pid}-${++machineCounter}`;
+    const dir = await mkdtemp(join(tmpdir(), `nutguard-${machine}-`));
+    const binds = [...(options.bindReadOnly ?? [])];
+    if (options.withNutguard ?? true) binds.push(...(await nutguardBinds()));
+    const cgroups = (await cgroupHierarchies()).map((h) => join(h, `nspawn-${machine}`));
+    const ct = new Container(machine, dir, cgroups, binds);
+    for (const d of ["upper", "work", "root"]) await mkdir(join(dir, d));
+    await ct.register();
+    await mustSucceed([
+      "mount",
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${ROOTFS_DIR},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
+      ct.root,
+    ]);
+    if (options.withNutguard ?? true) {
+      await ct.writeFile(
+        NUTGUARD_BIN,
+        `#!/bin/sh\nexec /usr/local/bin/node ${NUTGUARD_DIR}/dist/cli/main.js "$@"\n`,
+        { mode: "0755" },
+      );
+    }
+    return ct;
+  }
+
+  /** Boots systemd and waits until `systemctl is-system-running` says running or degraded. */
+  async boot(): Promise<{ state: string; bootMs: number }> {
+    if (this.state !== "created" && this.state !== "stopped") throw new Error(`cannot boot: ${this.state}`);
+    const startedMs = Date.now();
+    for (const cg of this.cgroups) await mkdir(cg, { recursive: true });
+    const log = openSync(join(this.dir, "nspawn.log"), "a");
+    const nspawnArgs = [
+      "--quiet",
+      `--directory=${this.root}`,
+      `--machine=${this.machine}`,
+      "--boot",
+      "--register=no",
+      "--keep-unit",
+      "--private-network",
+      "--console=passive",
+      ...this.binds.map((b) => `--bind-ro=${b}`),
+    ];
+    // move into the private cgroups first (nspawn --keep-unit splits its *own* cgroup), then exec nspawn
+    const child = spawn(
+      "/bin/sh",
+      [
+        "-c",
+        'for d in $NG_CGROUPS; do echo $$ > "$d/cgroup.procs"; done; exec systemd-nspawn "$@"',
+        "nspawn",
+        ...nspawnArgs,
+      ],
+      {
+        detached: true,
+        stdio: ["ignore", log, log],
+        env: { PATH: process.env.PATH ?? CONTAINER_PATH, NG_CGROUPS: this.cgroups.join(" ") },
+      },
+    );
+    closeSync(log);
+    this.nspawn = child;
+    this.nspawnExited = new Promise((resolve) => child.once("exit", () => resolve()));
+    child.unref();
+    this.state = "running";
+    await this.register();
+    try {
+      this.leaderPid = await waitFor(
+        "the container's systemd (PID 1)",
+        async () => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error("systemd-nspawn exited");
+          for (const pid of await childPids(child.pid!)) {
+            if ((await readProc(pid, "comm"))?.trim() === "systemd") return pid;
+          }
+          return undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 20 },
+      );
+      await this.register();
+      await waitFor(
+        "systemd's private socket",
+        async () => (await this.exec(["test", "-S", "/run/systemd/private"])).code === 0,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 20,
+        },
+      );
+      const st = await this.exec(["timeout", "90", "systemctl", "is-system-running", "--wait"], {
+        timeoutMs: 100_000,
+      });
+      const state = st.stdout.trim();
+      if (state !== "running" && state !== "degraded") {
+        throw new Error(`system state '${state}' after boot`);
+      }
+      return { state, bootMs: Date.now() - startedMs };
+    } catch (err) {
+      const nspawnLog = await readFile(join(this.dir, "nspawn.log"), "utf8").catch(() => "");
+      await this.destroy().catch(() => undefined);
+      throw new Error(
+        `container ${this.machine} did not boot: ${(err as Error).message}\n${nspawnLog.slice(-3000)}`,
+      );
+    }
+  }
+
+  /** Runs argv inside (nsenter when running, chroot before boot / after stop). Never throws for exit codes. */
+  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const env = [
+      `PATH=${CONTAINER_PATH}`,
+      "LANG=C.UTF-8",
+      "HOME=/root",
+      ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    ];
+    if (this.state === "running") {
+      if (!this.leaderPid) throw new Error(`container ${this.machine} has not booted yet`);
+      return hostExec(
+        ["nsenter", "-t", String(this.leaderPid), "-a", "--", "/usr/bin/env", "-i", ...env, ...argv],
+        options,
+      );
+    }
+    if (this.state === "destroyed") throw new Error(`container ${this.machine} is destroyed`);
+    return hostExec(["chroot", this.root, "/usr/bin/env", "-i", ...env, ...argv], options);
+  }
+
+  /** Runs argv inside; returns its stdout, throws ContainerCommandError on a non-zero exit. */
+  async run(argv: string[], options: ExecOptions = {}): Promise<string> {
+    const result = await this.exec(argv, options);
+    if (result.code !== 0) throw new ContainerCommandError(argv, result);
+    return result.stdout;
+  }
+
+  /** Runs a /bin/sh script inside; returns stdout, throws on a non-zero exit. */
+  sh(script: string, options: ExecOptions = {}): Promise<string> {
+    return this.run(["/bin/sh", "-ec", script], options);
+  }
+
+  /** Writes a file inside (parent directories created), with mode and owner ("user:group" names). */
+  async writeFile(
+    path: string,
+    content: string,
+    { mode = "0644", owner = "root:root" }: { mode?: string; owner?: string } = {},
+  ): Promise<void> {
+    await this.run(
+      [
+        "/bin/sh",
+        "-ec",
+        'mkdir -p "$(dirname "$1")"; t="$1.ngtmp.$$"; cat > "$t"; chmod "$2" "$t"; chown "$3" "$t"; mv -f "$t" "$1"',
+        "sh",
+        path,
+        mode,
+        owner,
+      ],
+      { input: content },
+    );
+  }
+
+  async readFile(path: string): Promise<string> {
+    return this.run(["cat", "--", path]);
+  }
+
+  /** `systemctl show -p A,B unit` as an object. */
+  async show(unit: string, properties: string[]): Promise<Record<string, string>> {
+    const out = await this.run(["systemctl", "show", "-p", properties.join(","), "--", unit]);
+    const result: Record<string, string> = {};
+    for (const line of out.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) result[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return result;
+  }
+
+  /** A journal cursor "now", for journalAfter(). */
+  async journalCursor(): Promise<string> {
+    const out = await this.journal(["-n0", "--show-cursor", "-q"]);
+    const cursor = /^-- cursor: (.+)$/m.exec(out)?.[1];
+    if (!cursor) throw new Error(`no journal cursor in: ${out}`);
+    return cursor;
+  }
+
+  /**
+   * Journal entries logged after `cursor` (from journalCursor()), filtered by args (-u unit, -t tag...).
+   * Not `--after-cursor`: combined with a match, journalctl drops the first *matching* entry after the
+   * cursor (seen with systemd 252), so this uses the cursor's timestamp as `--since` instead.
+   */
+  async journalAfter(cursor: string, args: string[] = []): Promise<string> {
+    const realtimeUsec = /;t=([0-9a-f]+)/.exec(cursor)?.[1];
+    if (!realtimeUsec) throw new Error(`not a journal cursor: ${cursor}`);
+    const sinceSec = (Number.parseInt(realtimeUsec, 16) + 1) / 1e6;
+    return this.journal([`--since=@${sinceSec.toFixed(6)}`, ...args]);
+  }
+
+  /** journalctl with args (inside while running; from the overlay's persistent journal after stop). */
+  async journal(args: string[] = []): Promise<string> {
+    if (this.state === "running") return this.run(["journalctl", "--no-pager", ...args]);
+    if (this.state === "destroyed") throw new Error(`container ${this.machine} is destroyed`);
+    const result = await hostExec([
+      "journalctl",
+      "-D",
+      join(this.root, "var/log/journal"),
+      "--no-pager",
+      ...args,
+    ]);
+    if (result.code !== 0) throw new ContainerCommandError(["journalctl", ...args], result);
+    return result.stdout;
+  }
+
+  /** Clean poweroff; falls back to terminating nspawn, then killing the container's PID 1. */
+  async stop(): Promise<void> {
+    if (this.state !== "running") return;
+    const exited = this.nspawnExited!;
+    const within = (ms: number) =>
+      Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    await this.exec(["systemctl", "poweroff", "--no-block"]).catch(() => undefined);
+    if (!(await within(30_000))) {
+      // first TERM: nspawn asks PID 1 to halt; then kill PID 1, which ends the whole PID namespace
+      signal(this.nspawn?.pid, "SIGTERM");
+      if (!(await within(5_000))) {
+        signal(this.leaderPid, "SIGKILL");
+        signal(this.nspawn?.pid, "SIGKILL");
+        await within(5_000);
+      }
+    }
+    this.state = "stopped";
+    this.leaderPid = undefined;
+    await removeCgroups(this.cgroups);
+    await rm(`/run/systemd/nspawn/propagate/${this.machine}`, { recursive: true, force: true });
+    await this.register();
+  }
+
+  /** Stops (if running), unmounts and removes everything the container had on the host. */
+  async destroy(): Promise<void> {
+    if (this.state === "destroyed") return;
+    await this.stop();
+    this.state = "destroyed";
+    await cleanupHost({ machine: this.machine, dir: this.dir, root: this.root, cgroups: this.cgroups });
+  }
+
+  private async register(): Promise<void> {
+    const file = join(REGISTRY_DIR, `${this.machine}.json`);
+    const record: Registration = {
+      machine: this.machine,
+      ownerPid: process.pid,
+      dir: this.dir,
+      root: this.root,
+      cgroups: this.cgroups,
+      nspawnPid: this.state === "running" ? this.nspawn?.pid : undefined,
+      leaderPid: this.leaderPid,
+    };
+    await mkdir(REGISTRY_DIR, { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(record));
+    await rename(`${file}.tmp`, file);
+  }
+}
+
+function signal(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+async function mustSucceed(argv: string[]): Promise<string> {
+  const result = await hostExec(argv);
+  if (result.code !== 0) throw new ContainerCommandError(argv, result);
+  return result.stdout;
+}
+
+async function nutguardBinds(): Promise<string[]> {
+  const mainJs = join(REPO_ROOT, "dist/cli/main.js");
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run 'npm run build' first`);
+  const binds = [`${await realpath(process.execPath)}:/usr/local/bin/node`];
+  for (const part of ["dist", "units", "package.json", "node_modules"]) {
+    const hostPath = join(REPO_ROOT, part);
+    if (existsSync(hostPath)) binds.push(`${hostPath}:${NUTGUARD_DIR}/${part}`);
+  }
+  return binds;
+}
+
+async function removeCgroups(cgroups: string[]): Promise<void> {
+  for (const cg of cgroups) {
+    if (!existsSync(cg)) continue;
+    // processes left in a v2 cgroup (a killed container) are killed as a group
+    if (existsSync(join(cg, "cgroup.kill"))) {
+      await writeFile(join(cg, "cgroup.kill"), "1").catch(() => undefined);
+    }
+    await rmdirDepthFirst(cg);
+  }
+}
+
+async function rmdirDepthFirst(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) await rmdirDepthFirst(join(dir, e.name));
+  await waitFor(`cgroup ${dir} to empty`, async () => rmdir(dir).then(() => true), {
+    timeoutMs: 5_000,
+    intervalMs: 50,
+  }).catch(() => undefined);
+}
+
+async function cleanupHost(reg: Omit<Registration, "ownerPid">): Promise<void> {
+  if (isAlive(reg.leaderPid) && (await readProc(reg.leaderPid!, "comm"))?.trim() === "systemd") {
+    signal(reg.leaderPid, "SIGKILL");
+  }
+  if (isAlive(reg.nspawnPid) && (await readProc(reg.nspawnPid!, "comm"))?.trim() === "systemd-nspawn") {
+    signal(reg.nspawnPid, "SIGKILL");
+  }
+  await removeCgroups(reg.cgroups);
+  await rm(`/run/systemd/nspawn/propagate/${reg.machine}`, { recursive: true, force: true });
+  const mounts = await readFile("/proc/self/mounts", "utf8");
+  if (mounts.split("\n").some((l) => l.split(" ")[1] === reg.root)) {
+    const result = await hostExec(["umount", reg.root]);
+    if (result.code !== 0) await hostExec(["umount", "-l", reg.root]);
+  }
+  await rm(reg.dir, { recursive: true, force: true });
+  await rm(join(REGISTRY_DIR, `${reg.machine}.json`), { force: true });
+}
+
+/** Cleans up containers whose test worker is gone (crashed or killed); returns their machine names. */
+export async function sweepStaleContainers(): Promise<string[]> {
+  const swept: string[] = [];
+  for (const name of await readdir(REGISTRY_DIR).catch(() => [] as string[])) {
+    if (!name.endsWith(".json")) continue;
+    const reg = JSON.parse(
+      await readFile(join(REGISTRY_DIR, name), "utf8").catch(() => "{}"),
+    ) as Registration;
+    if (!reg.machine || isAlive(reg.ownerPid)) continue;
+    await cleanupHost(reg);
+    swept.push(reg.machine);
+  }
+  return swept;
+}
+
+/** Creates and boots a container; on failure nothing is left behind. */
+export async function bootContainer(options: ContainerOptions = {}): Promise<Container> {
+  const ct = await Container.create(options);
+  try {
+    await ct.boot();
+  } catch (err) {
+    await ct.destroy().catch(() => undefined);
+    throw err;
+  }
+  return ct;
+}
