@@ -16,6 +16,11 @@ export interface Subcommand {
 
 export const SUBCOMMANDS: Subcommand[] = [
   {
+    name: "monitor",
+    summary: "upsmon-compatible monitor and shutdown daemon",
+    load: () => import("./monitor.js"),
+  },
+  {
     name: "install-service",
     summary: "install the systemd unit, tmpfiles.d and sysusers.d files",
     load: () => import("./install-service.js"),

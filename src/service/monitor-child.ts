@@ -5,12 +5,14 @@
  * fd 3, privsep-protocol.ts) for the one privileged action and relays readiness, status and
  * heartbeats. Signals: SIGHUP reload, SIGUSR1 forced shutdown, SIGTERM/SIGINT/SIGQUIT stop.
  *
- * If the supervisor dies (EOF on fd 3), the monitor raises NOPARENT and logs `Parent died -
- * shutdown impossible` like upsmon, then stops and exits 1: it can no longer shut the system
- * down, and staying would only hide that (under systemd the service is restarted anyway, since
- * the supervisor is the main process).
+ * If the supervisor dies (EOF on fd 3) the monitor does what upsmon's child does: logs `Parent
+ * died - shutdown impossible`, raises NOPARENT (repeated every 2 minutes through NOTIFYCMD) and
+ * keeps monitoring, so the administrator is told. It can no longer shut the system down. Under
+ * systemd the supervisor is the main process, so its death stops the unit's remaining processes
+ * (this one included) and Restart=on-failure starts a fresh pair.
  */
 import { Socket } from "node:net";
+import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
 import { dropPrivileges } from "./privilege-drop.js";
 import { encodeMessage, type MonitorMessage } from "./privsep-protocol.js";
@@ -20,19 +22,11 @@ export interface ChildArgs {
   configPath: string;
   user: string;
   debugLevel: number;
-}
-
-/** What the monitor daemon gives back (monitor/daemon.ts), as far as the child needs it. */
-export interface RunningMonitor {
-  reload(): Promise<void> | void;
-  forceShutdown(): Promise<void> | void;
-  stop(): Promise<void> | void;
-  /** Raise NOPARENT (if the daemon supports it). */
-  parentGone?(): void;
+  connectTimeoutMs: number;
 }
 
 /** The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor. */
-export function createChannelHost(channel: { write(line: string): boolean }) {
+export function createChannelHost(channel: { write(line: string): boolean }): MonitorHost {
   const send = (m: MonitorMessage) => channel.write(encodeMessage(m));
   let lastStatus = "";
   return {
@@ -49,71 +43,66 @@ export function createChannelHost(channel: { write(line: string): boolean }) {
   };
 }
 
-export type ChannelHost = ReturnType<typeof createChannelHost>;
-
-/** Starts the real monitor daemon (loaded only after the privilege drop). */
-async function startRealMonitor(args: ChildArgs, host: ChannelHost, log: Logger): Promise<RunningMonitor> {
-  const { startMonitorFromConfigFile } = await import("./monitor-adapter.js");
-  return startMonitorFromConfigFile(args.configPath, host, log);
-}
-
-export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<void> {
+export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<number> {
   process.title = MONITOR_CHILD_TITLE;
   try {
     dropPrivileges(args.user);
   } catch (err) {
     log.error((err as Error).message);
-    process.exit(1);
+    return 1;
   }
   const channel = new Socket({ fd: 3, readable: true, writable: true });
-  const host = createChannelHost(channel);
-  let monitor: RunningMonitor | undefined;
-  let exiting = false;
-  const exit = async (code: number) => {
-    if (exiting) return;
-    exiting = true;
-    try {
-      await monitor?.stop();
-    } finally {
-      channel.destroy();
-      process.exit(code);
-    }
-  };
   channel.on("error", () => {});
+  const host = createChannelHost(channel);
+  let monitor: MonitorHandle;
+  try {
+    // loaded only now: nothing of the client or the engine runs as root
+    const { startSplitMonitor } = await import("./monitor-adapter.js");
+    monitor = await startSplitMonitor({
+      configPath: args.configPath,
+      host,
+      log,
+      connectTimeoutMs: args.connectTimeoutMs,
+    });
+  } catch (err) {
+    log.error((err as Error).message);
+    return 1;
+  }
   channel.on("close", () => {
-    if (exiting) return;
     log.error("Parent died - shutdown impossible");
-    monitor?.parentGone?.();
-    void exit(1);
+    monitor.parentGone();
   });
   process.on("SIGHUP", () => {
-    void Promise.resolve(monitor?.reload()).then(() => host.ready());
+    void monitor.reload().then(() => host.ready());
   });
-  process.on("SIGUSR1", () => void monitor?.forceShutdown());
+  process.on("SIGUSR1", () => {
+    log.info("Signal 10: User requested FSD");
+    monitor.forceShutdown();
+  });
+  const numbers = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3 } as const;
   for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
     process.on(sig, () => {
-      log.info(`Signal ${sig}: exiting`);
-      void exit(0);
+      log.info(`Signal ${numbers[sig]}: exiting`);
+      void monitor.stop();
     });
   }
   process.on("SIGPIPE", () => {});
-  try {
-    monitor = await startRealMonitor(args, host, log);
-  } catch (err) {
-    log.error((err as Error).message);
-    await exit(1);
-  }
+  const exit = await monitor.done;
+  channel.end();
+  return exit.exitCode;
 }
 
 const isMain =
-  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"));
+  process.argv[1]?.endsWith("monitor-child.js") === true && import.meta.url.endsWith("/monitor-child.js");
 if (isMain) {
-  let args: ChildArgs;
+  let args: ChildArgs | undefined;
   try {
     args = JSON.parse(process.argv[2] ?? "") as ChildArgs;
   } catch {
     process.stderr.write("monitor-child: started without its arguments (it is run by nutguard monitor)\n");
     process.exit(2);
   }
-  void runMonitorChild(args, createStderrLogger({ debugLevel: args.debugLevel }));
+  runMonitorChild(args, createStderrLogger({ debugLevel: args.debugLevel })).then((code) =>
+    process.exit(code),
+  );
 }

@@ -1,0 +1,249 @@
+/**
+ * `nutguard monitor`: upsmon's command line. Parses the flags, reads upsmon.conf, and then either
+ * answers at once (`-h`, `-V`, `--check`, `-K`, `-c`) or runs the daemon.
+ *
+ * How the daemon runs is one function: `runSingleProcess()` (`-p`: one process does everything,
+ * with an in-process MonitorHost) or the split-process runner from service/ (supervisor + an
+ * unprivileged monitor), chosen in `chooseRunner()`. Both take a `MonitorRunContext`.
+ * Thin on purpose: the behaviour lives in monitor/ (engine, daemon, actions).
+ */
+
+// Only light modules are imported statically: in split mode this file runs in the root supervisor,
+// which must not load the client or the engine (the daemon is imported where it runs).
+import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
+import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
+import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
+import { describeConfig } from "../monitor/describe-config.js";
+import { checkPowerDownFlag, clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
+import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
+import { sendControl } from "../service/control.js";
+import { MainProcess, takeReadinessFd } from "../service/main-process.js";
+import { pidFilePath } from "../service/pidfile.js";
+import { resolvePidDir } from "../service/runtime-dir.js";
+import { createStderrLogger, type Logger } from "../util/log.js";
+import { MONITOR_USAGE, type MonitorArgs, parseMonitorArgs } from "./monitor-args.js";
+
+const VERSION = "0.1.0";
+
+/** Everything a runner needs: the parsed flags, the loaded configuration, a logger. */
+export interface MonitorRunContext {
+  args: MonitorArgs;
+  configPath: string;
+  config: UpsmonConfig;
+  log: Logger;
+  /** Debug level in effect (-D count, NUT_DEBUG_LEVEL, DEBUG_MIN). */
+  debugLevel: number;
+}
+export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseMonitorArgs(argv);
+  if ("error" in args) {
+    process.stderr.write(`nutguard monitor: ${args.error}\n\n${MONITOR_USAGE}`);
+    return 1;
+  }
+  if (args.help) {
+    process.stdout.write(MONITOR_USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`nutguard monitor ${VERSION} (upsmon-compatible)\n`);
+    return 0;
+  }
+  if (args.command !== undefined) return sendCommand(args);
+
+  const configPath = args.configFile ?? defaultUpsmonConfPath();
+  const parsed = await loadUpsmonConfFile(configPath);
+  const envDebug = Number.parseInt(process.env.NUT_DEBUG_LEVEL ?? "", 10);
+  const argDebug = args.debugLevel > 0 ? args.debugLevel : Number.isFinite(envDebug) ? envDebug : 0;
+  const debugLevel = Math.max(argDebug, parsed.config.debugMin ?? 0);
+  const log = createStderrLogger({ debugLevel });
+
+  if (args.checkPowerDownFlag) return checkFlag(parsed, log);
+  if (args.check) return printCheck(parsed);
+
+  logConfigMessages(parsed, log);
+  if (parsed.fatal) return 1;
+  const impossible = impossiblePowerMessage(parsed.config);
+  if (impossible !== undefined) {
+    process.stdout.write(impossible);
+    return 1;
+  }
+  const ctx: MonitorRunContext = { args, configPath, config: parsed.config, log, debugLevel };
+  return chooseRunner(args)(ctx);
+}
+
+/**
+ * `-p` runs one process. As root, the default is split mode (service/: a root supervisor and a
+ * monitor as RUN_AS_USER). A non-root user has no privileges to separate, so it runs as one
+ * process, said once at start.
+ */
+export function chooseRunner(args: MonitorArgs): MonitorRunner {
+  if (args.singleProcess) return runSingleProcess;
+  if (process.getuid?.() !== 0) {
+    return (ctx) => {
+      ctx.log.notice("Not running as root: running as one process (as with -p)");
+      return runSingleProcess(ctx);
+    };
+  }
+  return runSupervised;
+}
+
+/** Split mode (service/service-main.ts), loaded only when used. */
+async function runSupervised(ctx: MonitorRunContext): Promise<number> {
+  const { runSplitMode } = await import("../service/service-main.js");
+  return runSplitMode({
+    configPath: ctx.configPath,
+    config: ctx.config,
+    user: ctx.args.user,
+    background: ctx.args.background,
+    debugLevel: ctx.debugLevel,
+    connectTimeoutMs: (ctx.args.connectTimeoutSec ?? 10) * 1000,
+    log: ctx.log,
+  });
+}
+
+/** `-K`: exit 0 only when POWERDOWNFLAG holds upsmon's magic string. */
+function checkFlag(parsed: ParseResult, log: Logger): number {
+  if (parsed.fatal) {
+    logConfigMessages(parsed, log);
+    return 1;
+  }
+  if (parsed.config.powerDownFlag !== undefined)
+    log.info(`Using power down flag file ${parsed.config.powerDownFlag}`);
+  const { exitCode, message } = checkPowerDownFlag(parsed.config.powerDownFlag);
+  log.info(message);
+  return exitCode;
+}
+
+/** `--check`: what was understood, on stdout; the parser's messages on stderr. */
+function printCheck(parsed: ParseResult): number {
+  for (const m of parsed.messages) {
+    if (m.level === "err" || m.level === "warning") process.stderr.write(`${m.message}\n`);
+  }
+  if (parsed.fatal) return 1;
+  process.stdout.write(`${describeConfig(parsed.config).join("\n")}\n`);
+  const impossible = impossiblePowerMessage(parsed.config);
+  if (impossible !== undefined) {
+    process.stdout.write(impossible);
+    return 1;
+  }
+  return parsed.errorCount > 0 ? 2 : 0;
+}
+
+/**
+ * `-c fsd|stop|reload`: signal the running daemon (the `-P` PID, else the identity-checked PID in
+ * $NUT_PIDPATH or /run/nutguard/nutguard-monitor.pid) and exit 0 if the signal was sent.
+ */
+function sendCommand(args: MonitorArgs): number {
+  const log = createStderrLogger({ priorityPrefix: false });
+  return sendControl(args.command!, { pidFile: pidFilePath(resolvePidDir().dir), pid: args.pid }, log);
+}
+
+/**
+ * Signals for the monitoring process, as upsmon's child handles them: TERM/INT/QUIT stop, HUP
+ * reloads, USR1 forces a shutdown, PIPE is ignored. Returns a function that removes the handlers.
+ */
+export function wireMonitorSignals(handle: MonitorHandle, log: Logger, main?: MainProcess): () => void {
+  const numbers: Record<string, number> = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3, SIGHUP: 1, SIGUSR1: 10 };
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ...(["SIGTERM", "SIGINT", "SIGQUIT"] as const).map((s): [NodeJS.Signals, () => void] => [
+      s,
+      () => {
+        log.info(`Signal ${numbers[s]}: exiting`);
+        main?.stopping();
+        void handle.stop();
+      },
+    ]),
+    [
+      "SIGHUP",
+      () => {
+        main?.reloading();
+        void handle.reload().then(() => main?.markReady());
+      },
+    ],
+    [
+      "SIGUSR1",
+      () => {
+        log.info(`Signal ${numbers.SIGUSR1}: User requested FSD`);
+        handle.forceShutdown();
+      },
+    ],
+    ["SIGPIPE", () => log.debug("SIGPIPE: dazed and confused, but continuing", 1)],
+  ];
+  for (const [s, h] of handlers) process.on(s, h);
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+}
+
+/** `-p`: one process polls, notifies, and also writes POWERDOWNFLAG and runs SHUTDOWNCMD itself. */
+export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
+  const { log, args } = ctx;
+  const readinessFd = takeReadinessFd();
+  if (args.background && readinessFd === undefined) {
+    const { startInBackground } = await import("../service/service-main.js");
+    return startInBackground(log);
+  }
+  // the PID file (about this process), sd_notify and the -B readiness pipe
+  const main = MainProcess.start({ log, readinessFd });
+  if (!main) return 1;
+  const { startMonitor } = await import("../monitor/daemon.js");
+  const { createNutLink } = await import("../monitor/ups-link-nut.js");
+  if (args.singleProcess) log.warning("Warning: running as one big root process by request (upsmon -p)");
+  let config = ctx.config;
+  if (config.shutdownCmd === undefined) log.warning("Warning: no shutdown command defined!");
+  if (config.notifyCmd === undefined) {
+    log.warning("Warning: no custom notification command defined, just so you know");
+  }
+  if (config.powerDownFlag !== undefined) {
+    const startup = clearPowerDownFlagAtStartup(config.powerDownFlag);
+    if (startup.warning) log.warning(startup.warning);
+    config = { ...config, powerDownFlag: startup.path };
+  }
+  // SHUTDOWNCMD and POWERDOWNFLAG as read at start (a reload in -p mode may change them: see reload below)
+  let privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag };
+  let shutdownRequested = false;
+  const host: MonitorHost = {
+    async requestShutdown() {
+      if (shutdownRequested) return; // SHUTDOWNCMD runs once
+      shutdownRequested = true;
+      main.shutdownStarted();
+      await performPrivilegedShutdown(privileged, log);
+      main.shutdownDone();
+    },
+    ready: () => {
+      log.debug("Monitoring started", 1);
+      main.markReady();
+    },
+    status: (summary) => {
+      log.debug(`Status: ${summary}`, 2);
+      main.status(summary);
+    },
+    heartbeat: () => main.heartbeat(),
+  };
+  const connectTimeoutMs = (args.connectTimeoutSec ?? 10) * 1000;
+  const handle = startMonitor({
+    config,
+    host,
+    log,
+    createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs }),
+    loadConfig: async () => {
+      const parsed = await loadUpsmonConfFile(ctx.configPath);
+      logConfigMessages(parsed, log);
+      if (parsed.fatal) {
+        log.error(`Reload failed: ${parsed.fatal}`);
+        return undefined;
+      }
+      config = parsed.config;
+      privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: privileged.powerDownFlag };
+      return config;
+    },
+  });
+  const unwire = wireMonitorSignals(handle, log, main);
+  const exit = await handle.done;
+  unwire();
+  main.stopping();
+  main.close();
+  return exit.exitCode;
+}

@@ -1,0 +1,461 @@
+/**
+ * One NUT connection over one TCP socket: a FIFO of pending requests matched to replies in order
+ * (so callers may pipeline), framing of single-line and `BEGIN LIST`/`END LIST` replies across any
+ * TCP chunking, per-request timeout and AbortSignal, typed errors, STARTTLS on the same socket.
+ *
+ * Theory of operation:
+ * - A request is a line plus what its reply looks like (one line, or a list with its query words).
+ *   Lines are written in request order (coalesced per microtask into one write) and each reply line
+ *   goes to the oldest pending request.
+ * - An aborted request stays in the FIFO, so its reply, when it comes, is consumed and discarded.
+ * - A timed-out request means the server may never answer it; later replies could then no longer be
+ *   matched, so the connection is closed and every other pending request fails with a clear error.
+ * - A reply that does not fit the request (wrong keyword, bad list framing) also closes the
+ *   connection: `NutProtocolError` for that request, a connection error for the rest.
+ *
+ * Must not: know command semantics (client.ts does), log, or retry (session.ts reconnects).
+ */
+import { EventEmitter } from "node:events";
+import net from "node:net";
+import { isTransportable } from "../protocol/encoder.js";
+import {
+  describeSystemError,
+  NutAbortError,
+  NutConnectionError,
+  NutProtocolError,
+  NutServerError,
+  NutTimeoutError,
+  ServerDisconnectedError,
+  serverErrorFromReply,
+} from "../protocol/errors.js";
+import { splitLine } from "../protocol/tokenizer.js";
+import { RequestQueue } from "./request-queue.js";
+import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
+
+/** One reply line: the raw text (without LF) and its words split with NUT's tokenizer. */
+export interface Reply {
+  line: string;
+  words: string[];
+}
+
+export interface RequestOptions {
+  /** Fail the request (and close the connection) when no complete reply arrived in this time. */
+  timeoutMs?: number;
+  /** Abort the request: it fails with NutAbortError; its reply is discarded when it comes. */
+  signal?: AbortSignal;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port?: number;
+  /** Default 10000 ms, like NUT's tools. */
+  connectTimeoutMs?: number;
+  /** Default for every request; default 10000 ms. */
+  requestTimeoutMs?: number;
+  /** Upgrade with STARTTLS right after connecting (plaintext on refusal unless `required`). */
+  tls?: NutTlsOptions;
+}
+
+export const NUT_PORT = 3493;
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
+const MAX_LINE_BYTES = 64 * 1024;
+
+interface Pending {
+  /** For error messages: the command words, never the arguments of USERNAME/PASSWORD. */
+  label: string;
+  /** Allowed first reply words (case-sensitive) besides ERR; undefined: any line. */
+  expect: readonly string[] | undefined;
+  /** LIST query words (after LIST), for list requests. */
+  listQuery: readonly string[] | undefined;
+  listBegun: boolean;
+  items: Reply[];
+  /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
+  errAsReply: boolean;
+  /** After this reply the reader stops: the socket is handed to TLS. */
+  handOver: boolean;
+  done: boolean;
+  resolve(value: Reply | Reply[]): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export interface SendSpec {
+  line: string;
+  label: string;
+  expect?: readonly string[];
+  listQuery?: readonly string[];
+  errAsReply?: boolean;
+}
+
+export class NutConnection extends EventEmitter {
+  private socket: net.Socket;
+  private readonly queue = new RequestQueue<Pending>();
+  private inBuf = "";
+  private outBuf = "";
+  private flushScheduled = false;
+  private closedWith: Error | undefined;
+  private closing = false;
+  private gate: Promise<void> | undefined;
+  private readonly defaultTimeoutMs: number;
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly onEnd = () => this.fail(new ServerDisconnectedError());
+  private readonly onError = (err: NodeJS.ErrnoException) =>
+    this.fail(
+      new NutConnectionError(err.code ?? "ECONNECTION", `Receive failure: ${describeSystemError(err)}`, {
+        cause: err,
+      }),
+    );
+  private readonly onClose = () => this.fail(new ServerDisconnectedError());
+
+  protected constructor(
+    socket: net.Socket,
+    readonly host: string,
+    readonly port: number,
+    requestTimeoutMs: number | undefined,
+  ) {
+    super();
+    this.socket = socket;
+    this.defaultTimeoutMs = requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.attach(socket);
+  }
+
+  /** Open a TCP connection (and STARTTLS when asked). Rejects with NutConnectionError. */
+  protected static async openSocket(o: ConnectOptions): Promise<net.Socket> {
+    const port = o.port ?? NUT_PORT;
+    const timeoutMs = o.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host: o.host, port });
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new NutConnectionError("ETIMEDOUT", "Connection failure: Connection timed out"));
+      }, timeoutMs);
+      sock.once("connect", () => {
+        clearTimeout(timer);
+        sock.removeAllListeners("error");
+        sock.setNoDelay(true);
+        resolve(sock);
+      });
+      sock.once("error", (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        sock.destroy();
+        const noHost = err.code === "ENOTFOUND" || err.code === "EAI_AGAIN";
+        reject(
+          new NutConnectionError(
+            err.code ?? "ECONNECTION",
+            noHost ? "No such host" : `Connection failure: ${describeSystemError(err)}`,
+            { cause: err },
+          ),
+        );
+      });
+    });
+  }
+
+  /** True until the connection closed (EOF, error, timeout, LOGOUT or close()). */
+  get isOpen(): boolean {
+    return this.closedWith === undefined;
+  }
+
+  /** Requests sent and not yet answered (including aborted ones whose reply is still due). */
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** Whether the socket is encrypted. */
+  get encrypted(): boolean {
+    return "encrypted" in this.socket && this.socket.encrypted === true;
+  }
+
+  /** Send one line; resolves with its reply (one line, or the list items for list requests). */
+  send(spec: SendSpec & { listQuery: readonly string[] }, o?: RequestOptions): Promise<Reply[]>;
+  send(spec: SendSpec, o?: RequestOptions): Promise<Reply>;
+  send(spec: SendSpec, o: RequestOptions = {}): Promise<Reply | Reply[]> {
+    if (this.gate) return this.gate.then(() => this.send(spec, o));
+    return this.enqueue(spec, o);
+  }
+
+  private enqueue(spec: SendSpec, o: RequestOptions, handOver = false): Promise<Reply | Reply[]> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    if (this.closing) return Promise.reject(new NutConnectionError("CLOSING", "Connection is closing"));
+    if (!isTransportable(spec.line) || spec.line.includes("\n")) {
+      return Promise.reject(
+        new TypeError(`request line has characters NUT cannot carry: ${JSON.stringify(spec.label)}`),
+      );
+    }
+    const signal = o.signal;
+    if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        label: spec.label,
+        expect: spec.expect,
+        listQuery: spec.listQuery,
+        listBegun: false,
+        items: [],
+        errAsReply: spec.errAsReply ?? false,
+        handOver,
+        done: false,
+        resolve,
+        reject,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
+      };
+      const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        p.timer = setTimeout(() => this.timedOut(p, timeoutMs), timeoutMs);
+      }
+      if (signal) {
+        p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
+        signal.addEventListener("abort", p.onAbort, { once: true });
+      }
+      this.queue.push(p);
+      this.write(spec.line + "\n");
+    });
+  }
+
+  /**
+   * STARTTLS on this connection: waits until every earlier request is answered, sends STARTTLS,
+   * and on `OK STARTTLS` upgrades the same socket. Requests issued meanwhile wait and go out encrypted.
+   * Resolves to whether the connection is now encrypted (false: the server refused, not `required`).
+   */
+  async startTls(options: NutTlsOptions = {}, o: RequestOptions = {}): Promise<boolean> {
+    if (this.gate) throw new NutConnectionError("TLS-IN-PROGRESS", "STARTTLS is already in progress");
+    let open!: () => void;
+    this.gate = new Promise<void>((r) => (open = r));
+    try {
+      await this.drained();
+      let reply: Reply;
+      try {
+        reply = (await this.enqueue({ line: "STARTTLS", label: "STARTTLS" }, o, true)) as Reply;
+      } catch (err) {
+        if (err instanceof NutServerError) {
+          const refusal = tlsRefusal(err, options);
+          if (refusal) {
+            this.fail(refusal);
+            throw refusal;
+          }
+          return false;
+        }
+        throw err;
+      }
+      if (reply.words[0] !== "OK" || reply.words[1] !== "STARTTLS") {
+        const err = new NutProtocolError(`unexpected reply to STARTTLS: ${reply.line}`, reply.line);
+        this.fail(err);
+        throw err;
+      }
+      const plain = this.socket;
+      this.detach(plain);
+      plain.on("error", () => {}); // until TLS owns it
+      try {
+        const secure = await upgradeToTls(plain, options);
+        this.socket = secure;
+        this.attach(secure);
+        return true;
+      } catch (err) {
+        this.fail(err as Error);
+        throw err;
+      }
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  /**
+   * Send LOGOUT (after every pending request), wait briefly for `OK Goodbye` or EOF, then close.
+   * Never rejects.
+   */
+  async close(o: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closedWith || this.closing) return this.destroyed();
+    const logout = this.send(
+      { line: "LOGOUT", label: "LOGOUT", errAsReply: true },
+      { timeoutMs: o.timeoutMs ?? 2000 },
+    );
+    this.closing = true;
+    await logout.catch(() => {});
+    this.destroy();
+  }
+
+  /** Close at once, failing pending requests with a connection error. */
+  destroy(): void {
+    this.fail(new NutConnectionError("CLOSED", "Connection closed by client"), false);
+  }
+
+  private destroyed(): Promise<void> {
+    if (this.closedWith) return Promise.resolve();
+    return new Promise((r) => this.once("close", () => r()));
+  }
+
+  private drained(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.queue.length === 0 || this.closedWith) {
+          this.off("idle", check);
+          this.off("close", check);
+          resolve();
+        }
+      };
+      this.on("idle", check);
+      this.on("close", check);
+    });
+  }
+
+  private attach(s: net.Socket): void {
+    s.on("data", this.onData);
+    s.on("end", this.onEnd);
+    s.on("error", this.onError);
+    s.on("close", this.onClose);
+  }
+
+  private detach(s: net.Socket): void {
+    s.off("data", this.onData);
+    s.off("end", this.onEnd);
+    s.off("error", this.onError);
+    s.off("close", this.onClose);
+  }
+
+  private write(data: string): void {
+    this.outBuf += data;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      const out = this.outBuf;
+      this.outBuf = "";
+      if (out && !this.closedWith) this.socket.write(out, "latin1");
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    this.inBuf += chunk.toString("latin1");
+    let start = 0;
+    for (let nl = this.inBuf.indexOf("\n"); nl >= 0; nl = this.inBuf.indexOf("\n", start)) {
+      const line = this.inBuf.slice(start, nl);
+      start = nl + 1;
+      const handedOver = this.handleLine(line);
+      if (this.closedWith) return;
+      if (handedOver) {
+        this.socket.pause();
+        const rest = this.inBuf.slice(start);
+        this.inBuf = "";
+        if (rest.length > 0) this.socket.unshift(Buffer.from(rest, "latin1"));
+        return;
+      }
+    }
+    this.inBuf = start === 0 ? this.inBuf : this.inBuf.slice(start);
+    if (this.inBuf.length > MAX_LINE_BYTES) {
+      this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
+    }
+  }
+
+  /** Route one reply line to the oldest request. Returns true when the socket must go to TLS now. */
+  private handleLine(line: string): boolean {
+    const p = this.queue.peek();
+    if (!p) {
+      this.fail(new NutProtocolError(`reply with no request pending: ${line}`, line));
+      return false;
+    }
+    let words: string[];
+    try {
+      words = splitLine(line);
+    } catch (err) {
+      // one bad line is still one line: the FIFO stays in step
+      this.finish(p, new NutProtocolError(`cannot parse reply (${(err as Error).message}): ${line}`, line));
+      return false;
+    }
+    const reply: Reply = { line, words };
+    if (p.listQuery) return this.handleListLine(p, reply);
+    if (words[0] === "ERR" && !p.errAsReply) {
+      this.finish(p, serverErrorFromReply(words, line));
+    } else if (words[0] !== "ERR" && p.expect && !p.expect.includes(words[0] ?? "")) {
+      this.protocolFailure(p, `unexpected reply to ${p.label}: ${line}`, line);
+    } else {
+      this.finish(p, undefined, reply);
+    }
+    return p.handOver;
+  }
+
+  private handleListLine(p: Pending, reply: Reply): boolean {
+    const w = reply.words;
+    const q = p.listQuery!;
+    if (!p.listBegun) {
+      if (w[0] === "ERR") {
+        this.finish(p, serverErrorFromReply(w, reply.line));
+      } else if (
+        w[0]?.toUpperCase() === "BEGIN" &&
+        w[1]?.toUpperCase() === "LIST" &&
+        sameWords(w.slice(2), q)
+      ) {
+        p.listBegun = true;
+      } else {
+        this.protocolFailure(p, `expected BEGIN LIST ${q.join(" ")}: ${reply.line}`, reply.line);
+      }
+      return false;
+    }
+    if (w[0] === "END" && w[1] === "LIST") {
+      this.finish(p, undefined, p.items);
+    } else if (w.length > q.length && sameWords(w.slice(0, q.length), q)) {
+      p.items.push(reply);
+    } else {
+      this.protocolFailure(p, `list item does not match LIST ${q.join(" ")}: ${reply.line}`, reply.line);
+    }
+    return false;
+  }
+
+  /** Remove the head request and settle it (unless it was already aborted). */
+  private finish(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
+    this.queue.shift();
+    this.settle(p, err, value);
+    if (this.queue.length === 0) this.emit("idle");
+  }
+
+  private settle(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
+    if (p.done) return;
+    p.done = true;
+    if (p.timer) clearTimeout(p.timer);
+    if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
+    if (err) p.reject(err);
+    else p.resolve(value!);
+  }
+
+  private protocolFailure(p: Pending, detail: string, line: string): void {
+    this.settle(p, new NutProtocolError(detail, line));
+    this.fail(
+      new NutConnectionError("PROTOCOL-DESYNC", `Connection closed after a protocol error: ${detail}`),
+    );
+  }
+
+  private timedOut(p: Pending, timeoutMs: number): void {
+    if (p.done) return;
+    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms`));
+    this.fail(
+      new NutConnectionError(
+        "TIMEOUT-CLOSED",
+        `Connection closed: ${p.label} got no reply within ${timeoutMs} ms, later replies could not be matched`,
+      ),
+    );
+  }
+
+  /** Close the connection for good and fail every pending request with `err`. */
+  private fail(err: Error, emitError = true): void {
+    if (this.closedWith) return;
+    this.closedWith = err;
+    this.detach(this.socket);
+    this.socket.on("error", () => {});
+    this.socket.destroy();
+    for (const p of this.queue.drain()) this.settle(p, err);
+    this.emit(
+      "close",
+      emitError && !(this.closing && err instanceof ServerDisconnectedError) ? err : undefined,
+    );
+  }
+}
+
+function sameWords(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length < b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i]!.toUpperCase() !== b[i]!.toUpperCase()) return false;
+  return true;
+}

@@ -1,0 +1,38 @@
+/**
+ * Reading upsmon.conf from disk (the I/O around the pure parser in config/upsmon-conf.ts), finding it
+ * the way upsmon does (-f, else $NUT_CONFPATH/upsmon.conf, else /etc/nut/upsmon.conf), and logging
+ * the parser's messages. Must not interpret the settings.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type ParseResult, parseUpsmonConf } from "../config/upsmon-conf.js";
+import type { Logger } from "../util/log.js";
+
+export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.NUT_CONFPATH || "/etc/nut", "upsmon.conf");
+}
+
+/** Read and parse; a file that cannot be read gives a fatal result with NUT's "Can't open" text. */
+export async function loadUpsmonConfFile(path: string): Promise<ParseResult> {
+  let text: string;
+  try {
+    text = await readFile(path, "latin1");
+  } catch (err) {
+    const reason =
+      (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
+    const fatal = `Can't open ${path}: ${reason}`;
+    const empty = parseUpsmonConf("", path);
+    return { ...empty, messages: [{ level: "err", message: fatal }], fatal };
+  }
+  return parseUpsmonConf(text, path);
+}
+
+/** Send the parser's messages to the log, at their levels. */
+export function logConfigMessages(result: ParseResult, log: Logger): void {
+  for (const m of result.messages) {
+    if (m.level === "err") log.error(m.message);
+    else if (m.level === "warning") log.warning(m.message);
+    else if (m.level === "info") log.info(m.message);
+    else log.debug(m.message, 1);
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The real UpsLink: one persistent, logged-in NUT connection per MONITOR line (client/NutSession),
+ * as upsmon keeps one: USERNAME, PASSWORD, LOGIN (so NUMLOGINS counts us), PRIMARY (MASTER fallback)
+ * for primaries, reconnect and re-LOGIN after drops, and a keep-alive so upsd's 60 s idle cutoff is
+ * never reached even with a long POLLFREQ.
+ *
+ * Polls ask `ups.status`, `ups.alarm` while ALARM is set, and the mode buzzwords (once per connection:
+ * a UPS that does not have them is not asked again until the next reconnect).
+ * Must not interpret the status (the engine does) or decide anything.
+ */
+
+import type { NutClient } from "../client/client.js";
+import { NutSession, type SessionStateChange } from "../client/session.js";
+import type { NutTlsOptions } from "../client/tls.js";
+import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
+import type { Logger } from "../util/log.js";
+import type { PollResult } from "./engine-types.js";
+import type { UpsLink } from "./ups-link.js";
+
+const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
+const KEEPALIVE_MS = 30_000;
+
+export interface NutLinkOptions {
+  /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+}
+
+function codeOf(err: unknown): string {
+  const c = (err as ErrorLike | undefined)?.code;
+  return typeof c === "string" ? c : "ERROR";
+}
+function messageOf(err: unknown): string {
+  const m = (err as ErrorLike | undefined)?.message;
+  return typeof m === "string" ? m : String(err);
+}
+
+/** STARTTLS settings for this server from CERTPATH/CERTVERIFY/FORCESSL/CERTHOST, or undefined for plaintext. */
+function tlsFor(entry: MonitorEntry, config: UpsmonConfig): NutTlsOptions | undefined {
+  const hostKey = `${entry.host}:${entry.port}`;
+  const certHost = config.certHosts.find((h) => h.host === entry.host || h.host === hostKey);
+  const verify = certHost?.certVerify ?? config.certVerify;
+  const required = certHost?.forceSsl ?? config.forceSsl;
+  if (!verify && !required && config.certPath === undefined && certHost === undefined) return undefined;
+  const tls: NutTlsOptions = { verify, required };
+  if (config.certPath !== undefined) tls.caFile = config.certPath;
+  if (certHost !== undefined) tls.servername = certHost.certName;
+  return tls;
+}
+
+export function createNutLink(
+  entry: MonitorEntry,
+  config: UpsmonConfig,
+  log: Logger,
+  o: NutLinkOptions = {},
+): UpsLink {
+  return new NutUpsLink(entry, config, log, o);
+}
+
+class NutUpsLink implements UpsLink {
+  private readonly session: NutSession;
+  private lastError: { code: string; message: string } = { code: "CONNECTING", message: "Not connected yet" };
+  /** Buzzword variables this connection has (learned once per connection). */
+  private buzzwordVars: string[] | undefined;
+  private lastRequestMs = 0;
+  private keepalive: NodeJS.Timeout | undefined;
+  private readonly requestTimeoutMs: number;
+
+  constructor(
+    readonly entry: MonitorEntry,
+    config: UpsmonConfig,
+    private readonly log: Logger,
+    o: NutLinkOptions,
+  ) {
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
+    const tls = tlsFor(entry, config);
+    if (config.certVerify && config.certPath === undefined) {
+      log.error("Configuration error: CERTVERIFY is set, but CERTPATH isn't");
+    }
+    this.session = new NutSession({
+      host: entry.host,
+      port: entry.port,
+      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+      requestTimeoutMs: this.requestTimeoutMs,
+      username: entry.username,
+      password: entry.password,
+      login: entry.upsName,
+      // upsmon retries on every poll; keep the retry delay within one poll interval
+      backoff: { initialMs: 500, factor: 2, maxMs: Math.max(1000, config.pollFreqAlertSec * 1000) },
+      ...(tls ? { tls } : {}),
+    });
+    this.session.on("state", (change: SessionStateChange) => this.onState(change));
+  }
+
+  start(): void {
+    this.session.start();
+    this.keepalive = setInterval(() => this.keepAlive(), KEEPALIVE_MS / 2);
+    this.keepalive.unref();
+  }
+
+  private onState(change: SessionStateChange): void {
+    if (change.state === "connected") {
+      this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
+      this.buzzwordVars = undefined;
+      this.lastRequestMs = Date.now();
+      if (this.entry.role === "primary") void this.applyForPrimary();
+    } else if (change.state === "disconnected" && change.error) {
+      const first = this.lastError.code !== codeOf(change.error) || change.failures <= 1;
+      this.lastError = { code: codeOf(change.error), message: messageOf(change.error) };
+      const line = `UPS [${this.entry.system}]: connect failed: ${this.lastError.message}`;
+      if (first) this.log.error(line);
+      else this.log.debug(line, 1);
+    }
+  }
+
+  private async applyForPrimary(): Promise<void> {
+    const client = this.session.client;
+    if (!client) return;
+    try {
+      await client.primary(this.entry.upsName);
+    } catch (err) {
+      this.log.error(`Primary managerial privileges unavailable on UPS [${this.entry.system}]`);
+      this.log.error(`Reason: ${messageOf(err)}`);
+    }
+  }
+
+  private keepAlive(): void {
+    const client = this.session.client;
+    if (!client || Date.now() - this.lastRequestMs < KEEPALIVE_MS) return;
+    this.lastRequestMs = Date.now();
+    client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
+  }
+
+  async poll(): Promise<PollResult> {
+    const client = this.session.client;
+    if (!client) return { kind: "failure", ...this.lastError };
+    this.lastRequestMs = Date.now();
+    const ups = this.entry.upsName;
+    const opts = { timeoutMs: this.requestTimeoutMs };
+    // pipelined: status and (when known or not yet learned) the buzzwords, in one write
+    const statusP = client.getVar(ups, "ups.status", opts);
+    const buzzP = this.readBuzzwords(client);
+    try {
+      const status = await statusP;
+      const buzzwords = await buzzP;
+      let alarm: string | undefined;
+      if (status.split(" ").some((t) => t.toUpperCase() === "ALARM")) {
+        alarm = await client.getVar(ups, "ups.alarm", opts).catch(() => undefined);
+      }
+      return { kind: "status", status, alarm, buzzwords };
+    } catch (err) {
+      await buzzP.catch(() => undefined);
+      const code = codeOf(err);
+      const message =
+        code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.entry.host}` : messageOf(err);
+      return { kind: "failure", code, message };
+    }
+  }
+
+  private async readBuzzwords(client: NutClient): Promise<string | undefined> {
+    const ups = this.entry.upsName;
+    const vars = this.buzzwordVars ?? BUZZWORD_VARS;
+    const learning = this.buzzwordVars === undefined;
+    const values = await Promise.all(
+      vars.map((v) =>
+        client.getVar(ups, v, { timeoutMs: this.requestTimeoutMs }).then(
+          (value) => ({ v, value, missing: false }),
+          (err: unknown) => ({ v, value: undefined, missing: codeOf(err) === "VAR-NOT-SUPPORTED" }),
+        ),
+      ),
+    );
+    if (learning) this.buzzwordVars = values.filter((r) => !r.missing).map((r) => r.v);
+    return values.find((r) => r.value !== undefined && r.value !== "")?.value;
+  }
+
+  async setFsd(): Promise<boolean> {
+    const client = this.session.client;
+    if (!client) {
+      this.log.error(`FSD set on UPS ${this.entry.system} failed: ${this.lastError.message}`);
+      return false;
+    }
+    try {
+      await client.fsd(this.entry.upsName, { timeoutMs: this.requestTimeoutMs });
+      this.log.debug(`data server confirmed setting FSD for UPS [${this.entry.system}]`, 1);
+      return true;
+    } catch (err) {
+      this.log.error(`FSD set on UPS ${this.entry.system} failed: ${messageOf(err)}`);
+      return false;
+    }
+  }
+
+  async numLogins(): Promise<number | undefined> {
+    const client = this.session.client;
+    if (!client) return undefined;
+    this.lastRequestMs = Date.now();
+    return client
+      .getNumLogins(this.entry.upsName, { timeoutMs: this.requestTimeoutMs })
+      .catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.keepalive) clearInterval(this.keepalive);
+    await this.session.close().catch(() => {});
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What the daemon needs from the network for one MONITOR line, as an interface, so the poll loop and
+ * the shutdown choreography can be tested against scripted links as well as real upsd.
+ * The real implementation (NutSession-based, persistent logged-in connection) is in ups-link-nut.ts.
+ */
+import type { MonitorEntry } from "../config/upsmon-conf.js";
+import type { PollResult } from "./engine-types.js";
+
+export interface UpsLink {
+  readonly entry: MonitorEntry;
+  /** Start connecting (LOGIN, and PRIMARY for primaries); reconnects by itself after drops. */
+  start(): void;
+  /** One poll: ups.status (plus ups.alarm when ALARM is set, and the mode buzzwords). Never rejects. */
+  poll(): Promise<PollResult>;
+  /** `FSD <ups>`; resolves true on `OK FSD-SET`. Never rejects (failures are logged by the link). */
+  setFsd(): Promise<boolean>;
+  /** `GET NUMLOGINS <ups>`, or undefined when it cannot be read. Never rejects. */
+  numLogins(): Promise<number | undefined>;
+  /** LOGOUT and close; no reconnect afterwards. */
+  close(): Promise<void>;
+}
+
+export type UpsLinkFactory = (entry: MonitorEntry) => UpsLink;

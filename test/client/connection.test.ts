@@ -1,0 +1,185 @@
+// NutConnection behaviour a real upsd cannot stage on demand (chunking, EOF mid-list, silence,
+// garbage), against the scripted fake server; and pipelining against the real upsd.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { NutClient } from "../../src/client/index.js";
+import {
+  NutAbortError,
+  NutConnectionError,
+  NutProtocolError,
+  NutTimeoutError,
+  ServerDisconnectedError,
+  VarNotSupportedError,
+} from "../../src/protocol/errors.js";
+import { type FakeAction, type FakeServer, startFakeServer } from "../helpers/fake-server.js";
+import { freePort, type NutStack, startNutStack } from "../helpers/nut-stack.js";
+
+const LIST_VAR =
+  'BEGIN LIST VAR ups\nVAR ups a "1"\nVAR ups b "two words"\nVAR ups c "q\\"x"\nEND LIST VAR ups\n';
+
+/** A fake upsd that knows a few commands. */
+function upsdLike(line: string): FakeAction {
+  if (line === "LIST VAR ups") return LIST_VAR;
+  if (line === "LOGOUT") return { write: "OK Goodbye\n", thenClose: true };
+  const m = /^GET VAR ups (\S+)$/.exec(line);
+  if (m) return m[1] === "missing" ? "ERR VAR-NOT-SUPPORTED\n" : `VAR ups ${m[1]} "value of ${m[1]}"\n`;
+  return "ERR UNKNOWN-COMMAND\n";
+}
+
+let server: FakeServer | undefined;
+const clients: NutClient[] = [];
+async function fake(onLine: (line: string) => FakeAction, bytewise = false): Promise<NutClient> {
+  server = await startFakeServer({ onLine, bytewise });
+  const c = await NutClient.connect({ host: server.host, port: server.port, requestTimeoutMs: 2000 });
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await server?.close();
+  server = undefined;
+});
+
+describe("framing", () => {
+  it("assembles single replies and lists delivered one byte at a time", async () => {
+    const c = await fake(upsdLike, true);
+    const [vars, v, missing] = await Promise.all([
+      c.listVar("ups"),
+      c.getVar("ups", "x"),
+      c.getVar("ups", "missing").catch((e) => e),
+    ]);
+    expect(vars).toEqual([
+      { name: "a", value: "1" },
+      { name: "b", value: "two words" },
+      { name: "c", value: 'q"x' },
+    ]);
+    expect(v).toBe("value of x");
+    expect(missing).toBeInstanceOf(VarNotSupportedError);
+  });
+
+  it("a connection closed in the middle of a list fails it with ServerDisconnectedError", async () => {
+    const c = await fake(() => ({ write: 'BEGIN LIST VAR ups\nVAR ups a "1"\n', thenClose: true }));
+    const err = await c.listVar("ups").catch((e) => e);
+    expect(err).toBeInstanceOf(ServerDisconnectedError);
+    expect(err).toBeInstanceOf(NutConnectionError);
+    expect(err.message).toBe("Server disconnected");
+    expect(c.isOpen).toBe(false);
+    expect(await c.getVar("ups", "x").catch((e) => e)).toBeInstanceOf(NutConnectionError);
+  });
+
+  it("a list item that does not echo the query is a protocol error and closes the connection", async () => {
+    const c = await fake(() => 'BEGIN LIST VAR ups\nVAR other a "1"\nEND LIST VAR ups\n');
+    const [first, second] = await Promise.all([
+      c.listVar("ups").catch((e) => e),
+      c.getVar("ups", "x").catch((e) => e),
+    ]);
+    expect(first).toBeInstanceOf(NutProtocolError);
+    expect(first.message).toBe("Protocol error");
+    expect(second).toBeInstanceOf(NutConnectionError);
+    expect(second.code).toBe("PROTOCOL-DESYNC");
+  });
+
+  it("a reply of the wrong kind is a protocol error, not a value", async () => {
+    const c = await fake(() => "NUMLOGINS ups 3\n");
+    expect(await c.getVar("ups", "x").catch((e) => e)).toBeInstanceOf(NutProtocolError);
+  });
+
+  it("preserves unknown ERR codes and their extra text", async () => {
+    const c = await fake(() => 'ERR SOMETHING-NEW "with detail"\n');
+    const err = await c.getVar("ups", "x").catch((e) => e);
+    expect(err.code).toBe("SOMETHING-NEW");
+    expect(err.message).toBe("Unknown error");
+    expect(err.detail).toBe("with detail");
+  });
+});
+
+describe("timeouts and cancellation", () => {
+  it("a server that never answers: the request times out, the connection closes, nothing hangs", async () => {
+    const c = await fake(() => null);
+    const [first, second] = await Promise.all([
+      c.getVar("ups", "x", { timeoutMs: 200 }).catch((e) => e),
+      c.getVar("ups", "y", { timeoutMs: 60_000 }).catch((e) => e),
+    ]);
+    expect(first).toBeInstanceOf(NutTimeoutError);
+    expect(first.code).toBe("TIMEOUT");
+    expect(second).toBeInstanceOf(NutConnectionError);
+    expect(second.code).toBe("TIMEOUT-CLOSED");
+    expect(c.isOpen).toBe(false);
+  });
+
+  it("an aborted request rejects at once; its late reply is discarded and later replies stay matched", async () => {
+    const c = await fake((line) => ({
+      write: upsdLike(line) as string,
+      delayMs: line.endsWith(" slow") ? 150 : 0,
+    }));
+    const ac = new AbortController();
+    const slow = c.getVar("ups", "slow", { signal: ac.signal });
+    const next = c.getVar("ups", "next");
+    ac.abort();
+    expect(await slow.catch((e) => e)).toBeInstanceOf(NutAbortError);
+    expect(await next).toBe("value of next");
+    expect(await c.listVar("ups")).toHaveLength(3);
+  });
+
+  it("an already-aborted signal sends nothing", async () => {
+    const c = await fake(upsdLike);
+    const err = await c.getVar("ups", "x", { signal: AbortSignal.abort() }).catch((e) => e);
+    expect(err).toBeInstanceOf(NutAbortError);
+    expect(await c.getVar("ups", "y")).toBe("value of y");
+    expect(server!.lines).toEqual(["GET VAR ups y"]);
+  });
+});
+
+describe("connecting and closing", () => {
+  it("connection refused is a NutConnectionError with libupsclient's wording", async () => {
+    const port = await freePort();
+    const err = await NutClient.connect({ host: "127.0.0.1", port }).catch((e) => e);
+    expect(err).toBeInstanceOf(NutConnectionError);
+    expect(err.code).toBe("ECONNREFUSED");
+    expect(err.message).toBe("Connection failure: Connection refused");
+  });
+
+  it("close() sends LOGOUT after the pending requests and closes", async () => {
+    const c = await fake(upsdLike);
+    const v = c.getVar("ups", "x");
+    await c.close();
+    expect(await v).toBe("value of x");
+    expect(server!.lines).toEqual(["GET VAR ups x", "LOGOUT"]);
+    expect(c.isOpen).toBe(false);
+  });
+
+  it("requests with characters NUT cannot carry are refused before sending", async () => {
+    const c = await fake(upsdLike);
+    await expect(c.getVar("ups", "bad\nname")).rejects.toThrow(/cannot be sent/);
+    await expect(c.setVar("ups", "x", "caf\u00e9")).rejects.toThrow(/cannot be sent/);
+    expect(await c.getVar("ups", "ok")).toBe("value of ok");
+  });
+});
+
+describe("pipelining against real upsd", () => {
+  let stack: NutStack;
+  beforeAll(async () => {
+    stack = await startNutStack({ devices: { dummy: { dev: "ups.status: OL\nups.load: 25\n" } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("1,000 requests issued at once are all answered, each to its caller", async () => {
+    const c = await NutClient.connect({ host: stack.host, port: stack.port });
+    clients.push(c);
+    const names = ["ups.status", "ups.load", "no.such.var", "driver.name"];
+    const expected = ["OL", "25", "VAR-NOT-SUPPORTED", "dummy-ups"];
+    const calls = Array.from({ length: 1000 }, (_, i) =>
+      c.getVar("dummy", names[i % 4]!).catch((e: { code: string }) => e.code),
+    );
+    const lists = [c.listVar("dummy"), c.listCmd("dummy")];
+    const results = await Promise.all(calls);
+    results.forEach((r, i) => {
+      expect(r).toBe(expected[i % 4]);
+    });
+    const [vars, cmds] = await Promise.all(lists);
+    expect(vars).toContainEqual({ name: "ups.load", value: "25" });
+    expect(cmds).toEqual(["load.off"]);
+    expect(c.pendingCount).toBe(0);
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The daemon's loop and shutdown choreography against scripted links (no network): what the host
+ * is asked to do and which notifications go out, in order. Real NUT peers: daemon.nut.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import { type MonitorEntry, parseUpsmonConf, type UpsmonConfig } from "../../src/config/upsmon-conf.js";
+import { Notifier } from "../../src/monitor/actions.js";
+import { type MonitorHost, startMonitor } from "../../src/monitor/daemon.js";
+import type { Notification, PollResult } from "../../src/monitor/engine-types.js";
+import type { UpsLink } from "../../src/monitor/ups-link.js";
+import { createMemoryLogger } from "../../src/util/log.js";
+
+class RecordingNotifier extends Notifier {
+  readonly seen: string[] = [];
+  override notify(n: Notification): void {
+    this.seen.push(`${n.type}${n.system ? ` ${n.system}` : ""}`);
+  }
+  override wall(text: string): void {
+    this.seen.push(`wall: ${text}`);
+  }
+}
+
+class ScriptedLink implements UpsLink {
+  readonly calls: string[] = [];
+  closed = false;
+  constructor(
+    readonly entry: MonitorEntry,
+    private readonly statuses: (string | null)[],
+    private readonly logins: number[] = [1],
+  ) {}
+  start(): void {
+    this.calls.push("start");
+  }
+  async poll(): Promise<PollResult> {
+    const s = this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0]!;
+    return s === null
+      ? { kind: "failure", code: "TIMEOUT", message: "timeout" }
+      : { kind: "status", status: s };
+  }
+  async setFsd(): Promise<boolean> {
+    this.calls.push("FSD");
+    return true;
+  }
+  async numLogins(): Promise<number | undefined> {
+    this.calls.push("NUMLOGINS");
+    return this.logins.length > 1 ? this.logins.shift() : this.logins[0];
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function setup(conf: string, script: Record<string, { statuses: (string | null)[]; logins?: number[] }>) {
+  const config: UpsmonConfig = parseUpsmonConf(
+    `POLLFREQ 0\nPOLLFREQALERT 0\nFINALDELAY 0\n${conf}`,
+    "t.conf",
+  ).config;
+  const log = createMemoryLogger();
+  const notifier = new RecordingNotifier({ config, log });
+  const links = new Map<string, ScriptedLink>();
+  const hostCalls: string[] = [];
+  const host: MonitorHost = {
+    requestShutdown: async () => {
+      hostCalls.push("requestShutdown");
+    },
+    ready: () => hostCalls.push("ready"),
+    status: (s) => hostCalls.push(`status ${s}`),
+    heartbeat: () => {},
+  };
+  const handle = startMonitor({
+    config,
+    host,
+    log,
+    notifier,
+    minIntervalMs: 5,
+    createLink: (entry) => {
+      const s = script[entry.system] ?? { statuses: ["OL"] };
+      const link = new ScriptedLink(entry, [...s.statuses], s.logins);
+      links.set(entry.system, link);
+      return link;
+    },
+  });
+  return { handle, links, hostCalls, notifier, log };
+}
+
+describe("daemon: forced shutdown", () => {
+  it("a primary sets FSD, waits until the secondaries have logged out, then shuts down once", async () => {
+    const t = setup("MONITOR u 1 m p primary\nHOSTSYNC 20\n", {
+      u: { statuses: ["OL", "OB", "OB LB"], logins: [3, 2, 1] },
+    });
+    const exit = await t.handle.done;
+    expect(exit).toEqual({ reason: "shutdown", exitCode: 0 });
+    expect(t.notifier.seen).toEqual([
+      "ONBATT u",
+      "LOWBATT u",
+      "FSD u",
+      "SHUTDOWN_HOSTSYNC",
+      "wall: Executing automatic power-fail shutdown",
+      "SHUTDOWN",
+    ]);
+    expect(t.links.get("u")!.calls).toEqual(["start", "FSD", "NUMLOGINS", "NUMLOGINS", "NUMLOGINS"]);
+    expect(t.hostCalls.filter((c) => c === "requestShutdown")).toHaveLength(1);
+    expect(t.hostCalls[0]).toBe("ready");
+    expect(t.links.get("u")!.closed).toBe(true);
+  });
+
+  it("a primary whose secondary never leaves shuts down anyway when HOSTSYNC expires", async () => {
+    const t = setup("MONITOR u 1 m p primary\nHOSTSYNC 1\n", { u: { statuses: ["OB LB"], logins: [2] } });
+    expect((await t.handle.done).reason).toBe("shutdown");
+    expect(t.log.lines.map((l) => l.message)).toContain("Host sync timer expired, forcing shutdown");
+    expect(t.hostCalls).toContain("requestShutdown");
+  });
+
+  it("a secondary shuts down when it sees FSD, without setting FSD or waiting on NUMLOGINS", async () => {
+    const t = setup("MONITOR u 1 m p secondary\n", { u: { statuses: ["OB LB", "FSD OB LB"] } });
+    expect((await t.handle.done).reason).toBe("shutdown");
+    expect(t.links.get("u")!.calls).toEqual(["start"]);
+    expect(t.notifier.seen).toEqual([
+      "ONBATT u",
+      "LOWBATT u",
+      "FSD u",
+      "wall: Executing automatic power-fail shutdown",
+      "SHUTDOWN",
+    ]);
+  });
+
+  it("forceShutdown() (-c fsd) shuts down with all UPSes online", async () => {
+    const t = setup("MONITOR u 1 m p primary\n", { u: { statuses: ["OL"] } });
+    t.handle.forceShutdown();
+    expect((await t.handle.done).reason).toBe("shutdown");
+    expect(t.links.get("u")!.calls).toContain("FSD");
+    expect(t.hostCalls).toContain("requestShutdown");
+  });
+
+  it("SHUTDOWNEXIT no keeps the connection alive with NUMLOGINS until stopped", async () => {
+    const t = setup("MONITOR u 1 m p secondary\nSHUTDOWNEXIT no\n", { u: { statuses: ["FSD OL"] } });
+    const link = () => t.links.get("u")!;
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (link().calls.includes("NUMLOGINS")) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+    expect(t.hostCalls).toContain("requestShutdown");
+    await t.handle.stop();
+    expect((await t.handle.done).reason).toBe("shutdown");
+    expect(link().closed).toBe(true);
+  });
+});
+
+describe("daemon: lifecycle", () => {
+  it("stop() logs out of every UPS and ends with 'stopped'", async () => {
+    const t = setup("MONITOR a 1 m p primary\nMONITOR b 1 m p secondary\n", {});
+    await new Promise((r) => setTimeout(r, 30));
+    await t.handle.stop();
+    expect(await t.handle.done).toEqual({ reason: "stopped", exitCode: 0 });
+    expect([...t.links.values()].every((l) => l.closed)).toBe(true);
+    expect(t.hostCalls).toContain("status a: OL; b: OL");
+  });
+
+  it("parentGone() notifies NOPARENT once and keeps monitoring", async () => {
+    const t = setup("MONITOR u 1 m p primary\n", {});
+    t.handle.parentGone();
+    await new Promise((r) => setTimeout(r, 50));
+    await t.handle.stop();
+    expect(t.notifier.seen.filter((s) => s === "NOPARENT")).toEqual(["NOPARENT"]);
+    expect(t.log.lines.map((l) => l.message)).toContain("Parent died - shutdown impossible");
+  });
+
+  it("reload() adds and drops UPSes, keeping the others' connections", async () => {
+    const t = setup("MONITOR a 1 m p primary\nMONITOR b 1 m p primary\n", {});
+    const a = t.links.get("a")!;
+    const b = t.links.get("b")!;
+    await t.handle.reload(
+      parseUpsmonConf("POLLFREQ 0\nMONITOR a 1 m p primary\nMONITOR c 1 m p primary\n", "t").config,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    await t.handle.stop();
+    expect(t.links.get("a")).toBe(a);
+    expect(b.closed).toBe(true);
+    expect(t.links.get("c")!.calls[0]).toBe("start");
+    expect(t.hostCalls.at(-1)).toBe("status a: OL; c: OL");
+  });
+
+  it("a reload to an impossible power configuration is fatal", async () => {
+    const t = setup("MONITOR a 1 m p primary\n", {});
+    await t.handle.reload(parseUpsmonConf("MONITOR a 1 m p primary\nMINSUPPLIES 3\n", "t").config);
+    expect(t.log.lines.map((l) => l.message)).toContain("Impossible power configuration, unable to continue");
+    expect((await t.handle.done).exitCode).toBe(1);
+  });
+});
