@@ -107,7 +107,7 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
       const restartsBefore = Number((await ct.show(UNIT, ["NRestarts"])).NRestarts);
       const cursor = await ct.journalCursor();
       await ct.run(["kill", "-9", String(first)]);
-      const second = await started(ct, first);
+      await started(ct, first);
       expect(Number((await ct.show(UNIT, ["NRestarts"])).NRestarts)).toBe(restartsBefore + 1);
       const journal = await ct.journalAfter(cursor, ["-u", UNIT]);
       expect(journal).toMatch(/Main process exited, code=killed, status=9\/KILL/);
@@ -127,7 +127,7 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
       const restartsBefore = Number((await ct.show(UNIT, ["NRestarts"])).NRestarts);
       const cursor = await ct.journalCursor();
       await ct.run(["kill", "-9", String(monitor?.pid)]);
-      const next = await started(ct, supervisor);
+      await started(ct, supervisor);
       expect(Number((await ct.show(UNIT, ["NRestarts"])).NRestarts)).toBe(restartsBefore + 1);
       const journal = await ct.journalAfter(cursor, ["-u", UNIT]);
       expect(journal).toMatch(/killed by signal SIGKILL unexpectedly/);
