@@ -67,6 +67,7 @@ export interface MonitorHandle {
 
 const NUMLOGINS_POLL_MS = 250;
 const NOPARENT_REPEAT_MS = 120_000;
+const NOTIFY_DRAIN_MS = 5000;
 
 export function startMonitor(options: StartMonitorOptions): MonitorHandle {
   return new MonitorDaemon(options).handle();
@@ -138,8 +139,9 @@ class MonitorDaemon {
     };
   }
 
+  /** Resolve `done`, after giving running NOTIFYCMD/wall children a moment to finish. */
   private finish(exit: MonitorExit): void {
-    this.resolveDone(exit);
+    void this.notifier.drain(NOTIFY_DRAIN_MS).then(() => this.resolveDone(exit));
   }
 
   private wake(): void {

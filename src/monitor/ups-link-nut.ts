@@ -70,6 +70,7 @@ class NutUpsLink implements UpsLink {
   private lastRequestMs = 0;
   private keepalive: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -78,6 +79,7 @@ class NutUpsLink implements UpsLink {
     o: NutLinkOptions,
   ) {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
       log.error("Configuration error: CERTVERIFY is set, but CERTPATH isn't");
@@ -85,7 +87,7 @@ class NutUpsLink implements UpsLink {
     this.session = new NutSession({
       host: entry.host,
       port: entry.port,
-      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+      connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       username: entry.username,
       password: entry.password,
@@ -136,8 +138,16 @@ class NutUpsLink implements UpsLink {
     client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
   }
 
+  /** The client, waiting for a connection attempt in progress (upsmon connects before it polls). */
+  private async connectedClient(): Promise<NutClient | undefined> {
+    if (this.session.client || this.session.state !== "connecting") return this.session.client;
+    return this.session
+      .whenConnected(AbortSignal.timeout(this.connectTimeoutMs + this.requestTimeoutMs))
+      .catch(() => undefined);
+  }
+
   async poll(): Promise<PollResult> {
-    const client = this.session.client;
+    const client = await this.connectedClient();
     if (!client) return { kind: "failure", ...this.lastError };
     this.lastRequestMs = Date.now();
     const ups = this.entry.upsName;
