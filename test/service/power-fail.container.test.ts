@@ -1,12 +1,12 @@
 // Under a real systemd: a power failure end to end, and a host without /run/nut.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Container, bootContainer, waitFor } from "../helpers/container.js";
+import { bootContainer, type Container, waitFor } from "../helpers/container.js";
 import { setUpsVar } from "../helpers/container-nut.js";
 import {
-  UNIT,
   bootWithNutguard,
   expectNoBadLines,
   pidFileContent,
+  UNIT,
   unitProcesses,
   upsmonConf,
   waitActive,
@@ -29,12 +29,20 @@ describe("power failure under systemd (Type=notify)", () => {
     expect(users).toEqual(["nut", "root"]);
 
     await setUpsVar(ct, "dummy", "ups.status", "OB LB");
-    await waitFor("SHUTDOWNCMD to run", async () => (await ct.exec(["cat", "/root/shutdown.log"])).code === 0, {
-      timeoutMs: 30_000,
-    });
-    await waitFor("the unit to stop", async () => (await ct.show(UNIT, ["ActiveState"])).ActiveState === "inactive", {
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      "SHUTDOWNCMD to run",
+      async () => (await ct.exec(["cat", "/root/shutdown.log"])).code === 0,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    await waitFor(
+      "the unit to stop",
+      async () => (await ct.show(UNIT, ["ActiveState"])).ActiveState === "inactive",
+      {
+        timeoutMs: 30_000,
+      },
+    );
     await new Promise((r) => setTimeout(r, 2000)); // a second run would show up by now (POLLFREQ 1)
     expect(await ct.readFile("/root/shutdown.log")).toBe("uid=0\n");
     expect(await ct.readFile("/etc/killpower")).toBe("upsmon-shutdown-file");

@@ -145,5 +145,16 @@ describe.runIf(process.getuid?.() === 0 && nut !== undefined)(
       expect(second.output()).toContain("A previous nutguard monitor instance is already running");
       expect(readFileSync(join(dir, "run", "nutguard-monitor.pid"), "utf8")).toBe(`${first.pid}\n`);
     });
+
+    it("-p: one process holds the PID file about itself, notifies READY=1, and removes the file on SIGTERM", async () => {
+      const mon = startMonitor(writeConfig(), ["-F", "-p"]);
+      await notify.waitFor("READY=1", 20_000);
+      expect(readFileSync(join(dir, "run", "nutguard-monitor.pid"), "utf8")).toBe(`${mon.pid}\n`);
+      expect(childrenOf(mon.pid)).toEqual([]);
+      mon.child.kill("SIGTERM");
+      expect(await mon.exited).toEqual({ code: 0, signal: null });
+      expect(readIfExists(join(dir, "run", "nutguard-monitor.pid"))).toBe("");
+      await notify.waitFor("STOPPING=1");
+    });
   },
 );

@@ -119,4 +119,10 @@ describe("supervisor", () => {
     await waitUntil("parent-gone at the monitor", () => events().includes("parent-gone"));
     await waitUntil("monitor exit", () => !isAlive(child));
   });
+
+  it("pings the systemd watchdog (WATCHDOG=1) while the monitor reports in", async () => {
+    startSupervisor({ WATCHDOG_USEC: "400000" });
+    await notify.waitFor("READY=1");
+    await notify.waitFor("WATCHDOG=1", 5000);
+  });
 });
