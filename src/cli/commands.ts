@@ -21,6 +21,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./monitor.js"),
   },
   {
+    name: "doctor",
+    summary: "check the monitor's service setup and fix what is safe",
+    load: () => import("./doctor.js"),
+  },
+  {
     name: "install-service",
     summary: "install the systemd unit, tmpfiles.d and sysusers.d files",
     load: () => import("./install-service.js"),

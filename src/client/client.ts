@@ -51,7 +51,7 @@ export class NutClient extends NutConnection {
   /** Connect (and STARTTLS when `tls` is given). Rejects with NutConnectionError / NutTlsError. */
   static async connect(o: ConnectOptions): Promise<NutClient> {
     const socket = await NutConnection.openSocket(o);
-    const client = new NutClient(socket, o.host, o.port ?? 3493, o.requestTimeoutMs);
+    const client = new NutClient(socket, o.host, o.port ?? 3493, o.requestTimeoutMs, o.maxInFlight);
     if (o.tls) {
       try {
         await client.startTls(o.tls, { timeoutMs: o.tls.handshakeTimeoutMs ?? o.connectTimeoutMs });
@@ -66,23 +66,23 @@ export class NutClient extends NutConnection {
   // ---------------------------------------------------------------- informational
 
   /** `VER`: the server's free-text version line. Do not parse it. */
-  async ver(o?: RequestOptions): Promise<string> {
-    return (await this.send({ line: "VER", label: "VER" }, o)).line;
+  ver(o?: RequestOptions): Promise<string> {
+    return this.request({ line: "VER", label: "VER" }, lineOf, o);
   }
 
   /** `NETVER`: the protocol version, e.g. "1.3". */
-  async netVer(o?: RequestOptions): Promise<string> {
-    return (await this.send({ line: "NETVER", label: "NETVER" }, o)).line;
+  netVer(o?: RequestOptions): Promise<string> {
+    return this.request({ line: "NETVER", label: "NETVER" }, lineOf, o);
   }
 
   /** `PROTVER` (protocol 1.3 alias of NETVER). */
-  async protVer(o?: RequestOptions): Promise<string> {
-    return (await this.send({ line: "PROTVER", label: "PROTVER" }, o)).line;
+  protVer(o?: RequestOptions): Promise<string> {
+    return this.request({ line: "PROTVER", label: "PROTVER" }, lineOf, o);
   }
 
   /** `HELP`: the server's command summary line. */
-  async help(o?: RequestOptions): Promise<string> {
-    return (await this.send({ line: "HELP", label: "HELP" }, o)).line;
+  help(o?: RequestOptions): Promise<string> {
+    return this.request({ line: "HELP", label: "HELP" }, lineOf, o);
   }
 
   // ---------------------------------------------------------------- LIST
@@ -128,8 +128,14 @@ export class NutClient extends NutConnection {
   // ---------------------------------------------------------------- GET
 
   /** `GET VAR`: the value (with the `FSD ` prefix upsd adds to ups.status while FSD is set). */
-  async getVar(ups: string, varName: string, o?: RequestOptions): Promise<string> {
-    return valueAt(await this.cmd(["GET", "VAR", ups, varName], "VAR", o), 3);
+  getVar(ups: string, varName: string, o?: RequestOptions): Promise<string> {
+    let line: string;
+    try {
+      line = `GET VAR ${encodeWord(ups)} ${encodeWord(varName)}`;
+    } catch (err) {
+      return Promise.reject(err); // not async (hot path), but never throws synchronously
+    }
+    return this.request({ line, label: "GET VAR", expect: EXPECT_VAR }, valueAt3, o);
   }
 
   async getType(ups: string, varName: string, o?: RequestOptions): Promise<VarType> {
@@ -263,6 +269,10 @@ export class NutClient extends NutConnection {
 function nameValues(items: Reply[]): VarEntry[] {
   return items.map((r) => ({ name: r.words[2]!, value: r.words[3] ?? "" }));
 }
+
+const EXPECT_VAR = ["VAR"] as const;
+const lineOf = (r: Reply): string => r.line;
+const valueAt3 = (r: Reply): string => valueAt(r, 3);
 
 function valueAt(r: Reply, i: number): string {
   const v = r.words[i];

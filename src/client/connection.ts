@@ -28,7 +28,7 @@ import {
   ServerDisconnectedError,
   serverErrorFromReply,
 } from "../protocol/errors.js";
-import { splitLine } from "../protocol/tokenizer.js";
+import { Tokenizer } from "../protocol/tokenizer.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
@@ -54,6 +54,12 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** Upgrade with STARTTLS right after connecting (plaintext on refusal unless `required`). */
   tls?: NutTlsOptions;
+  /**
+   * Most requests written but not yet answered (default 100). More may be issued; they wait in the
+   * FIFO and go out as replies come in. Keeping the client writing while replies arrive lets its ACKs
+   * ride on requests instead of waiting for Linux's delayed-ACK timer against upsd's Nagle writes.
+   */
+  maxInFlight?: number;
 }
 
 export const NUT_PORT = 3493;
@@ -62,6 +68,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_LINE_BYTES = 64 * 1024;
 
 interface Pending {
+  /** The request line with its LF. */
+  wire: string;
   /** For error messages: the command words, never the arguments of USERNAME/PASSWORD. */
   label: string;
   /** Allowed first reply words (case-sensitive) besides ERR; undefined: any line. */
@@ -72,21 +80,29 @@ interface Pending {
   items: Reply[];
   /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
   errAsReply: boolean;
+  /** Turns the reply into the caller's value (may throw NutProtocolError). */
+  map: ((reply: Reply) => unknown) | undefined;
   /** After this reply the reader stops: the socket is handed to TLS. */
   handOver: boolean;
   done: boolean;
-  resolve(value: Reply | Reply[]): void;
+  resolve(value: unknown): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout | undefined;
+  /** performance.now() by which the reply must be complete (Infinity: no timeout). */
+  deadline: number;
+  timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
 
 export interface SendSpec {
   line: string;
+  /** Names the request in errors (never carries credentials). */
   label: string;
+  /** Allowed first words of a single-line reply besides ERR; anything else is a protocol error. */
   expect?: readonly string[];
+  /** Makes this a LIST request: the query words after LIST, echoed in BEGIN/END and every item. */
   listQuery?: readonly string[];
+  /** Resolve with ERR replies instead of rejecting (rawRequest). */
   errAsReply?: boolean;
 }
 
@@ -94,11 +110,18 @@ export class NutConnection extends EventEmitter {
   private socket: net.Socket;
   private readonly queue = new RequestQueue<Pending>();
   private inBuf = "";
+  /** How many of the oldest queued requests have been written to the socket. */
+  private sentCount = 0;
+  private readonly maxInFlight: number;
+  private tokenizer = new Tokenizer();
   private outBuf = "";
   private flushScheduled = false;
   private closedWith: Error | undefined;
   private closing = false;
   private gate: Promise<void> | undefined;
+  /** One timer for the earliest deadline of all pending requests (cheaper than one per request). */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimerAt = Number.POSITIVE_INFINITY;
   private readonly defaultTimeoutMs: number;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
   private readonly onEnd = () => this.fail(new ServerDisconnectedError());
@@ -115,8 +138,10 @@ export class NutConnection extends EventEmitter {
     readonly host: string,
     readonly port: number,
     requestTimeoutMs: number | undefined,
+    maxInFlight?: number,
   ) {
     super();
+    this.maxInFlight = Math.max(1, maxInFlight ?? 100);
     this.socket = socket;
     this.defaultTimeoutMs = requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.attach(socket);
@@ -172,11 +197,28 @@ export class NutConnection extends EventEmitter {
   send(spec: SendSpec & { listQuery: readonly string[] }, o?: RequestOptions): Promise<Reply[]>;
   send(spec: SendSpec, o?: RequestOptions): Promise<Reply>;
   send(spec: SendSpec, o: RequestOptions = {}): Promise<Reply | Reply[]> {
-    if (this.gate) return this.gate.then(() => this.send(spec, o));
-    return this.enqueue(spec, o);
+    return this.request(spec, undefined, o) as Promise<Reply | Reply[]>;
   }
 
-  private enqueue(spec: SendSpec, o: RequestOptions, handOver = false): Promise<Reply | Reply[]> {
+  /**
+   * Send one line and resolve with `map(reply)` (the reply itself, or the list items, without `map`).
+   * `map` runs when the reply arrives, saving a promise per request on hot paths.
+   */
+  protected request<T>(
+    spec: SendSpec,
+    map: ((reply: Reply & Reply[]) => T) | undefined,
+    o: RequestOptions = {},
+  ): Promise<T> {
+    if (this.gate) return this.gate.then(() => this.request(spec, map, o));
+    return this.enqueue(spec, o, false, map as ((r: Reply) => unknown) | undefined) as Promise<T>;
+  }
+
+  private enqueue(
+    spec: SendSpec,
+    o: RequestOptions,
+    handOver = false,
+    map?: (r: Reply) => unknown,
+  ): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.closing) return Promise.reject(new NutConnectionError("CLOSING", "Connection is closing"));
     if (!isTransportable(spec.line) || spec.line.includes("\n")) {
@@ -188,30 +230,38 @@ export class NutConnection extends EventEmitter {
     if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
     return new Promise((resolve, reject) => {
       const p: Pending = {
+        wire: spec.line + "\n",
         label: spec.label,
         expect: spec.expect,
         listQuery: spec.listQuery,
         listBegun: false,
         items: [],
         errAsReply: spec.errAsReply ?? false,
+        map,
         handOver,
         done: false,
         resolve,
         reject,
-        timer: undefined,
+        deadline: Number.POSITIVE_INFINITY,
+        timeoutMs: 0,
         signal,
         onAbort: undefined,
       };
       const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        p.timer = setTimeout(() => this.timedOut(p, timeoutMs), timeoutMs);
+        p.timeoutMs = timeoutMs;
+        p.deadline = performance.now() + timeoutMs;
+        if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
       }
       if (signal) {
         p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
         signal.addEventListener("abort", p.onAbort, { once: true });
       }
       this.queue.push(p);
-      this.write(spec.line + "\n");
+      if (this.sentCount < this.maxInFlight) {
+        this.sentCount++;
+        this.write(p.wire);
+      }
     });
   }
 
@@ -360,7 +410,7 @@ export class NutConnection extends EventEmitter {
     }
     let words: string[];
     try {
-      words = splitLine(line);
+      words = this.splitReply(line);
     } catch (err) {
       // one bad line is still one line: the FIFO stays in step
       this.finish(p, new NutProtocolError(`cannot parse reply (${(err as Error).message}): ${line}`, line));
@@ -374,8 +424,10 @@ export class NutConnection extends EventEmitter {
       this.protocolFailure(p, `unexpected reply to ${p.label}: ${line}`, line);
     } else {
       this.finish(p, undefined, reply);
+      // only a successful STARTTLS hands the socket over; a refusal continues in plaintext
+      return p.handOver && words[0] === "OK";
     }
-    return p.handOver;
+    return false;
   }
 
   private handleListLine(p: Pending, reply: Reply): boolean {
@@ -405,9 +457,30 @@ export class NutConnection extends EventEmitter {
     return false;
   }
 
+  /** NUT's tokenizer on one reply line (one instance per connection; a parse error throws). */
+  private splitReply(line: string): string[] {
+    const out = this.tokenizer.feed(line + "\n");
+    const first = out[0];
+    if (first?.kind === "line") return first.words;
+    this.tokenizer = new Tokenizer(); // after an error it skips to the next LF; start clean instead
+    throw new SyntaxError(first?.kind === "error" ? first.message : "unterminated quote");
+  }
+
   /** Remove the head request and settle it (unless it was already aborted). */
   private finish(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
     this.queue.shift();
+    this.sentCount--;
+    while (this.sentCount < this.maxInFlight && this.sentCount < this.queue.length) {
+      this.write(this.queue.at(this.sentCount)!.wire);
+      this.sentCount++;
+    }
+    if (!err && p.map && !p.done) {
+      try {
+        value = p.map(value as Reply) as Reply;
+      } catch (e) {
+        err = e as Error;
+      }
+    }
     this.settle(p, err, value);
     if (this.queue.length === 0) this.emit("idle");
   }
@@ -415,7 +488,6 @@ export class NutConnection extends EventEmitter {
   private settle(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
     if (p.done) return;
     p.done = true;
-    if (p.timer) clearTimeout(p.timer);
     if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
     if (err) p.reject(err);
     else p.resolve(value!);
@@ -426,6 +498,31 @@ export class NutConnection extends EventEmitter {
     this.fail(
       new NutConnectionError("PROTOCOL-DESYNC", `Connection closed after a protocol error: ${detail}`),
     );
+  }
+
+  private armDeadlineTimer(at: number): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAt = at;
+    this.deadlineTimer = setTimeout(
+      () => this.checkDeadlines(),
+      Math.max(0, Math.ceil(at - performance.now())),
+    );
+  }
+
+  /** The deadline timer fired: time out an overdue request, or re-arm for the earliest one left. */
+  private checkDeadlines(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let overdue: Pending | undefined;
+    let earliest = Number.POSITIVE_INFINITY;
+    this.queue.forEach((p) => {
+      if (p.done) return;
+      if (p.deadline <= now) overdue ??= p;
+      else earliest = Math.min(earliest, p.deadline);
+    });
+    if (overdue) this.timedOut(overdue, overdue.timeoutMs);
+    else if (earliest !== Number.POSITIVE_INFINITY) this.armDeadlineTimer(earliest);
   }
 
   private timedOut(p: Pending, timeoutMs: number): void {
@@ -443,6 +540,8 @@ export class NutConnection extends EventEmitter {
   private fail(err: Error, emitError = true): void {
     if (this.closedWith) return;
     this.closedWith = err;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     this.detach(this.socket);
     this.socket.on("error", () => {});
     this.socket.destroy();

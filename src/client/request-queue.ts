@@ -16,6 +16,11 @@ export class RequestQueue<T> {
     this.items.push(item);
   }
 
+  /** The item at position `i` (0 = oldest), without removing it. */
+  at(i: number): T | undefined {
+    return this.items[this.head + i];
+  }
+
   /** The oldest item, without removing it. */
   peek(): T | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined;
@@ -34,6 +39,11 @@ export class RequestQueue<T> {
       this.head = 0;
     }
     return item;
+  }
+
+  /** Visit every item, oldest first. */
+  forEach(fn: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) fn(this.items[i] as T);
   }
 
   /** Remove and return every item, oldest first. */

@@ -92,6 +92,26 @@ describe("framing", () => {
   });
 });
 
+describe("pipelining depth", () => {
+  it("writes at most maxInFlight requests ahead of the replies; the rest follow as replies arrive", async () => {
+    let answered = 0;
+    let mostOutstanding = 0;
+    server = await startFakeServer({
+      // runs in request order, after the earlier replies were written; conn.lines grows on arrival
+      onLine: (line, conn) => {
+        mostOutstanding = Math.max(mostOutstanding, conn.lines.length - answered);
+        answered++;
+        return { write: upsdLike(line) as string, delayMs: 5 };
+      },
+    });
+    const c = await NutClient.connect({ host: server.host, port: server.port, maxInFlight: 3 });
+    clients.push(c);
+    const values = await Promise.all(Array.from({ length: 20 }, (_, i) => c.getVar("ups", `v${i}`)));
+    expect(values).toEqual(Array.from({ length: 20 }, (_, i) => `value of v${i}`));
+    expect(mostOutstanding).toBe(3);
+  });
+});
+
 describe("timeouts and cancellation", () => {
   it("a server that never answers: the request times out, the connection closes, nothing hangs", async () => {
     const c = await fake(() => null);

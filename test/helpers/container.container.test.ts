@@ -69,6 +69,17 @@ describe("container harness", () => {
     );
   });
 
+  it("boots again after a stop: /etc kept, /run empty, as after a reboot", async () => {
+    await ct.boot();
+    await ct.writeFile("/run/harness-marker", "x\n");
+    await ct.stop();
+    await ct.boot();
+    expect(ct.isRunning).toBe(true);
+    expect((await ct.exec(["test", "-e", "/etc/nutguard-harness-test"])).code).toBe(0);
+    expect((await ct.exec(["test", "-e", "/run/harness-marker"])).code).toBe(1);
+    expect((await ct.journal(["--list-boots", "-q"])).trim().split("\n")).toHaveLength(3);
+  });
+
   it("leaves no mount, directory, cgroup or process behind once destroyed", async () => {
     await ct.destroy();
     expect(existsSync(dir)).toBe(false);
@@ -78,6 +89,19 @@ describe("container harness", () => {
     expect(existsSync(`/sys/fs/cgroup/unified/nspawn-${machine}`)).toBe(false);
     expect(existsSync(`/sys/fs/cgroup/nspawn-${machine}`)).toBe(false);
     expect(existsSync(`/run/nutguard-test-containers/${machine}.json`)).toBe(false);
+  });
+});
+
+describe("container on a copy of the rootfs (where overlayfs cannot be mounted)", () => {
+  it("boots and cleans up the same way", async () => {
+    const ct = await bootContainer({ withNutguard: false, copyRootfs: true });
+    try {
+      expect(readFileSync("/proc/self/mounts", "utf8")).not.toContain(ct.root);
+      expect((await ct.run(["cat", "/proc/1/comm"])).trim()).toBe("systemd");
+    } finally {
+      await ct.destroy();
+    }
+    expect(existsSync(ct.dir)).toBe(false);
   });
 });
 

@@ -5,7 +5,8 @@
  * Theory of operation:
  *  - scripts/container-rootfs.sh builds the rootfs once and caches it (stamped with its content
  *    version). Each Container boots an overlayfs whose lower layer is that cache and whose upper layer
- *    is the container's own temp dir, so containers run in parallel and the cache is never written.
+ *    is the container's own temp dir, so containers run in parallel and the cache is never written
+ *    (where overlayfs cannot be mounted there, a `cp -a` copy of the cache instead).
  *  - Boot: `systemd-nspawn --boot --private-network --register=no --keep-unit`, launched from a private
  *    cgroup per machine (nspawn splits its own cgroup; on a host whose PID 1 is not systemd there is no
  *    machined, so no registration). The built checkout and the host's node binary are bind-mounted
@@ -16,15 +17,40 @@
  *  - The journal is persistent: journal() reads it inside while running, from the overlay after stop.
  *
  * Must not: write into the cached rootfs, leave processes, mounts or cgroups behind (destroy(), plus
- * sweepStaleContainers() for containers of test workers that died), bind host device nodes (a booted
- * systemd would chown them), or reach any network but the container's own loopback.
+ * sweepStaleContainers() in container-host.ts for containers of test workers that died), bind host
+ * device nodes (a booted systemd would chown them), or reach any network but the container's loopback.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, realpath, rm, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseSystemctlShow } from "../../src/service/doctor-facts.js";
+import {
+  ContainerCommandError,
+  cgroupHierarchies,
+  childPids,
+  cleanupHost,
+  type ExecOptions,
+  type ExecResult,
+  hostExec,
+  mustSucceed,
+  readProc,
+  removeCgroups,
+  signal,
+  waitFor,
+  writeRegistration,
+} from "./container-host.js";
+
+export {
+  ContainerCommandError,
+  type ExecOptions,
+  type ExecResult,
+  hostExec,
+  sweepStaleContainers,
+  waitFor,
+} from "./container-host.js";
 
 export const ROOTFS_DIR = process.env.NUTGUARD_ROOTFS_DIR ?? "/var/cache/nutguard/rootfs-bookworm";
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -32,153 +58,19 @@ export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const NUTGUARD_DIR = "/opt/nutguard";
 export const NUTGUARD_BIN = "/usr/local/bin/nutguard";
 /** One record per live container, so that a later run can clean up after a worker that died. */
-const REGISTRY_DIR = "/run/nutguard-test-containers";
 const CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const STAMP_FILE = ".nutguard-rootfs-stamp";
-
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface ExecOptions {
-  /** Written to the command's stdin. */
-  input?: string;
-  /** Extra environment variables (the environment is otherwise clean: PATH, LANG, HOME). */
-  env?: Record<string, string>;
-  /** Kill the command after this long (default 60 s). */
-  timeoutMs?: number;
-}
-
-export class ContainerCommandError extends Error {
-  constructor(
-    readonly argv: string[],
-    readonly result: ExecResult,
-  ) {
-    super(
-      `'${argv.join(" ")}' exited with status ${result.code}` +
-        (result.stderr.trim() ? `: ${result.stderr.trim()}` : "") +
-        (result.stdout.trim() ? `\nstdout: ${result.stdout.trim()}` : ""),
-    );
-  }
-}
 
 export interface ContainerOptions {
   /** Bind the built checkout (dist/, units/, package.json, node_modules/) and node inside. Default true. */
   withNutguard?: boolean;
   /** More read-only bind mounts, "hostPath:containerPath". */
   bindReadOnly?: string[];
-}
-
-interface Registration {
-  machine: string;
-  ownerPid: number;
-  dir: string;
-  root: string;
-  cgroups: string[];
-  nspawnPid?: number;
-  leaderPid?: number;
+  /** Copy the cached rootfs instead of mounting an overlay (the fallback where overlayfs fails). */
+  copyRootfs?: boolean;
 }
 
 type ContainerState = "created" | "running" | "stopped" | "destroyed";
-
-/** Runs a host command; never throws for a non-zero exit (the caller decides). */
-export function hostExec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const [file, ...args] = argv;
-    const child = execFile(
-      file!,
-      args,
-      {
-        env: options.env ?? process.env,
-        timeout: options.timeoutMs ?? 60_000,
-        maxBuffer: 64 * 1024 * 1024,
-        encoding: "utf8",
-      },
-      (err, stdout, stderr) => {
-        if (err && typeof err.code !== "number") {
-          // killed by the timeout, or could not start at all
-          if (err.killed || err.signal) {
-            resolve({ code: 124, stdout, stderr: `${stderr}\n(killed: ${err.signal ?? "timeout"})` });
-          } else reject(err);
-          return;
-        }
-        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.on("error", () => undefined); // a command that exits without reading its stdin
-    if (options.input !== undefined) child.stdin?.write(options.input);
-    child.stdin?.end();
-  });
-}
-
-/** Polls `check` until it returns a value other than undefined/false; throws after timeoutMs. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  { timeoutMs = 30_000, intervalMs = 100 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError instanceof Error ? `: ${lastError.message}` : "";
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function readProc(pid: number, file: string): Promise<string | undefined> {
-  try {
-    return await readFile(`/proc/${pid}/${file}`, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-async function childPids(parentPid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readProc(Number(entry), "stat");
-    // "pid (comm) state ppid ...": comm may contain spaces and parentheses, so split after the last ')'
-    const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : Number.NaN;
-    if (ppid === parentPid) out.push(Number(entry));
-  }
-  return out;
-}
-
-/** The cgroup hierarchies nspawn must find its own private cgroup in (pure v2, or hybrid v1+v2). */
-async function cgroupHierarchies(): Promise<string[]> {
-  const mounts = (await readFile("/proc/self/mounts", "utf8")).split("\n").map((l) => l.split(" "));
-  const v2 = mounts.find((m) => m[1] === "/sys/fs/cgroup" && m[2] === "cgroup2");
-  if (v2) return ["/sys/fs/cgroup"];
-  return mounts
-    .filter(
-      (m) =>
-        (m[2] === "cgroup2" && m[1]?.startsWith("/sys/fs/cgroup/")) ||
-        (m[2] === "cgroup" && (m[3] ?? "").split(",").includes("name=systemd")),
-    )
-    .map((m) => m[1]!);
-}
 
 let machineCounter = 0;
 
@@ -220,15 +112,22 @@ export class Container {
     const ct = new Container(machine, dir, cgroups, binds);
     for (const d of ["upper", "work", "root"]) await mkdir(join(dir, d));
     await ct.register();
-    await mustSucceed([
-      "mount",
-      "-t",
-      "overlay",
-      "overlay",
-      "-o",
-      `lowerdir=${ROOTFS_DIR},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
-      ct.root,
-    ]);
+    const overlay = options.copyRootfs
+      ? { code: -1 }
+      : await hostExec([
+          "mount",
+          "-t",
+          "overlay",
+          "overlay",
+          "-o",
+          `lowerdir=${ROOTFS_DIR},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
+          ct.root,
+        ]);
+    if (overlay.code !== 0) {
+      // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (~0.6 s here)
+      await rmdir(ct.root);
+      await mustSucceed(["cp", "-a", "--reflink=auto", ROOTFS_DIR, ct.root]);
+    }
     if (options.withNutguard ?? true) {
       await ct.writeFile(
         NUTGUARD_BIN,
@@ -372,13 +271,7 @@ export class Container {
 
   /** `systemctl show -p A,B unit` as an object. */
   async show(unit: string, properties: string[]): Promise<Record<string, string>> {
-    const out = await this.run(["systemctl", "show", "-p", properties.join(","), "--", unit]);
-    const result: Record<string, string> = {};
-    for (const line of out.split("\n")) {
-      const eq = line.indexOf("=");
-      if (eq > 0) result[line.slice(0, eq)] = line.slice(eq + 1);
-    }
-    return result;
+    return parseSystemctlShow(await this.run(["systemctl", "show", "-p", properties.join(","), "--", unit]));
   }
 
   /** A journal cursor "now", for journalAfter(). */
@@ -448,8 +341,7 @@ export class Container {
   }
 
   private async register(): Promise<void> {
-    const file = join(REGISTRY_DIR, `${this.machine}.json`);
-    const record: Registration = {
+    await writeRegistration({
       machine: this.machine,
       ownerPid: process.pid,
       dir: this.dir,
@@ -457,26 +349,8 @@ export class Container {
       cgroups: this.cgroups,
       nspawnPid: this.state === "running" ? this.nspawn?.pid : undefined,
       leaderPid: this.leaderPid,
-    };
-    await mkdir(REGISTRY_DIR, { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(record));
-    await rename(`${file}.tmp`, file);
+    });
   }
-}
-
-function signal(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (!pid) return;
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-async function mustSucceed(argv: string[]): Promise<string> {
-  const result = await hostExec(argv);
-  if (result.code !== 0) throw new ContainerCommandError(argv, result);
-  return result.stdout;
 }
 
 async function nutguardBinds(): Promise<string[]> {
@@ -488,59 +362,6 @@ async function nutguardBinds(): Promise<string[]> {
     if (existsSync(hostPath)) binds.push(`${hostPath}:${NUTGUARD_DIR}/${part}`);
   }
   return binds;
-}
-
-async function removeCgroups(cgroups: string[]): Promise<void> {
-  for (const cg of cgroups) {
-    if (!existsSync(cg)) continue;
-    // processes left in a v2 cgroup (a killed container) are killed as a group
-    if (existsSync(join(cg, "cgroup.kill"))) {
-      await writeFile(join(cg, "cgroup.kill"), "1").catch(() => undefined);
-    }
-    await rmdirDepthFirst(cg);
-  }
-}
-
-async function rmdirDepthFirst(dir: string): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) if (e.isDirectory()) await rmdirDepthFirst(join(dir, e.name));
-  await waitFor(`cgroup ${dir} to empty`, async () => rmdir(dir).then(() => true), {
-    timeoutMs: 5_000,
-    intervalMs: 50,
-  }).catch(() => undefined);
-}
-
-async function cleanupHost(reg: Omit<Registration, "ownerPid">): Promise<void> {
-  if (isAlive(reg.leaderPid) && (await readProc(reg.leaderPid!, "comm"))?.trim() === "systemd") {
-    signal(reg.leaderPid, "SIGKILL");
-  }
-  if (isAlive(reg.nspawnPid) && (await readProc(reg.nspawnPid!, "comm"))?.trim() === "systemd-nspawn") {
-    signal(reg.nspawnPid, "SIGKILL");
-  }
-  await removeCgroups(reg.cgroups);
-  await rm(`/run/systemd/nspawn/propagate/${reg.machine}`, { recursive: true, force: true });
-  const mounts = await readFile("/proc/self/mounts", "utf8");
-  if (mounts.split("\n").some((l) => l.split(" ")[1] === reg.root)) {
-    const result = await hostExec(["umount", reg.root]);
-    if (result.code !== 0) await hostExec(["umount", "-l", reg.root]);
-  }
-  await rm(reg.dir, { recursive: true, force: true });
-  await rm(join(REGISTRY_DIR, `${reg.machine}.json`), { force: true });
-}
-
-/** Cleans up containers whose test worker is gone (crashed or killed); returns their machine names. */
-export async function sweepStaleContainers(): Promise<string[]> {
-  const swept: string[] = [];
-  for (const name of await readdir(REGISTRY_DIR).catch(() => [] as string[])) {
-    if (!name.endsWith(".json")) continue;
-    const reg = JSON.parse(
-      await readFile(join(REGISTRY_DIR, name), "utf8").catch(() => "{}"),
-    ) as Registration;
-    if (!reg.machine || isAlive(reg.ownerPid)) continue;
-    await cleanupHost(reg);
-    swept.push(reg.machine);
-  }
-  return swept;
 }
 
 /** Creates and boots a container; on failure nothing is left behind. */

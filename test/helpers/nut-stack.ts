@@ -36,6 +36,11 @@ export interface NutDeviceSpec {
   desc?: string;
   /** dummy-ups `mode`; by default dummy-ups picks it from the file's extension. */
   mode?: "dummy-once" | "dummy-loop";
+  /**
+   * "none": only the ups.conf entry; no driver is started, the test serves upsd's driver socket
+   * itself at `driverSocketPath(ups)` (see fake-driver.ts). Default "dummy-ups".
+   */
+  driver?: "dummy-ups" | "none";
 }
 
 export interface NutStackOptions {
@@ -88,6 +93,8 @@ export interface NutStack {
   upsNames: string[];
   /** The .dev/.seq file of a UPS, to rewrite mid-test. */
   devicePath(ups: string): string;
+  /** The Unix socket upsd connects to for this UPS's driver. */
+  driverSocketPath(ups: string): string;
   stopDriver(ups: string): Promise<void>;
   /** Starts the driver and, when upsd runs, waits until upsd serves the UPS again. */
   startDriver(ups: string): Promise<void>;
@@ -306,12 +313,16 @@ export function queryOnce(port: number, line: string, timeoutMs = 2000): Promise
   });
 }
 
+/** Thrown by a waitUntil check to stop waiting at once (e.g. the process being waited for exited). */
+class StopWaiting extends Error {}
+
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       if (await check()) return;
-    } catch {
+    } catch (e) {
+      if (e instanceof StopWaiting) throw e;
       // not yet
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -436,7 +447,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
     drivers.set(ups, t);
     await waitUntil(
       async () => {
-        if (hasExited(t)) throw new Error("exited");
+        if (hasExited(t)) throw new StopWaiting("exited");
         return existsSync(join(run, `dummy-ups-${ups}`));
       },
       10_000,
@@ -480,7 +491,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
       try {
         await waitUntil(
           async () => {
-            if (hasExited(t)) throw new Error("upsd exited");
+            if (hasExited(t)) throw new StopWaiting("upsd exited");
             return (await query("VER")).startsWith("Network UPS Tools");
           },
           10_000,
@@ -590,7 +601,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
     try {
       await waitUntil(
         async () => {
-          if (hasExited(t)) throw new Error("upsmon exited");
+          if (hasExited(t)) throw new StopWaiting("upsmon exited");
           return existsSync(pidFile) && (await readFile(pidFile, "utf8")).trim() !== "";
         },
         10_000,
@@ -652,6 +663,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
     users: { admin: { ...u.admin }, primary: { ...u.primary }, secondary: { ...u.secondary } },
     upsNames,
     devicePath,
+    driverSocketPath: (ups) => join(run, `dummy-ups-${ups}`),
     stopDriver,
     startDriver,
     pauseDriver: async (ups) => signalDriver(ups, "SIGSTOP"),
@@ -669,7 +681,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   };
 
   try {
-    for (const ups of upsNames) await startDriver(ups);
+    for (const ups of upsNames) if (devices[ups]!.driver !== "none") await startDriver(ups);
     await startUpsd();
   } catch (e) {
     await stop().catch(() => {});

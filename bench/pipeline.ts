@@ -1,0 +1,81 @@
+/**
+ * GET VAR throughput over one connection against a real upsd (private stack from the test harness):
+ * NutClient pipelined (all requests issued without awaiting) beside one request per round trip
+ * (what NUT's C library does), measured in the same run, plus the peer's own ceiling measured with a
+ * bare socket (no parsing, no promises) both ways. Prints figures; asserts nothing.
+ *
+ * Run: npm run bench:pipeline   (root: the harness starts /lib/nut/upsd and dummy-ups)
+ * Env: BENCH_PIPELINED (default 200000), BENCH_SEQUENTIAL (default 10000).
+ */
+import net from "node:net";
+import { NutClient } from "../src/client/index.js";
+import { startNutStack } from "../test/helpers/nut-stack.js";
+
+const PIPELINED = Number(process.env.BENCH_PIPELINED ?? 200_000);
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 10_000);
+const LINE = "GET VAR dummy ups.status\n";
+
+function seconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function clientSequential(c: NutClient, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    if ((await c.getVar("dummy", "ups.status")) !== "OL") throw new Error("unexpected value");
+  }
+  return n / seconds(t0);
+}
+
+async function clientPipelined(c: NutClient, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const calls: Promise<string>[] = new Array(n);
+  for (let i = 0; i < n; i++) calls[i] = c.getVar("dummy", "ups.status");
+  const values = await Promise.all(calls);
+  const rate = n / seconds(t0);
+  if (values.some((v) => v !== "OL")) throw new Error("unexpected value");
+  return rate;
+}
+
+/** The peer alone: a bare socket that writes lines and counts reply LFs. */
+async function rawRate(port: number, n: number, pipelined: boolean): Promise<number> {
+  const sock = net.connect({ host: "127.0.0.1", port });
+  sock.setNoDelay(true);
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  const t0 = process.hrtime.bigint();
+  await new Promise<void>((resolve) => {
+    let answered = 0;
+    sock.on("data", (d: Buffer) => {
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) answered++;
+      if (answered >= n) resolve();
+      else if (!pipelined) sock.write(LINE);
+    });
+    if (pipelined) sock.write(LINE.repeat(n));
+    else sock.write(LINE);
+  });
+  const rate = n / seconds(t0);
+  sock.destroy();
+  return rate;
+}
+
+const fmt = (r: number) => `${Math.round(r).toLocaleString("en-US")} req/s`;
+
+const stack = await startNutStack({ devices: { dummy: { dev: "ups.status: OL\n" } } });
+try {
+  const c = await NutClient.connect({ host: stack.host, port: stack.port, requestTimeoutMs: 60_000 });
+  await clientPipelined(c, 5_000); // warm-up (JIT, socket buffers)
+  await clientSequential(c, 500);
+  const seq = await clientSequential(c, SEQUENTIAL);
+  const pipe = await clientPipelined(c, PIPELINED);
+  await c.close();
+  const rawSeq = await rawRate(stack.port, SEQUENTIAL, false);
+  const rawPipe = await rawRate(stack.port, PIPELINED, true);
+  console.log(`GET VAR over one connection to upsd ${stack.host}:${stack.port} (real upsd 2.8.0, dummy-ups)`);
+  console.log(`  NutClient one request per round trip : ${fmt(seq)}  (${SEQUENTIAL} requests)`);
+  console.log(`  NutClient pipelined                  : ${fmt(pipe)}  (${PIPELINED} requests)`);
+  console.log(`  ratio pipelined / sequential         : ${(pipe / seq).toFixed(1)}x`);
+  console.log(`  peer ceiling, bare socket, sequential: ${fmt(rawSeq)}`);
+  console.log(`  peer ceiling, bare socket, pipelined : ${fmt(rawPipe)}`);
+} finally {
+  await stack.stop();
+}

@@ -1,0 +1,224 @@
+/**
+ * `nutguard doctor`'s eyes: reads one host's facts about a monitor daemon into a DoctorFacts object
+ * (systemctl show, the runtime directory, tmpfiles.d, the PID file and /proc, upsmon.conf, passwd).
+ *
+ * Must not judge or change anything: doctor-rules.ts decides, doctor-fix.ts repairs. Every read that
+ * fails becomes a fact ("does not exist", "no unit"), never an exception.
+ */
+import { execFile } from "node:child_process";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type AccountFacts,
+  type ConfigFacts,
+  type DoctorFacts,
+  type DoctorTarget,
+  type FileFacts,
+  findRunAsUser,
+  NUT_TARGET,
+  nutguardTarget,
+  type PidFileFacts,
+  type ProcessFacts,
+  parseAccounts,
+  parseEnvironment,
+  parseExecStart,
+  parseNutMode,
+  parseSystemctlShow,
+  type TmpfilesEntry,
+  tmpfilesEntriesFor,
+  type UnitFacts,
+} from "./doctor-facts.js";
+
+/** tmpfiles.d directories, highest priority first: a file name found earlier hides later ones. */
+const TMPFILES_DIRS = [
+  "/etc/tmpfiles.d",
+  "/run/tmpfiles.d",
+  "/usr/local/lib/tmpfiles.d",
+  "/usr/lib/tmpfiles.d",
+  "/lib/tmpfiles.d",
+];
+const NUT_CONF = "/etc/nut/nut.conf";
+const UPSMON_BINARIES = ["/lib/nut/upsmon", "/usr/lib/nut/upsmon", "/usr/sbin/upsmon", "/sbin/upsmon"];
+const UNIT_PROPERTIES = [
+  "LoadState",
+  "ActiveState",
+  "Type",
+  "PIDFile",
+  "MainPID",
+  "NotifyAccess",
+  "ExecStart",
+  "Environment",
+  "DropInPaths",
+];
+
+function run(file: string, args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 15_000, encoding: "utf8" }, (err, stdout) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout: stdout ?? "" });
+    });
+  });
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The unit as systemd sees it; undefined when systemd does not answer (not a systemd host). */
+export async function gatherUnit(unit: string): Promise<UnitFacts | undefined> {
+  const { code, stdout } = await run("systemctl", ["show", "-p", UNIT_PROPERTIES.join(","), "--", unit]);
+  if (code !== 0 || !stdout.includes("LoadState=")) return undefined;
+  const p = parseSystemctlShow(stdout);
+  const mainPid = Number(p.MainPID ?? 0) || 0;
+  return {
+    loaded: p.LoadState === "loaded",
+    activeState: p.ActiveState ?? "",
+    type: p.Type ?? "",
+    pidFile: p.PIDFile ?? "",
+    mainPid,
+    mainPidParent: mainPid > 0 ? await parentPid(mainPid) : undefined,
+    notifyAccess: p.NotifyAccess ?? "",
+    execStart: parseExecStart(p.ExecStart ?? ""),
+    environment: parseEnvironment(p.Environment ?? ""),
+    dropIns: (p.DropInPaths ?? "").split(" ").filter((s) => s !== ""),
+  };
+}
+
+async function fileFacts(path: string): Promise<FileFacts> {
+  try {
+    const st = await stat(path);
+    return {
+      path,
+      exists: true,
+      isDirectory: st.isDirectory(),
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+    };
+  } catch {
+    return { path, exists: false };
+  }
+}
+
+async function tmpfilesFacts(dir: string): Promise<{ entries: TmpfilesEntry[]; inert: string[] }> {
+  const seenNames = new Set<string>();
+  const seenDirs = new Set<string>();
+  const entries: TmpfilesEntry[] = [];
+  const inert: string[] = [];
+  const mentions = new RegExp(`(^|\\s)${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/?(\\s|$)`, "m");
+  for (const d of TMPFILES_DIRS) {
+    const real = await realpath(d).catch(() => undefined);
+    if (real === undefined || seenDirs.has(real)) continue;
+    seenDirs.add(real);
+    for (const name of (await readdir(d).catch(() => [] as string[])).sort()) {
+      if (seenNames.has(name)) continue;
+      seenNames.add(name);
+      const path = join(d, name);
+      const text = await readText(path);
+      if (text === undefined) continue;
+      if (name.endsWith(".conf")) entries.push(...tmpfilesEntriesFor(path, text, dir));
+      else if (mentions.test(text)) inert.push(path);
+    }
+  }
+  return { entries, inert };
+}
+
+async function parentPid(pid: number): Promise<number | undefined> {
+  const stat = await readText(`/proc/${pid}/stat`);
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
+  const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : Number.NaN;
+  return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+async function processFacts(pid: number): Promise<ProcessFacts> {
+  const stat = await readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return { pid, alive: false, zombie: false };
+  const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  const comm = (await readText(`/proc/${pid}/comm`))?.trim();
+  const argv0 = (await readText(`/proc/${pid}/cmdline`))?.split("\0")[0]?.trim();
+  return { pid, alive: true, zombie: state === "Z" || state === "X", comm, argv0 };
+}
+
+async function pidFileFacts(path: string): Promise<PidFileFacts> {
+  const content = await readText(path);
+  if (content === undefined) return { path, exists: false };
+  const m = /^\s*(\d+)\s*$/.exec(content);
+  const pid = m ? Number(m[1]) : undefined;
+  const valid = pid !== undefined && pid > 1;
+  return {
+    path,
+    exists: true,
+    content,
+    pid: valid ? pid : undefined,
+    process: valid ? await processFacts(pid) : undefined,
+  };
+}
+
+async function configFacts(path: string): Promise<ConfigFacts> {
+  const facts: ConfigFacts = await fileFacts(path);
+  if (!facts.exists) return facts;
+  const runAs = findRunAsUser((await readText(path)) ?? "");
+  return runAs ? { ...facts, runAsUser: runAs.user, runAsUserLine: runAs.lineNumber } : facts;
+}
+
+async function accountFacts(): Promise<AccountFacts> {
+  return parseAccounts((await readText("/etc/passwd")) ?? "", (await readText("/etc/group")) ?? "");
+}
+
+/** Whether NUT's upsmon binary here can talk sd_notify (linked with libsystemd: 2.8.1+ builds). */
+async function upsmonNotifies(): Promise<boolean> {
+  for (const path of UPSMON_BINARIES) {
+    const bytes = await readFile(path).catch(() => undefined);
+    if (bytes === undefined || bytes.subarray(0, 4).toString("latin1") !== "\x7fELF") continue;
+    return bytes.includes("libsystemd.so");
+  }
+  return false;
+}
+
+/** Everything doctor looks at for one daemon. */
+export async function gatherFacts(
+  which: DoctorTarget["name"],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DoctorFacts> {
+  let target = which === "nut" ? NUT_TARGET : nutguardTarget();
+  const unit = await gatherUnit(target.unit);
+  if (which === "nutguard") {
+    // the PID file and config paths follow the daemon's environment, which the unit sets
+    const unitEnv = unit?.environment ?? {};
+    target = nutguardTarget(unitEnv.NUT_PIDPATH ?? env.NUT_PIDPATH, unitEnv.NUT_CONFPATH ?? env.NUT_CONFPATH);
+  }
+  const tmpfiles = await tmpfilesFacts(target.runtimeDir);
+  return {
+    target,
+    unit,
+    runtimeDir: await fileFacts(target.runtimeDir),
+    tmpfilesEntries: tmpfiles.entries,
+    inertTmpfiles: tmpfiles.inert,
+    pidFile: await pidFileFacts(target.pidFile),
+    config: await configFacts(target.configFile),
+    accounts: await accountFacts(),
+    daemonNotifies: which === "nutguard" ? true : await upsmonNotifies(),
+  };
+}
+
+/**
+ * The daemons to check by default: those whose unit systemd has loaded, except NUT's upsmon while
+ * nut.conf says MODE=none (Debian's default: the unit is installed but starts nothing).
+ */
+export async function installedTargets(): Promise<{ targets: DoctorTarget["name"][]; notes: string[] }> {
+  const targets: DoctorTarget["name"][] = [];
+  const notes: string[] = [];
+  if ((await gatherUnit(NUT_TARGET.unit))?.loaded) {
+    const mode = parseNutMode((await readText(NUT_CONF)) ?? "");
+    if (mode === "none" || mode === undefined) {
+      notes.push(
+        `${NUT_TARGET.unit} not checked: ${NUT_CONF} says MODE=${mode ?? "(unset)"} (use --target nut)`,
+      );
+    } else targets.push("nut");
+  }
+  if ((await gatherUnit(nutguardTarget().unit))?.loaded) targets.push("nutguard");
+  return { targets, notes };
+}

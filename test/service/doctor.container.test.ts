@@ -1,0 +1,168 @@
+// `nutguard doctor` on a real Debian 12 host (systemd 252, NUT 2.8.0's nut-client) in a container:
+// the stock unit, a clean setup, then planted faults, --fix, and a second run.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootContainer, type Container, waitFor } from "../helpers/container.js";
+import { startContainerNut, waitForContainerNut } from "../helpers/container-nut.js";
+
+const UPSMON_CONF = (runAsUser: string) => `RUN_AS_USER ${runAsUser}
+MONITOR dummy@localhost 1 monprimary primarypass primary
+MINSUPPLIES 1
+SHUTDOWNCMD "/bin/true"
+POWERDOWNFLAG /run/nut/killpower
+POLLFREQ 2
+`;
+const DROP_IN_DIR = "/etc/systemd/system/nut-monitor.service.d";
+
+async function doctor(ct: Container, ...args: string[]) {
+  const r = await ct.exec(["nutguard", "doctor", ...args]);
+  const ids = [...r.stdout.matchAll(/^(?:error|warning) \[([a-z-]+)\]/gm)].map((m) => m[1]);
+  return { ...r, ids };
+}
+
+describe("nutguard doctor on a host running NUT's own upsmon", () => {
+  let ct: Container;
+
+  beforeAll(async () => {
+    ct = await bootContainer();
+    await startContainerNut(ct);
+    await ct.writeFile("/etc/nut/upsmon.conf", UPSMON_CONF("nut"), { mode: "0640", owner: "root:nut" });
+    await ct.run(["systemctl", "restart", "nut-monitor.service"]);
+    await waitForContainerNut(ct);
+  });
+  afterAll(async () => {
+    await ct?.destroy();
+  });
+
+  it("flags Debian 12's stock unit: PIDFile= names upsmon's child, not MainPID", async () => {
+    const pidInFile = await waitFor("upsmon's PID file", async () => {
+      const r = await ct.exec(["cat", "/run/nut/upsmon.pid"]);
+      return r.code === 0 && /^\d+\n$/.test(r.stdout) ? Number(r.stdout) : undefined;
+    });
+    const { MainPID } = await ct.show("nut-monitor.service", ["MainPID"]);
+    expect(Number(MainPID)).not.toBe(pidInFile);
+    const r = await doctor(ct);
+    expect(r.code).toBe(1);
+    expect(r.ids).toEqual(["pidfile-not-mainpid"]);
+    expect(r.stdout).toContain(
+      `warning [pidfile-not-mainpid] nut-monitor.service: /run/nut/upsmon.pid names PID ${pidInFile} (upsmon's unprivileged child), not the unit's MainPID ${MainPID}`,
+    );
+  });
+
+  it("after a reload, names the MainPID systemd adopted that is not its child, as the journal does", async () => {
+    const cursor = await ct.journalCursor();
+    await ct.run(["systemctl", "reload", "nut-monitor.service"]);
+    const child = Number((await ct.readFile("/run/nut/upsmon.pid")).trim());
+    await waitFor("MainPID to move to upsmon's child", async () => {
+      return Number((await ct.show("nut-monitor.service", ["MainPID"])).MainPID) === child;
+    });
+    const r = await doctor(ct);
+    expect(r.ids).toEqual(["mainpid-not-our-child"]);
+    expect(r.stdout).toContain(`the unit's MainPID ${child} is not systemd's child`);
+    expect(await ct.journalAfter(cursor, ["-u", "nut-monitor.service"])).toContain(
+      `Supervising process ${child} which is not our child`,
+    );
+  });
+
+  it("finds nothing wrong once PIDFile= is dropped, and exits 0", async () => {
+    await ct.writeFile(`${DROP_IN_DIR}/no-pidfile.conf`, "[Service]\nPIDFile=\n");
+    await ct.run(["systemctl", "daemon-reload"]);
+    await ct.run(["systemctl", "restart", "nut-monitor.service"]);
+    const r = await doctor(ct);
+    expect(r.stdout).toContain("nutguard doctor: no problems found");
+    expect(r.code).toBe(0);
+  });
+
+  it("names each planted fault with its fix", async () => {
+    await ct.run(["systemctl", "stop", "nut-monitor.service"]);
+    await ct.run(["rm", "-f", `${DROP_IN_DIR}/no-pidfile.conf`]);
+    await ct.writeFile(`${DROP_IN_DIR}/broken.conf`, "[Service]\nType=forking\nPIDFile=/run/upsmon.pid\n");
+    await ct.run(["systemctl", "daemon-reload"]);
+    await ct.run([
+      "rm",
+      "-rf",
+      "/run/nut",
+      "/usr/lib/tmpfiles.d/nut-client.conf",
+      "/usr/lib/tmpfiles.d/nut-server.conf",
+    ]);
+    await ct.writeFile("/etc/nut/upsmon.conf", UPSMON_CONF("monuser"), { mode: "0644", owner: "root:nut" });
+
+    const r = await doctor(ct);
+    expect(r.code).toBe(1);
+    expect(r.ids).toEqual([
+      "runtime-dir-missing",
+      "tmpfiles-missing",
+      "unit-type-forking-foreground",
+      "unit-pidfile-path",
+      "config-readable-by-others",
+      "run-as-user-missing",
+    ]);
+    const line = (id: string) => r.stdout.split("\n").find((l) => l.includes(`[${id}]`)) ?? "";
+    expect(line("runtime-dir-missing")).toContain("/run/nut does not exist");
+    expect(line("runtime-dir-missing")).toContain("install -d -m 0770 -o root -g nut /run/nut");
+    expect(line("tmpfiles-missing")).toContain(
+      "'d /run/nut 0770 root nut - -' to /etc/tmpfiles.d/nut-client.conf",
+    );
+    expect(line("unit-type-forking-foreground")).toContain("Type=forking, but '/sbin/upsmon -F'");
+    expect(line("unit-type-forking-foreground")).toContain(`${DROP_IN_DIR}/broken.conf`);
+    expect(line("unit-pidfile-path")).toContain(
+      "PIDFile=/run/upsmon.pid, but NUT's upsmon writes /run/nut/upsmon.pid",
+    );
+    expect(line("config-readable-by-others")).toContain("/etc/nut/upsmon.conf has mode 0644");
+    expect(line("run-as-user-missing")).toContain(
+      "RUN_AS_USER monuser (/etc/nut/upsmon.conf line 1) is not an OS account",
+    );
+    expect(r.stdout).toContain("nutguard doctor: 6 problems (3 fixed by 'nutguard doctor --fix')");
+  });
+
+  it("--fix repairs the safe ones; a second run shows only what the administrator must do", async () => {
+    const fixed = await doctor(ct, "--fix");
+    expect(fixed.stdout).toContain("fixed [runtime-dir-missing]: created /run/nut (0770 root:nut)");
+    expect(fixed.stdout).toContain(
+      "fixed [tmpfiles-missing]: wrote /etc/tmpfiles.d/nut-client.conf and ran 'systemd-tmpfiles --create /etc/tmpfiles.d/nut-client.conf'",
+    );
+    expect(fixed.stdout).toContain(
+      "fixed [config-readable-by-others]: set /etc/nut/upsmon.conf to 0640 root:nut",
+    );
+    expect(fixed.code).toBe(1);
+
+    expect(
+      (await ct.run(["stat", "-c", "%a %U:%G", "/run/nut", "/etc/nut/upsmon.conf"])).split("\n"),
+    ).toEqual(["770 root:nut", "640 root:nut", ""]);
+    // the tmpfiles entry brings /run/nut back as a boot would
+    await ct.run(["rm", "-rf", "/run/nut"]);
+    await ct.run(["systemd-tmpfiles", "--create"]);
+    expect((await ct.run(["stat", "-c", "%a %U:%G", "/run/nut"])).trim()).toBe("770 root:nut");
+
+    const again = await doctor(ct);
+    expect(again.ids).toEqual(["unit-type-forking-foreground", "unit-pidfile-path", "run-as-user-missing"]);
+    expect(again.code).toBe(1);
+  });
+
+  it("names a stale PID file and --fix removes it", async () => {
+    const deadPid = (await ct.run(["sh", "-c", "echo $$"])).trim();
+    await ct.writeFile("/run/nut/upsmon.pid", `${deadPid}\n`);
+    const r = await doctor(ct);
+    expect(r.stdout).toContain(
+      `error [pidfile-stale] nut-monitor.service: stale PID file: /run/nut/upsmon.pid names PID ${deadPid}, which is not running`,
+    );
+    const fixed = await doctor(ct, "--fix");
+    expect(fixed.stdout).toContain("fixed [pidfile-stale]: removed stale /run/nut/upsmon.pid");
+    expect((await ct.exec(["test", "-e", "/run/nut/upsmon.pid"])).code).toBe(1);
+    expect((await doctor(ct)).ids).not.toContain("pidfile-stale");
+  });
+
+  it("passes once the administrator's fixes are in and upsmon runs again", async () => {
+    await ct.run(["rm", "-f", `${DROP_IN_DIR}/broken.conf`]);
+    await ct.writeFile(`${DROP_IN_DIR}/no-pidfile.conf`, "[Service]\nPIDFile=\n");
+    await ct.writeFile("/etc/nut/upsmon.conf", UPSMON_CONF("nut"), { mode: "0640", owner: "root:nut" });
+    await ct.run(["systemctl", "daemon-reload"]);
+    await ct.run(["systemctl", "start", "nut-monitor.service"]);
+    await waitFor(
+      "upsmon's PID file",
+      async () => (await ct.exec(["test", "-s", "/run/nut/upsmon.pid"])).code === 0,
+    );
+    const r = await doctor(ct);
+    expect(r.stdout).toContain("nutguard doctor: no problems found");
+    expect(r.code).toBe(0);
+  });
+});
