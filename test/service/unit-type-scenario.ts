@@ -62,6 +62,7 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
       }
       const journal = await ct.journalAfter(cursor, ["-u", UNIT]);
       expect(journal).toMatch(/Started nutguard-monitor\.service/);
+      expect(journal).toMatch(/nutguard-monitor\[\d+\]: UPS: dummy@127\.0\.0\.1 \(primary\)/);
       expectNoBadLines(journal);
     });
 
@@ -131,6 +132,11 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
       expect(Number((await ct.show(UNIT, ["NRestarts"])).NRestarts)).toBe(restartsBefore + 1);
       const journal = await ct.journalAfter(cursor, ["-u", UNIT]);
       expect(journal).toMatch(/killed by signal SIGKILL unexpectedly/);
+      // the <N> prefixes reach journald as levels: the error is at "err", the start-up lines are not
+      const errors = await ct.journalAfter(cursor, ["-u", UNIT, "-p", "err", "-t", "nutguard-monitor"]);
+      expect(errors).toMatch(/killed by signal SIGKILL unexpectedly/);
+      expect(errors).not.toMatch(/UPS: dummy@127\.0\.0\.1 \(primary\)/);
+      expect(errors).not.toMatch(/<\d>/);
       expect(journal).toMatch(/Main process exited, code=exited, status=1\/FAILURE/);
       expectNoBadLines(journal);
       await ct.run(["systemctl", "stop", UNIT]);
