@@ -60,6 +60,8 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
           /dummy@127\.0\.0\.1/.test((await ct.show(UNIT, ["StatusText"])).StatusText ?? ""),
         );
       }
+      const doctor = await ct.exec(["nutguard", "doctor", "--target", "nutguard"]);
+      expect([doctor.code, doctor.stdout]).toEqual([0, expect.stringContaining("no problems found")]);
       const journal = await ct.journalAfter(cursor, ["-u", UNIT]);
       expect(journal).toMatch(/Started nutguard-monitor\.service/);
       expect(journal).toMatch(/nutguard-monitor\[\d+\]: UPS: dummy@127\.0\.0\.1 \(primary\)/);
