@@ -14,8 +14,13 @@ export interface Started {
 
 const started = new Set<number>();
 
-export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Started {
-  const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+export function start(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  as?: { uid: number; gid: number },
+): Started {
+  const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], ...as });
   let out = "";
   child.stdout?.on("data", (d) => {
     out += d;

@@ -156,5 +156,21 @@ describe.runIf(process.getuid?.() === 0 && nut !== undefined)(
       expect(readIfExists(join(dir, "run", "nutguard-monitor.pid"))).toBe("");
       await notify.waitFor("STOPPING=1");
     });
+
+    it("as a non-root user: one process (said once), and a missing runtime directory stops it with what is needed", async () => {
+      const conf = writeConfig();
+      const missing = join(dir, "no-such-run-dir");
+      const mon = start(
+        process.execPath,
+        [MAIN, "monitor", "-F", "-f", conf],
+        { ...process.env, NUT_PIDPATH: missing, NOTIFY_SOCKET: "" },
+        { uid: nut?.uid as number, gid: nut?.gid as number },
+      );
+      expect((await mon.exited).code).toBe(1);
+      expect(mon.output()).toContain("Not running as root: running as one process (as with -p)");
+      expect(mon.output()).toContain(
+        `Runtime directory ${missing} does not exist and only root can create it: create it (owner root, group nut, mode 0770)`,
+      );
+    });
   },
 );
