@@ -21,8 +21,11 @@ import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../test/helpers/n
 
 const settleArg = process.argv.indexOf("--settle");
 const SETTLE_SEC = settleArg > 0 ? Number(process.argv[settleArg + 1]) : 5;
-// run from the repository root (npm run sets the working directory)
-const MAIN = join(process.cwd(), "dist/cli/main.js");
+// what `nutguard` runs (package.json "bin"), from the repository root (npm run sets the working directory)
+const MAIN = join(
+  process.cwd(),
+  (JSON.parse(readFileSync("package.json", "utf8")) as { bin: { nutguard: string } }).bin.nutguard,
+);
 const UPS_COUNTS = [1, 10];
 
 interface Mem {

@@ -10,7 +10,8 @@
  */
 import { encodeWord, quoteValue } from "../protocol/encoder.js";
 import { NutProtocolError, NutServerError } from "../protocol/errors.js";
-import { type ConnectOptions, NutConnection, type Reply, type RequestOptions } from "./connection.js";
+import { NutConnection, type Reply, type RequestOptions } from "./connection.js";
+import { type ConnectOptions, NUT_PORT, openSocket } from "./open-socket.js";
 
 export interface UpsEntry {
   name: string;
@@ -50,8 +51,8 @@ export interface CommandAccepted {
 export class NutClient extends NutConnection {
   /** Connect (and STARTTLS when `tls` is given). Rejects with NutConnectionError / NutTlsError. */
   static async connect(o: ConnectOptions): Promise<NutClient> {
-    const socket = await NutConnection.openSocket(o);
-    const client = new NutClient(socket, o.host, o.port ?? 3493, o.requestTimeoutMs, o.maxInFlight);
+    const socket = await openSocket(o);
+    const client = new NutClient(socket, o.host, o.port ?? NUT_PORT, o.requestTimeoutMs, o.maxInFlight);
     if (o.tls) {
       try {
         await client.startTls(o.tls, { timeoutMs: o.tls.handshakeTimeoutMs ?? o.connectTimeoutMs });

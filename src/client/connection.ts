@@ -16,7 +16,7 @@
  * Must not: know command semantics (client.ts does), log, or retry (session.ts reconnects).
  */
 import { EventEmitter } from "node:events";
-import net from "node:net";
+import type net from "node:net";
 import { isTransportable } from "../protocol/encoder.js";
 import {
   describeSystemError,
@@ -29,6 +29,9 @@ import {
   serverErrorFromReply,
 } from "../protocol/errors.js";
 import { Tokenizer } from "../protocol/tokenizer.js";
+import { classifyListLine } from "./list-framing.js";
+
+import { splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
@@ -45,27 +48,10 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export interface ConnectOptions {
-  host: string;
-  port?: number;
-  /** Default 10000 ms, like NUT's tools. */
-  connectTimeoutMs?: number;
-  /** Default for every request; default 10000 ms. */
-  requestTimeoutMs?: number;
-  /** Upgrade with STARTTLS right after connecting (plaintext on refusal unless `required`). */
-  tls?: NutTlsOptions;
-  /**
-   * Most requests written but not yet answered (default 100). More may be issued; they wait in the
-   * FIFO and go out as replies come in. Keeping the client writing while replies arrive lets its ACKs
-   * ride on requests instead of waiting for Linux's delayed-ACK timer against upsd's Nagle writes.
-   */
-  maxInFlight?: number;
-}
-
-export const NUT_PORT = 3493;
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
 const MAX_LINE_BYTES = 64 * 1024;
+const NO_ITEMS: Reply[] = [];
 
 interface Pending {
   /** The request line with its LF. */
@@ -77,6 +63,7 @@ interface Pending {
   /** LIST query words (after LIST), for list requests. */
   listQuery: readonly string[] | undefined;
   listBegun: boolean;
+  /** List items so far (a shared empty array for single-line requests). */
   items: Reply[];
   /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
   errAsReply: boolean;
@@ -145,37 +132,7 @@ export class NutConnection extends EventEmitter {
     this.socket = socket;
     this.defaultTimeoutMs = requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.attach(socket);
-  }
-
-  /** Open a TCP connection (and STARTTLS when asked). Rejects with NutConnectionError. */
-  protected static async openSocket(o: ConnectOptions): Promise<net.Socket> {
-    const port = o.port ?? NUT_PORT;
-    const timeoutMs = o.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: o.host, port });
-      const timer = setTimeout(() => {
-        sock.destroy();
-        reject(new NutConnectionError("ETIMEDOUT", "Connection failure: Connection timed out"));
-      }, timeoutMs);
-      sock.once("connect", () => {
-        clearTimeout(timer);
-        sock.removeAllListeners("error");
-        sock.setNoDelay(true);
-        resolve(sock);
-      });
-      sock.once("error", (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        sock.destroy();
-        const noHost = err.code === "ENOTFOUND" || err.code === "EAI_AGAIN";
-        reject(
-          new NutConnectionError(
-            err.code ?? "ECONNECTION",
-            noHost ? "No such host" : `Connection failure: ${describeSystemError(err)}`,
-            { cause: err },
-          ),
-        );
-      });
-    });
+    if (socket.destroyed) queueMicrotask(() => this.fail(new ServerDisconnectedError()));
   }
 
   /** True until the connection closed (EOF, error, timeout, LOGOUT or close()). */
@@ -235,7 +192,7 @@ export class NutConnection extends EventEmitter {
         expect: spec.expect,
         listQuery: spec.listQuery,
         listBegun: false,
-        items: [],
+        items: spec.listQuery ? [] : NO_ITEMS,
         errAsReply: spec.errAsReply ?? false,
         map,
         handOver,
@@ -371,13 +328,16 @@ export class NutConnection extends EventEmitter {
     this.outBuf += data;
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      const out = this.outBuf;
-      this.outBuf = "";
-      if (out && !this.closedWith) this.socket.write(out, "latin1");
-    });
+    setImmediate(this.flush);
   }
+
+  /** Writes everything queued since the last flush in one write (once per event-loop turn). */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const out = this.outBuf;
+    this.outBuf = "";
+    if (out && !this.closedWith) this.socket.write(out, "latin1");
+  };
 
   private receive(chunk: Buffer): void {
     this.inBuf += chunk.toString("latin1");
@@ -431,34 +391,30 @@ export class NutConnection extends EventEmitter {
   }
 
   private handleListLine(p: Pending, reply: Reply): boolean {
-    const w = reply.words;
     const q = p.listQuery!;
-    if (!p.listBegun) {
-      if (w[0] === "ERR") {
-        this.finish(p, serverErrorFromReply(w, reply.line));
-      } else if (
-        w[0]?.toUpperCase() === "BEGIN" &&
-        w[1]?.toUpperCase() === "LIST" &&
-        sameWords(w.slice(2), q)
-      ) {
+    switch (classifyListLine(reply.words, q, p.listBegun)) {
+      case "error":
+        this.finish(p, serverErrorFromReply(reply.words, reply.line));
+        break;
+      case "begin":
         p.listBegun = true;
-      } else {
-        this.protocolFailure(p, `expected BEGIN LIST ${q.join(" ")}: ${reply.line}`, reply.line);
-      }
-      return false;
-    }
-    if (w[0] === "END" && w[1] === "LIST") {
-      this.finish(p, undefined, p.items);
-    } else if (w.length > q.length && sameWords(w.slice(0, q.length), q)) {
-      p.items.push(reply);
-    } else {
-      this.protocolFailure(p, `list item does not match LIST ${q.join(" ")}: ${reply.line}`, reply.line);
+        break;
+      case "item":
+        p.items.push(reply);
+        break;
+      case "end":
+        this.finish(p, undefined, p.items);
+        break;
+      case "unexpected":
+        this.protocolFailure(p, `reply does not frame LIST ${q.join(" ")}: ${reply.line}`, reply.line);
     }
     return false;
   }
 
   /** NUT's tokenizer on one reply line (one instance per connection; a parse error throws). */
   private splitReply(line: string): string[] {
+    const simple = splitSimpleReply(line);
+    if (simple) return simple;
     const out = this.tokenizer.feed(line + "\n");
     const first = out[0];
     if (first?.kind === "line") return first.words;
@@ -551,10 +507,4 @@ export class NutConnection extends EventEmitter {
       emitError && !(this.closing && err instanceof ServerDisconnectedError) ? err : undefined,
     );
   }
-}
-
-function sameWords(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length < b.length) return false;
-  for (let i = 0; i < b.length; i++) if (a[i]!.toUpperCase() !== b[i]!.toUpperCase()) return false;
-  return true;
 }

@@ -1,6 +1,8 @@
 /** The client room: one NUT connection with typed, pipelinable commands, and a long-lived session. */
 export * from "./client.js";
 export * from "./connection.js";
+export * from "./list-framing.js";
+export * from "./open-socket.js";
 export * from "./request-queue.js";
 export * from "./session.js";
 export * from "./tls.js";

@@ -12,7 +12,7 @@
 import { EventEmitter } from "node:events";
 import { NutConnectionError, ServerDisconnectedError } from "../protocol/errors.js";
 import { NutClient } from "./client.js";
-import type { ConnectOptions } from "./connection.js";
+import type { ConnectOptions } from "./open-socket.js";
 
 export type SessionState = "idle" | "connecting" | "connected" | "disconnected" | "closed";
 

@@ -40,10 +40,10 @@ export function defaultUnitsDir(): string {
   return fileURLToPath(new URL("../../units/", import.meta.url));
 }
 
-/** `<node> <main.js>` of the running installation, so the unit runs exactly this nutguard. */
+/** `<node> <entry>` of the running installation (the script this process runs), so the unit runs exactly this nutguard. */
 export function defaultCommand(): string {
-  const main = realpathSync(fileURLToPath(new URL("../cli/main.js", import.meta.url)));
-  return `${process.execPath} ${main}`;
+  const entry = process.argv[1] ?? fileURLToPath(new URL("../cli/main.js", import.meta.url));
+  return `${process.execPath} ${realpathSync(entry)}`;
 }
 
 /** The unit text for `type` with the placeholder binary replaced by `command`. */

@@ -3,9 +3,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NutClient } from "../../src/client/index.js";
 import {
+  ERR_MESSAGES,
   NutAbortError,
   NutConnectionError,
   NutProtocolError,
+  NutServerError,
   NutTimeoutError,
   ServerDisconnectedError,
   VarNotSupportedError,
@@ -83,12 +85,36 @@ describe("framing", () => {
     expect(await c.getVar("ups", "x").catch((e) => e)).toBeInstanceOf(NutProtocolError);
   });
 
+  it("turns every ERR code into its own error class carrying NUT's message", async () => {
+    const c = await fake((line) => `ERR ${line.split(" ")[3]}\n`);
+    const codes = Object.keys(ERR_MESSAGES) as (keyof typeof ERR_MESSAGES)[];
+    const errors = await Promise.all(codes.map((code) => c.getVar("ups", code).catch((e) => e)));
+    const classes = new Set<unknown>();
+    errors.forEach((err, i) => {
+      expect(err).toBeInstanceOf(NutServerError);
+      expect(err.constructor).not.toBe(NutServerError);
+      expect(err.code).toBe(codes[i]);
+      expect(err.message).toBe(ERR_MESSAGES[codes[i]!]);
+      expect(err.replyLine).toBe(`ERR ${codes[i]}`);
+      classes.add(err.constructor);
+    });
+    expect(classes.size).toBe(codes.length);
+  });
+
   it("preserves unknown ERR codes and their extra text", async () => {
     const c = await fake(() => 'ERR SOMETHING-NEW "with detail"\n');
     const err = await c.getVar("ups", "x").catch((e) => e);
     expect(err.code).toBe("SOMETHING-NEW");
     expect(err.message).toBe("Unknown error");
     expect(err.detail).toBe("with detail");
+  });
+});
+
+describe("older servers", () => {
+  it("PRIMARY falls back to MASTER when the server does not know PRIMARY (and accepts a plain OK)", async () => {
+    const c = await fake((line) => (line.startsWith("PRIMARY ") ? "ERR UNKNOWN-COMMAND\n" : "OK\n"));
+    expect(await c.primary("ups")).toBe("MASTER");
+    expect(server!.lines).toEqual(["PRIMARY ups", "MASTER ups"]);
   });
 });
 

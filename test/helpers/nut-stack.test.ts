@@ -59,3 +59,22 @@ describe("nut-stack: cleanup", () => {
     await expect(queryOnce(port, "VER")).rejects.toThrow();
   });
 });
+
+describe("nut-stack: a real upsmon primary", () => {
+  it("sees OB LB, sets FSD and runs the SHUTDOWNCMD stand-in, logging notifications", async () => {
+    const stack = await startNutStack({
+      devices: { seq: { seq: "ups.status: OL\nTIMER 2\nups.status: OB LB DISCHRG\nTIMER 60\n" } },
+    });
+    try {
+      const mon = await stack.startUpsmon({ role: "primary", hostsyncSec: 1 });
+      await stack.waitFor(async () => existsSync(mon.shutdownLog), 30_000);
+      expect(readFileSync(mon.shutdownLog, "utf8")).toMatch(/SHUTDOWNCMD uid=0/);
+      expect(await stack.query("GET VAR seq ups.status")).toBe('VAR seq ups.status "FSD OB LB DISCHRG"');
+      const notify = readFileSync(mon.notifyLog, "utf8");
+      expect(notify).toMatch(/NOTIFYTYPE=LOWBATT UPSNAME=seq@127\.0\.0\.1/);
+      expect(notify).toMatch(/NOTIFYTYPE=SHUTDOWN/);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

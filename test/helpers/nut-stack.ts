@@ -16,13 +16,27 @@
  * Must not: touch /etc/nut or the host's /run/nut contents, kill processes it did not start, or listen
  * on anything but 127.0.0.1.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { quoteValue } from "../../src/protocol/encoder.js";
+import {
+  hasExited,
+  installExitHook,
+  isAlive,
+  liveDirs,
+  nutUser,
+  StopWaiting,
+  stopTracked,
+  type Tracked,
+  track,
+  waitUntil,
+  writeOwned,
+} from "./nut-process.js";
+import { startUpsmonInstance } from "./nut-upsmon.js";
 
 const LIBNUT = "/lib/nut";
 const HOST = "127.0.0.1" as const;
@@ -174,99 +188,6 @@ battery.charge: 87
 };
 
 // ------------------------------------------------------------------------------------------------
-// Process bookkeeping
-
-interface Tracked {
-  name: string; // expected /proc/PID/comm
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-/** Every process started by any stack in this worker, for the last-resort exit hook. */
-const livePids = new Set<number>();
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const pid of livePids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-function procComm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number, name: string): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (state === "Z") return false;
-  } catch {
-    return false;
-  }
-  return procComm(pid) === name;
-}
-
-function track(name: string, child: ChildProcess): Tracked {
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${name}`);
-  livePids.add(pid);
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    child.once("exit", () => resolve());
-  }).then(() => {
-    livePids.delete(pid);
-  });
-  return { name, child, exited };
-}
-
-function hasExited(t: Tracked): boolean {
-  return t.child.exitCode !== null || t.child.signalCode !== null;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** SIGTERM (then SIGKILL after 5 s) a process we started, only while it still is what we started. */
-async function stopTracked(t: Tracked): Promise<void> {
-  const pid = t.child.pid!;
-  if (hasExited(t)) return t.exited;
-  // identity check: the comm may still be a launcher (unshare/sh) just after spawn
-  const comm = procComm(pid);
-  if (comm !== undefined && comm !== t.name && !["unshare", "sh"].includes(comm)) {
-    throw new Error(`refusing to signal PID ${pid}: it is ${comm}, not ${t.name}`);
-  }
-  t.child.kill("SIGCONT");
-  t.child.kill("SIGTERM");
-  const killed = await Promise.race([t.exited.then(() => true), sleep(5000).then(() => false)]);
-  if (!killed) {
-    t.child.kill("SIGKILL");
-    await t.exited;
-  }
-}
-
-/** Signal a PID we did not spawn ourselves (upsmon's child), after an identity check; wait for it to go. */
-async function stopForeignPid(pid: number, name: string): Promise<void> {
-  if (!isAlive(pid, name)) return;
-  process.kill(pid, "SIGTERM");
-  for (let i = 0; i < 50 && isAlive(pid, name); i++) await sleep(100);
-  if (isAlive(pid, name)) process.kill(pid, "SIGKILL");
-}
-
-// ------------------------------------------------------------------------------------------------
 // Small network helpers (no dependency on src/client, so the harness tests the client independently)
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -313,41 +234,8 @@ export function queryOnce(port: number, line: string, timeoutMs = 2000): Promise
   });
 }
 
-/** Thrown by a waitUntil check to stop waiting at once (e.g. the process being waited for exited). */
-class StopWaiting extends Error {}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (e) {
-      if (e instanceof StopWaiting) throw e;
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 // ------------------------------------------------------------------------------------------------
 // The stack
-
-let nutIds: { uid: number; gid: number } | undefined;
-function nutUser(): { uid: number; gid: number } {
-  if (!nutIds) {
-    const uid = Number(execFileSync("id", ["-u", "nut"], { encoding: "utf8" }).trim());
-    const gid = Number(execFileSync("id", ["-g", "nut"], { encoding: "utf8" }).trim());
-    nutIds = { uid, gid };
-  }
-  return nutIds;
-}
-
-async function writeOwned(path: string, text: string, mode = 0o640): Promise<void> {
-  await writeFile(path, text);
-  await chown(path, 0, nutUser().gid);
-  await chmod(path, mode);
-}
 
 export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> {
   for (const bin of ["upsd", "dummy-ups", "upsmon"]) {
@@ -514,123 +402,14 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   };
 
   const startUpsmon = async (mo: UpsmonOptions): Promise<UpsmonInstance> => {
-    const n = ++upsmonCount;
-    const r = join(dir, `upsmon-${n}-${mo.role}`);
-    for (const sub of ["", "etc", "run", "out"]) await mkdir(join(r, sub), { recursive: true });
     const cred = mo.role === "primary" ? u.primary : u.secondary;
-    const system = mo.system ?? `${upsNames[0]}@${HOST}:${port}`;
-    const notifyLog = join(r, "out", "notify.log");
-    const shutdownLog = join(r, "out", "shutdown.log");
-    await writeFile(
-      join(r, "shutdown-cmd"),
-      `#!/bin/sh\n# SHUTDOWNCMD stand-in: only logs\necho "$(date +%s.%N) SHUTDOWNCMD uid=$(id -u)" >> "${shutdownLog}"\n`,
-      { mode: 0o755 },
-    );
-    await writeFile(
-      join(r, "notify-cmd"),
-      `#!/bin/sh\n# NOTIFYCMD: the message is the last argument\neval "msg=\\\${$#}"\n` +
-        `echo "$(date +%s.%N) uid=$(id -u) NOTIFYTYPE=$NOTIFYTYPE UPSNAME=$UPSNAME msg=$msg" >> "${notifyLog}"\n`,
-      { mode: 0o755 },
-    );
-    const conf = [
-      "RUN_AS_USER nut",
-      `MONITOR ${system} 1 ${cred.user} ${cred.pass} ${mo.role}`,
-      "MINSUPPLIES 1",
-      `SHUTDOWNCMD "${join(r, "shutdown-cmd")}"`,
-      `NOTIFYCMD "${join(r, "notify-cmd")}"`,
-      `POLLFREQ ${mo.pollFreqSec ?? 1}`,
-      `POLLFREQALERT ${mo.pollFreqSec ?? 1}`,
-      `HOSTSYNC ${mo.hostsyncSec ?? 5}`,
-      `DEADTIME ${mo.deadtimeSec ?? 15}`,
-      `FINALDELAY ${mo.finalDelaySec ?? 0}`,
-      `POWERDOWNFLAG ${join(r, "run", "killpower")}`,
-      // the notify types NUT 2.8.0 knows; newer ones are rejected by it
-      ...[
-        "ONLINE",
-        "ONBATT",
-        "LOWBATT",
-        "FSD",
-        "COMMOK",
-        "COMMBAD",
-        "SHUTDOWN",
-        "REPLBATT",
-        "NOCOMM",
-        "NOPARENT",
-      ].map((t) => `NOTIFYFLAG ${t} SYSLOG+EXEC`),
-      ...(mo.extraConfig ?? []),
-    ];
-    await writeOwned(join(r, "etc", "upsmon.conf"), conf.join("\n") + "\n");
-    for (const sub of ["", "etc"]) {
-      await chown(join(r, sub), 0, gid);
-      await chmod(join(r, sub), 0o750);
-    }
-    for (const sub of ["run", "out"]) {
-      await chown(join(r, sub), 0, gid);
-      await chmod(join(r, sub), 0o770);
-    }
-    if (!existsSync("/run/nut")) {
-      await mkdir("/run/nut", { recursive: true, mode: 0o770 }); // mount point only; never written
-      await chown("/run/nut", 0, gid);
-    }
-    const logPath = join(r, "upsmon.log");
-    const fd = openSync(logPath, "a");
-    let child: ChildProcess;
-    try {
-      child = spawn(
-        "unshare",
-        [
-          "--mount",
-          "--propagation",
-          "private",
-          "--",
-          "/bin/sh",
-          "-c",
-          `mount --bind "$1" /run/nut && NUT_CONFPATH="$2" exec ${LIBNUT}/upsmon -D`,
-          "sh",
-          join(r, "run"),
-          join(r, "etc"),
-        ],
-        { env: process.env, stdio: ["ignore", fd, fd] },
-      );
-      child.on("error", () => {});
-    } finally {
-      closeSync(fd);
-    }
-    const t = track("upsmon", child);
-    const pidFile = join(r, "run", "upsmon.pid");
-    try {
-      await waitUntil(
-        async () => {
-          if (hasExited(t)) throw new StopWaiting("upsmon exited");
-          return existsSync(pidFile) && (await readFile(pidFile, "utf8")).trim() !== "";
-        },
-        10_000,
-        "upsmon's PID file",
-      );
-    } catch (e) {
-      await stopTracked(t);
-      throw new Error(
-        `upsmon did not start (${(e as Error).message}); log:\n${readFileSync(logPath, "utf8")}`,
-      );
-    }
-    const childPid = Number((await readFile(pidFile, "utf8")).trim());
-    if (Number.isInteger(childPid) && childPid > 0) livePids.add(childPid);
-    const inst: UpsmonInstance = {
-      pid: child.pid!,
-      dir: r,
-      notifyLog,
-      shutdownLog,
-      log: logPath,
-      stop: async () => {
-        // SIGTERM the unprivileged child first (it handles signals); the root parent then exits too
-        if (Number.isInteger(childPid) && childPid > 0) {
-          await stopForeignPid(childPid, "upsmon");
-          livePids.delete(childPid);
-        }
-        await stopTracked(t);
-        upsmons.delete(inst);
-      },
-    };
+    const inst = await startUpsmonInstance({
+      dir: join(dir, `upsmon-${++upsmonCount}-${mo.role}`),
+      system: mo.system ?? `${upsNames[0]}@${HOST}:${port}`,
+      cred,
+      options: mo,
+      onStop: () => upsmons.delete(inst),
+    });
     upsmons.add(inst);
     return inst;
   };
@@ -681,7 +460,8 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   };
 
   try {
-    for (const ups of upsNames) if (devices[ups]!.driver !== "none") await startDriver(ups);
+    // drivers start in parallel (each takes about a second to create its socket)
+    await Promise.all(upsNames.filter((ups) => devices[ups]!.driver !== "none").map(startDriver));
     await startUpsd();
   } catch (e) {
     await stop().catch(() => {});

@@ -10,7 +10,8 @@ import { listenNotify, type NotifyListener } from "../helpers/notify-listener.js
 import { type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { isAlive, killAll, readIfExists, type Started, start, waitUntil } from "../helpers/processes.js";
 
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+// the shipped entry (package.json "bin": the CommonJS bundle, which loads monitor/service from tsc output)
+const MAIN = fileURLToPath(new URL("../../dist/cli/nutguard.cjs", import.meta.url));
 const nut = lookupUser("nut");
 
 let dir: string;
