@@ -19,6 +19,7 @@ import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
 import { sendControl } from "../service/control.js";
 import { MainProcess, takeReadinessFd } from "../service/main-process.js";
 import { pidFilePath } from "../service/pidfile.js";
+import { PRIVSEP_CHILD_FLAG } from "../service/privsep-protocol.js";
 import { resolvePidDir } from "../service/runtime-dir.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
 import { MONITOR_USAGE, type MonitorArgs, parseMonitorArgs } from "./monitor-args.js";
@@ -37,6 +38,11 @@ export interface MonitorRunContext {
 export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
 
 export async function run(argv: string[]): Promise<number> {
+  // internal: the unprivileged monitor process of split mode, started by the supervisor (service/)
+  if (argv[0] === PRIVSEP_CHILD_FLAG) {
+    const { runMonitorChildFromArgv } = await import("../service/monitor-child.js");
+    return runMonitorChildFromArgv(argv[1]);
+  }
   const args = parseMonitorArgs(argv);
   if ("error" in args) {
     process.stderr.write(`nutguard monitor: ${args.error}\n\n${MONITOR_USAGE}`);

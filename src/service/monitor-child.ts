@@ -1,6 +1,6 @@
 /**
- * Entry module of the unprivileged monitor process (split mode). Started by the supervisor as
- * `node monitor-child.js '<json args>'` with fd 3 a socketpair to it. Drops to RUN_AS_USER before
+ * The unprivileged monitor process (split mode). Started by the supervisor as
+ * `node <nutguard entry> monitor --privsep-child '<json args>'` with fd 3 a socketpair to it. Drops to RUN_AS_USER before
  * anything else, then runs the monitor daemon with a MonitorHost that asks the supervisor (over
  * fd 3, privsep-protocol.ts) for the one privileged action and relays readiness, status and
  * heartbeats. Signals: SIGHUP reload, SIGUSR1 forced shutdown, SIGTERM/SIGINT/SIGQUIT stop.
@@ -51,10 +51,40 @@ export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<num
     log.error((err as Error).message);
     return 1;
   }
-  const channel = new Socket({ fd: 3, readable: true, writable: true });
+  let channel: Socket;
+  try {
+    channel = new Socket({ fd: 3, readable: true, writable: true });
+  } catch (err) {
+    log.error(`No channel to the supervisor on fd 3 (${(err as Error).message}): started by hand?`);
+    return 2;
+  }
   channel.on("error", () => {});
   const host = createChannelHost(channel);
-  let monitor: MonitorHandle;
+  let monitor: MonitorHandle | undefined;
+  let parentGone = false;
+  channel.on("close", () => {
+    log.error("Parent died - shutdown impossible");
+    parentGone = true;
+    monitor?.parentGone();
+  });
+  // Signal handlers before anything slow: a SIGHUP that arrives while starting must not kill us
+  // (the configuration is being read anyway); a stop while starting exits at once.
+  process.on("SIGHUP", () => {
+    void monitor?.reload().then(() => host.ready());
+  });
+  process.on("SIGUSR1", () => {
+    log.info("Signal 10: User requested FSD");
+    monitor?.forceShutdown();
+  });
+  const numbers = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3 } as const;
+  for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
+    process.on(sig, () => {
+      log.info(`Signal ${numbers[sig]}: exiting`);
+      if (monitor) void monitor.stop();
+      else process.exit(0);
+    });
+  }
+  process.on("SIGPIPE", () => {});
   try {
     // loaded only now: nothing of the client or the engine runs as root
     const { startSplitMonitor } = await import("./monitor-adapter.js");
@@ -68,41 +98,20 @@ export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<num
     log.error((err as Error).message);
     return 1;
   }
-  channel.on("close", () => {
-    log.error("Parent died - shutdown impossible");
-    monitor.parentGone();
-  });
-  process.on("SIGHUP", () => {
-    void monitor.reload().then(() => host.ready());
-  });
-  process.on("SIGUSR1", () => {
-    log.info("Signal 10: User requested FSD");
-    monitor.forceShutdown();
-  });
-  const numbers = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3 } as const;
-  for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
-    process.on(sig, () => {
-      log.info(`Signal ${numbers[sig]}: exiting`);
-      void monitor.stop();
-    });
-  }
-  process.on("SIGPIPE", () => {});
+  if (parentGone) monitor.parentGone();
   const exit = await monitor.done;
   channel.end();
   return exit.exitCode;
 }
 
-const isMain =
-  process.argv[1]?.endsWith("monitor-child.js") === true && import.meta.url.endsWith("/monitor-child.js");
-if (isMain) {
-  let args: ChildArgs | undefined;
+/** `nutguard monitor --privsep-child '<json>'` (cli/monitor.ts): parses the arguments and runs. */
+export async function runMonitorChildFromArgv(json: string | undefined): Promise<number> {
+  let args: ChildArgs;
   try {
-    args = JSON.parse(process.argv[2] ?? "") as ChildArgs;
+    args = JSON.parse(json ?? "") as ChildArgs;
   } catch {
-    process.stderr.write("monitor-child: started without its arguments (it is run by nutguard monitor)\n");
-    process.exit(2);
+    process.stderr.write("nutguard monitor: --privsep-child is started by the supervisor, not by hand\n");
+    return 2;
   }
-  runMonitorChild(args, createStderrLogger({ debugLevel: args.debugLevel })).then((code) =>
-    process.exit(code),
-  );
+  return runMonitorChild(args, createStderrLogger({ debugLevel: args.debugLevel }));
 }

@@ -13,6 +13,12 @@
  * log and refuse it.
  */
 
+/**
+ * How the supervisor starts the monitor process: `node <nutguard entry> monitor --privsep-child '<json>'`
+ * with fd 3 its end of the socketpair (internal; not for users).
+ */
+export const PRIVSEP_CHILD_FLAG = "--privsep-child";
+
 export type MonitorMessage =
   /** Run the power-fail shutdown: write POWERDOWNFLAG, run SHUTDOWNCMD. The only privileged request. */
   | { kind: "shutdown" }

@@ -3,13 +3,13 @@
  * EXTEND_TIMEOUT_USEC= as datagrams to $NOTIFY_SOCKET.
  *
  * Without NOTIFY_SOCKET every call is a no-op and nothing is logged. Node has no AF_UNIX datagram
- * sockets, so this loads the `unix-dgram` addon, lazily, on the first message. If the addon cannot
+ * sockets, so this loads the `unix-dgram` addon, lazily (dynamic import, so this module also works
+ * inside the CommonJS bundle), on the first message; messages wait for it in order. If the addon cannot
  * load (no build for this platform), or NOTIFY_SOCKET is an abstract address (which the addon
  * cannot reach), ONE warning is logged and later calls are dropped: the daemon keeps monitoring;
  * under Type=notify systemd will then time the start out, so use Type=simple or Type=forking there.
  * Send errors are logged at debug level only.
  */
-import { createRequire } from "node:module";
 import type { Logger } from "../util/log.js";
 
 interface DgramSocket {
@@ -49,10 +49,11 @@ export function watchdogUsecFromEnv(env: NodeJS.ProcessEnv, pid = process.pid): 
 export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env): Notifier {
   const path = env.NOTIFY_SOCKET;
   const watchdogUsec = watchdogUsecFromEnv(env);
-  let socket: DgramSocket | undefined;
+  let socket: Promise<DgramSocket | undefined> | undefined;
+  let closed = false;
   let disabled = !path;
 
-  const open = (): DgramSocket | undefined => {
+  const open = (): Promise<DgramSocket | undefined> | undefined => {
     if (disabled || !path) return undefined;
     if (socket) return socket;
     if (path.startsWith("@")) {
@@ -62,28 +63,38 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
       );
       return undefined;
     }
-    try {
-      const require = createRequire(import.meta.url);
-      const dgram = require("unix-dgram") as { createSocket(type: "unix_dgram"): DgramSocket };
-      socket = dgram.createSocket("unix_dgram");
-      socket.on("error", (err) => log.debug(`sd_notify: ${err.message}`));
-      return socket;
-    } catch (err) {
-      disabled = true;
-      log.warning(
-        `Cannot load the unix-dgram addon (${(err as Error).message}): not notifying systemd; use Type=simple or Type=forking`,
-      );
-      return undefined;
-    }
+    socket = import("unix-dgram").then(
+      (mod) => {
+        // a CommonJS package: its exports are the namespace's default (ESM) or the module itself (bundle)
+        const dgram = mod.default ?? mod;
+        const s: DgramSocket = dgram.createSocket("unix_dgram");
+        s.on("error", (err) => log.debug(`sd_notify: ${err.message}`));
+        if (closed) {
+          s.close();
+          return undefined;
+        }
+        return s;
+      },
+      (err: Error) => {
+        disabled = true;
+        log.warning(
+          `Cannot load the unix-dgram addon (${err.message}): not notifying systemd; use Type=simple or Type=forking`,
+        );
+        return undefined;
+      },
+    );
+    return socket;
   };
 
   const send = (...assignments: string[]) => {
-    const s = open();
-    if (!s || !path) return;
+    const pending = open();
+    if (!pending || !path) return;
     const buf = Buffer.from(assignments.join("\n"));
-    s.send(buf, 0, buf.length, path, (err) => {
-      if (err) log.debug(`sd_notify ${assignments[0]}: ${err.message}`);
-    });
+    void pending.then((s) =>
+      s?.send(buf, 0, buf.length, path, (err) => {
+        if (err) log.debug(`sd_notify ${assignments[0]}: ${err.message}`);
+      }),
+    );
   };
 
   return {
@@ -98,11 +109,14 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
     extendTimeout: (usec) => send(`EXTEND_TIMEOUT_USEC=${Math.round(usec)}`),
     close() {
       disabled = true;
-      try {
-        socket?.close();
-      } catch {
-        // already closed
-      }
+      closed = true;
+      void socket?.then((s) => {
+        try {
+          s?.close();
+        } catch {
+          // already closed
+        }
+      });
       socket = undefined;
     },
   };

@@ -11,12 +11,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import { fileURLToPath } from "node:url";
 import { clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
 import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
 import type { Logger } from "../util/log.js";
 import { MainProcess } from "./main-process.js";
-import { MessageReader, type ParsedMessage } from "./privsep-protocol.js";
+import { MessageReader, type ParsedMessage, PRIVSEP_CHILD_FLAG } from "./privsep-protocol.js";
 
 export interface PrivilegedSettings {
   shutdownCmd: string | undefined;
@@ -34,7 +33,7 @@ export interface SupervisorOptions {
   log: Logger;
   /** fd of the -B readiness pipe: one byte "1" is written once ready, then it is closed. */
   readinessFd?: number | undefined;
-  /** The monitor child's entry module (default: monitor-child.js beside this file). */
+  /** A script to run as the monitor child instead of `<entry> monitor --privsep-child` (tests). */
   childEntry?: string | undefined;
   /** The monitor's connect timeout (-W). */
   connectTimeoutMs?: number;
@@ -75,14 +74,17 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     powerDownFlag = startup.path;
   }
 
-  const childEntry = opts.childEntry ?? fileURLToPath(new URL("./monitor-child.js", import.meta.url));
+  // the same nutguard entry this process runs (the CommonJS bundle, or tsc's main.js)
+  const childArgv = opts.childEntry
+    ? [opts.childEntry]
+    : [process.argv[1] ?? "nutguard", "monitor", PRIVSEP_CHILD_FLAG];
   const childArgs = JSON.stringify({
     configPath: opts.configPath,
     user: settings.runAsUser,
     debugLevel: opts.debugLevel,
     connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
   });
-  const child: ChildProcess = spawn(process.execPath, [childEntry, childArgs], {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...childArgv, childArgs], {
     stdio: ["ignore", "inherit", "inherit", "pipe"],
     env: childEnv(env),
   });
