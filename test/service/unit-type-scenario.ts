@@ -48,7 +48,11 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
       const cursor = await ct.journalCursor();
       await ct.run(["systemctl", "start", UNIT]);
       const pid = await started(ct);
-      const procs = await unitProcesses(ct);
+      // (Type=simple: "active" comes before the monitor process has started and dropped to nut)
+      const procs = await waitFor("the monitor process, as nut", async () => {
+        const ps = await unitProcesses(ct);
+        return ps.some((p) => p.user === "nut") ? ps : false;
+      });
       expect(procs.find((p) => p.pid === pid)?.user).toBe("root");
       expect(procs.filter((p) => p.pid !== pid).map((p) => [p.user, p.cmd])).toEqual([
         ["nut", "nutguard-monitor-child"],
@@ -125,7 +129,9 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
 
     it("kill -9 of the monitor: the supervisor exits non-zero and systemd restarts the service", async () => {
       const supervisor = await started(ct);
-      const monitor = (await unitProcesses(ct)).find((p) => p.user === "nut");
+      const monitor = await waitFor("the monitor process, as nut", async () =>
+        (await unitProcesses(ct)).find((p) => p.user === "nut"),
+      );
       expect(monitor).toBeDefined();
       const restartsBefore = Number((await ct.show(UNIT, ["NRestarts"])).NRestarts);
       const cursor = await ct.journalCursor();
