@@ -59,8 +59,13 @@ build() {
   # NUT stays off until a test configures it (Debian's default MODE=none), and apt caches go.
   rm -rf "$tmp/var/cache/apt/archives/"*.deb "$tmp/var/lib/apt/lists/"*
   echo "$ROOTFS_VERSION" >"$tmp/.nutguard-rootfs-stamp"
-  rm -rf "$ROOTFS"
+  # An older tree may be the lower layer of containers that are running now (another checkout's
+  # tests): move it aside, and delete old trees only while no overlay mount names the path.
+  [ -e "$ROOTFS" ] && mv "$ROOTFS" "$ROOTFS.old.$(date +%s).$$"
   mv "$tmp" "$ROOTFS"
+  if ! grep -q "lowerdir=$ROOTFS[,: ]" /proc/mounts; then
+    for old in "$ROOTFS".old.*; do [ -e "$old" ] && rm -rf "$old"; done
+  fi
   echo "$PROG: built $ROOTFS in $(( $(date +%s) - start )) s ($(du -sm "$ROOTFS" | cut -f1) MB)" >&2
 }
 

@@ -5,3 +5,4 @@
 
 export * from "./client/index.js";
 export * from "./protocol/index.js";
+export * from "./server/index.js";

@@ -32,6 +32,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./upslog.js"),
   },
   {
+    name: "demo",
+    summary: "watch a simulated UPS go through a power failure (no root, no NUT needed)",
+    load: () => import("./demo.js"),
+  },
+  {
     name: "monitor",
     summary: "upsmon-compatible monitor and shutdown daemon",
     load: () => import("./monitor.js"),
@@ -40,6 +45,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     name: "doctor",
     summary: "check the monitor's service setup and fix what is safe",
     load: () => import("./doctor.js"),
+  },
+  {
+    name: "server",
+    summary: "upsd-compatible server with simulated UPSes",
+    load: () => import("./server.js"),
   },
   {
     name: "install-service",

@@ -66,6 +66,9 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
       return 2;
     }
   }
+  if (process.getuid?.() !== 0) {
+    out("note: not running as root: upsmon.conf and PID files may be unreadable, and --fix cannot repair");
+  }
   if (targets.length === 0) {
     const installed = await installedTargets();
     for (const note of installed.notes) out(`note: ${note}`);

@@ -202,6 +202,9 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
   if (config.notifyCmd === undefined) {
     log.warning("Warning: no custom notification command defined, just so you know");
   }
+  if (config.pollFreqSec === 0 || config.pollFreqAlertSec === 0) {
+    log.warning("POLLFREQ/POLLFREQALERT 0: polling continuously, as upsmon does");
+  }
   if (config.powerDownFlag !== undefined) {
     const startup = clearPowerDownFlagAtStartup(config.powerDownFlag);
     if (startup.warning) log.warning(startup.warning);
@@ -233,6 +236,7 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
     config,
     host,
     log,
+    debugLevel: ctx.debugLevel,
     createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs }),
     loadConfig: async () => {
       const parsed = await loadUpsmonConfFile(ctx.configPath);

@@ -42,7 +42,9 @@ export interface StartMonitorOptions {
   notifier?: Notifier;
   /** Wall clock in ms (default Date.now); injectable for tests. */
   now?: () => number;
-  /** Shortest wait between rounds (POLLFREQ 0 would otherwise spin). Default 250 ms. */
+  /** The logger's debug level, to skip building debug lines nobody sees (default: build them all). */
+  debugLevel?: number;
+  /** Shortest wait between rounds. Default 0: POLLFREQ 0 polls continuously, as upsmon does. */
   minIntervalMs?: number;
 }
 
@@ -96,6 +98,8 @@ class MonitorDaemon {
   private parentGoneSinceMs: number | undefined;
   private lastNoParentMs: number | undefined;
   private lastSummary = "";
+  private lastSummaryChanges = -1;
+  private readonly debugLevel: number;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
   private exitAfterStop: MonitorExit = { reason: "stopped", exitCode: 0 };
@@ -106,6 +110,7 @@ class MonitorDaemon {
   constructor(private readonly o: StartMonitorOptions) {
     this.config = o.config;
     this.now = o.now ?? Date.now;
+    this.debugLevel = o.debugLevel ?? 9;
     this.engine = new MonitorEngine(o.config);
     this.notifier = o.notifier ?? new Notifier({ config: o.config, log: o.log });
     this.done = new Promise((resolve) => {
@@ -185,6 +190,7 @@ class MonitorDaemon {
     let first = true;
     while (!this.stopping) {
       const links = this.links;
+      if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
       const results: PollResult[] = await Promise.all(links.map((l) => l.poll()));
       if (this.stopping) break;
       const nowMs = this.now();
@@ -198,7 +204,9 @@ class MonitorDaemon {
         this.o.host.ready();
         first = false;
       }
-      const summary = this.engine.summary();
+      const summary =
+        this.engine.changes === this.lastSummaryChanges ? this.lastSummary : this.engine.summary();
+      this.lastSummaryChanges = this.engine.changes;
       if (summary !== this.lastSummary) {
         this.lastSummary = summary;
         this.o.host.status(summary);
@@ -212,7 +220,7 @@ class MonitorDaemon {
         return;
       }
       if (this.stopping) break;
-      const intervalMs = Math.max(this.o.minIntervalMs ?? 250, this.engine.pollIntervalSec() * 1000);
+      const intervalMs = Math.max(this.o.minIntervalMs ?? 0, this.engine.pollIntervalSec() * 1000);
       await this.sleep(intervalMs);
     }
     await this.closeLinks();

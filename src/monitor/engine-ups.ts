@@ -57,6 +57,8 @@ export interface UpsState {
   oblbSinceMs: number | undefined;
   alarmText: string | undefined;
   otherTokens: string[];
+  /** The last `ups.status` text received (for change detection by callers). */
+  lastStatusText: string | undefined;
   /** Poll-failure log throttling: the code of the current failure state, and the poll counter. */
   pollFailCode: string | undefined;
   pollFailCount: number;
@@ -94,6 +96,7 @@ export function newUpsState(system: string, role: MonitorRole, powerValue: numbe
     oblbSinceMs: undefined,
     alarmText: undefined,
     otherTokens: [],
+    lastStatusText: undefined,
     pollFailCode: undefined,
     pollFailCount: -1,
   };

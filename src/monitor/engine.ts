@@ -84,6 +84,7 @@ export class MonitorEngine {
 
   /** Apply a (re)loaded configuration: UPSes still listed keep their state, new ones start fresh. */
   reconfigure(config: UpsmonConfig): void {
+    this.changes++;
     this.settings = engineSettingsFrom(config);
     const old = new Map(this.ups.map((u) => [u.system, u]));
     this.ups = config.monitors.map((m) => {
@@ -98,11 +99,20 @@ export class MonitorEngine {
     }
   }
 
+  /**
+   * Bumped whenever what `summary()` shows may have changed (a new status text, communication lost,
+   * a DEADTIME promotion, a reload), so callers can skip rebuilding it.
+   */
+  changes = 0;
+
   /** One poll result for one UPS. */
   observe(system: string, result: PollResult, nowMs: number): EngineOutput {
     const out = emptyOutput();
     const ups = this.find(system);
     if (!ups) return out;
+    if (result.kind === "failure" ? ups.commState !== 0 : result.status !== ups.lastStatusText)
+      this.changes++;
+    if (result.kind === "status") ups.lastStatusText = result.status;
     if (result.kind === "failure") {
       applyFailure(ups, nowMs, this.settings, out, result);
     } else {
@@ -135,6 +145,7 @@ export class MonitorEngine {
       ) {
         if (!ups.flags.lowBattery) {
           result.logs.push({ level: "warning", message: `Promoting dead UPS: ${ups.system}` });
+          this.changes++;
         }
         ups.flags.lowBattery = true;
       }

@@ -19,6 +19,7 @@ import type { UpsLink } from "./ups-link.js";
 
 const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
 const KEEPALIVE_MS = 30_000;
+const NO_BUZZWORDS: Promise<string | undefined> = Promise.resolve(undefined);
 
 export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
@@ -147,7 +148,7 @@ class NutUpsLink implements UpsLink {
   }
 
   async poll(): Promise<PollResult> {
-    const client = await this.connectedClient();
+    const client = this.session.client ?? (await this.connectedClient());
     if (!client) return { kind: "failure", ...this.lastError };
     this.lastRequestMs = Date.now();
     const ups = this.entry.upsName;
@@ -172,7 +173,13 @@ class NutUpsLink implements UpsLink {
     }
   }
 
-  private async readBuzzwords(client: NutClient): Promise<string | undefined> {
+  private readBuzzwords(client: NutClient): Promise<string | undefined> {
+    // the common case: this UPS has no buzzword variables (learned on this connection)
+    if (this.buzzwordVars?.length === 0) return NO_BUZZWORDS;
+    return this.fetchBuzzwords(client);
+  }
+
+  private async fetchBuzzwords(client: NutClient): Promise<string | undefined> {
     const ups = this.entry.upsName;
     const vars = this.buzzwordVars ?? BUZZWORD_VARS;
     const learning = this.buzzwordVars === undefined;

@@ -90,6 +90,8 @@ export interface UnitFacts {
   environment: Record<string, string>;
   /** Drop-in files in effect (DropInPaths=). */
   dropIns: string[];
+  /** RuntimeDirectory= names (relative to /run). */
+  runtimeDirectories: string[];
 }
 
 export interface FileFacts {

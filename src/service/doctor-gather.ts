@@ -49,6 +49,7 @@ const UNIT_PROPERTIES = [
   "ExecStart",
   "Environment",
   "DropInPaths",
+  "RuntimeDirectory",
 ];
 
 function run(file: string, args: string[]): Promise<{ code: number; stdout: string }> {
@@ -84,6 +85,7 @@ export async function gatherUnit(unit: string): Promise<UnitFacts | undefined> {
     execStart: parseExecStart(p.ExecStart ?? ""),
     environment: parseEnvironment(p.Environment ?? ""),
     dropIns: (p.DropInPaths ?? "").split(" ").filter((s) => s !== ""),
+    runtimeDirectories: (p.RuntimeDirectory ?? "").split(" ").filter((s) => s !== ""),
   };
 }
 
@@ -186,9 +188,13 @@ export async function gatherFacts(
   let target = which === "nut" ? NUT_TARGET : nutguardTarget();
   const unit = await gatherUnit(target.unit);
   if (which === "nutguard") {
-    // the PID file and config paths follow the daemon's environment, which the unit sets
+    // the daemon's PID file goes to $NUT_PIDPATH, else its unit's RuntimeDirectory=, else /run/nutguard
     const unitEnv = unit?.environment ?? {};
-    target = nutguardTarget(unitEnv.NUT_PIDPATH ?? env.NUT_PIDPATH, unitEnv.NUT_CONFPATH ?? env.NUT_CONFPATH);
+    const runtimeDirectory = unit?.loaded ? unit.runtimeDirectories[0] : undefined;
+    target = nutguardTarget(
+      unitEnv.NUT_PIDPATH ?? (runtimeDirectory ? `/run/${runtimeDirectory}` : env.NUT_PIDPATH),
+      unitEnv.NUT_CONFPATH ?? env.NUT_CONFPATH,
+    );
   }
   const tmpfiles = await tmpfilesFacts(target.runtimeDir);
   return {

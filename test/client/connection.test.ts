@@ -80,6 +80,14 @@ describe("framing", () => {
     expect(second.code).toBe("PROTOCOL-DESYNC");
   });
 
+  it("a reply line that never ends (far beyond NUT's 512 bytes) is a protocol error, not unbounded memory", async () => {
+    const c = await fake(() => "x".repeat(100_000));
+    const err = await c.getVar("ups", "x").catch((e) => e);
+    expect(err).toBeInstanceOf(NutProtocolError);
+    expect(err.detail).toBe("reply line longer than 65536 bytes");
+    expect(c.isOpen).toBe(false);
+  });
+
   it("a reply of the wrong kind is a protocol error, not a value", async () => {
     const c = await fake(() => "NUMLOGINS ups 3\n");
     expect(await c.getVar("ups", "x").catch((e) => e)).toBeInstanceOf(NutProtocolError);

@@ -86,9 +86,13 @@ export async function startContainerNut(ct: Container, options: ContainerNutOpti
   await ct.writeFile("/etc/nut/upsd.conf", `LISTEN ${CONTAINER_NUT_HOST} ${CONTAINER_NUT_PORT}\n`, conf);
   await ct.writeFile("/etc/nut/upsd.users", UPSD_USERS, conf);
   if (!ct.isRunning) return;
-  // the enumerator turns ups.conf sections into nut-driver@<name> units and starts them
-  await ct.run(["systemctl", "restart", "nut-driver-enumerator.service"]);
-  await ct.run(["systemctl", "restart", "nut-driver.target", "nut-server.service"]);
+  const wasRunning = (await ct.exec(["systemctl", "is-active", "--quiet", "nut-server.service"])).code === 0;
+  // The enumerator (also triggered by its .path unit when ups.conf changes) turns ups.conf sections
+  // into nut-driver@<name> units and starts new ones; `start` waits for a run already under way.
+  await ct.run(["systemctl", "start", "nut-driver-enumerator.service"]);
+  // drivers already running keep their old ups.conf settings until restarted
+  if (wasRunning) await ct.run(["systemctl", "restart", "nut-driver.target"]);
+  await ct.run(["systemctl", "restart", "nut-server.service"]);
   await waitForContainerNut(ct, devices);
 }
 

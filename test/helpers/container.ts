@@ -21,10 +21,10 @@
  * device nodes (a booted systemd would chown them), or reach any network but the container's loopback.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, realpath, rm, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseSystemctlShow } from "../../src/service/doctor-facts.js";
 import {
@@ -53,7 +53,19 @@ export {
 } from "./container-host.js";
 
 export const ROOTFS_DIR = process.env.NUTGUARD_ROOTFS_DIR ?? "/var/cache/nutguard/rootfs-bookworm";
-export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The checkout: the nearest directory above this module whose package.json is nutguard's (works bundled too). */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "nutguard") return dir;
+    } catch {
+      // no package.json here
+    }
+    if (dirname(dir) === dir) throw new Error(`no nutguard checkout above ${from}`);
+  }
+}
 /** Where the built checkout appears inside, and the command that runs it. */
 export const NUTGUARD_DIR = "/opt/nutguard";
 export const NUTGUARD_BIN = "/usr/local/bin/nutguard";
@@ -124,7 +136,7 @@ export class Container {
           ct.root,
         ]);
     if (overlay.code !== 0) {
-      // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (~0.6 s here)
+      // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (seconds, not ms)
       await rmdir(ct.root);
       await mustSucceed(["cp", "-a", "--reflink=auto", ROOTFS_DIR, ct.root]);
     }

@@ -8,7 +8,7 @@
  * Must not: touch /etc/nut, or signal anything it did not start.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,7 +18,17 @@ import { NutClient } from "../../src/client/index.js";
 import { NOTIFY_TYPES } from "../../src/config/upsmon-notify-types.js";
 import type { NutStack } from "./nut-stack.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The repository root: the nearest directory above this file (or its bundle) with src/cli/main.ts. */
+function findRepo(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "src", "cli", "main.ts"))) {
+    const up = resolve(dir, "..");
+    if (up === dir) throw new Error("cannot find the nutguard repository above " + import.meta.url);
+    dir = up;
+  }
+  return dir;
+}
+const REPO = findRepo();
 let bundlePromise: Promise<string> | undefined;
 
 /** The CLI bundled to one .mjs file (cached per process). */

@@ -65,6 +65,23 @@ describe("engine: FSD confirmation and reload", () => {
     expect(e.observe("a", status("OB"), 1000).notifications).toEqual([]);
   });
 
+  it("counts changes that the summary shows: a new status, lost communication, a DEADTIME promotion", () => {
+    const e = engineFor("MONITOR u 1 m p primary\nDEADTIME 10\n");
+    const seen: string[] = [];
+    let last = -1;
+    const step = (what: () => void) => {
+      what();
+      if (e.changes !== last) seen.push(e.summary());
+      last = e.changes;
+    };
+    step(() => e.observe("u", status("OB"), 0));
+    step(() => e.observe("u", status("OB"), 1000)); // same status: no change
+    step(() => e.observe("u", fail, 2000));
+    step(() => e.observe("u", fail, 3000)); // still lost: no change
+    step(() => e.evaluate(20_000)); // DEADTIME: promoted to OB LB
+    expect(seen).toEqual(["u: OB", "u: OB (no comm)", "u: OB LB (no comm)"]);
+  });
+
   it("summarises each UPS's last known status", () => {
     const e = engineFor("MONITOR a 1 m p primary\nMONITOR b 1 m p primary\nMONITOR c 1 m p primary\n");
     e.observe("a", status("OB LB DISCHRG"), 0);

@@ -23,6 +23,7 @@ function healthyNut(): DoctorFacts {
       execStart: ["/sbin/upsmon", "-F"],
       environment: {},
       dropIns: [],
+      runtimeDirectories: [],
     },
     runtimeDir: { path: "/run/nut", exists: true, isDirectory: true, mode: 0o770, uid: 0, gid: 106 },
     tmpfilesEntries: [
@@ -317,6 +318,14 @@ describe("doctor fixes", () => {
 });
 
 describe("doctor output", () => {
+  it("points at tmpfiles.d files that mention the directory but are never read (not *.conf)", () => {
+    const f = healthyNut();
+    f.tmpfilesEntries = [];
+    f.inertTmpfiles = ["/usr/lib/tmpfiles.d/nut-common.tmpfiles"];
+    expect(diagnose(f)[0]?.message).toBe(
+      "no tmpfiles.d entry creates /run/nut (/usr/lib/tmpfiles.d/nut-common.tmpfiles mentions it, but systemd-tmpfiles reads only *.conf files): /run is empty after every reboot",
+    );
+  });
   it("prints one line per finding: severity, id, unit, problem, fix", () => {
     const f = healthyNut();
     f.config.mode = 0o644;

@@ -85,6 +85,8 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
       "/usr/lib/tmpfiles.d/nut-server.conf",
     ]);
     await ct.writeFile("/etc/nut/upsmon.conf", UPSMON_CONF("monuser"), { mode: "0644", owner: "root:nut" });
+    // the Debian 12 packaging trap: an entry in a file systemd-tmpfiles never reads
+    await ct.writeFile("/etc/tmpfiles.d/nut-run.tmpfiles", "d /run/nut 0770 root nut - -\n");
 
     const r = await doctor(ct);
     expect(r.code).toBe(1);
@@ -101,6 +103,9 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
     expect(line("runtime-dir-missing")).toContain("install -d -m 0770 -o root -g nut /run/nut");
     expect(line("tmpfiles-missing")).toContain(
       "'d /run/nut 0770 root nut - -' to /etc/tmpfiles.d/nut-client.conf",
+    );
+    expect(line("tmpfiles-missing")).toContain(
+      "(/etc/tmpfiles.d/nut-run.tmpfiles mentions it, but systemd-tmpfiles reads only *.conf files)",
     );
     expect(line("unit-type-forking-foreground")).toContain("Type=forking, but '/sbin/upsmon -F'");
     expect(line("unit-type-forking-foreground")).toContain(`${DROP_IN_DIR}/broken.conf`);

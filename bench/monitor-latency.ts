@@ -1,0 +1,236 @@
+/**
+ * Benchmark (npm run bench:monitor): nutguard monitor vs Debian's real upsmon 2.8.0, same upsd, same UPS,
+ * same POLLFREQ, in one run.
+ *  1. Detection latency: both monitors started afresh for each flip (random poll phase), ups.status set
+ *     OL → OB with SET VAR; latency = from the moment upsd serves OB (probed every 10 ms) to the start of
+ *     each monitor's NOTIFYCMD (its `date +%s.%N`). Median of FLIPS flips each.
+ *  2. Steady state at POLLFREQ after a warm-up: CPU time of all threads per poll cycle (schedstat, ns
+ *     resolution) and resident memory (VmRSS; upsmon: root parent + monitoring child).
+ *  3. Continuous polling (POLLFREQ 0, as upsmon allows) with DEBUG_MIN 2: cycles counted from the
+ *     `pollups` debug lines, CPU per 1,000 cycles at full speed.
+ * Prints figures; asserts nothing. Needs root and Debian's nut-server/nut-client.
+ */
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type NutStack, startNutStack, type UpsmonInstance } from "../test/helpers/nut-stack.js";
+import {
+  type NutguardMonitor,
+  readLines,
+  setUpsStatus,
+  startNutguardMonitor,
+} from "../test/helpers/nutguard-monitor.js";
+
+const FLIPS = Number(process.env.FLIPS ?? 24);
+const POLLFREQ = Number(process.env.POLLFREQ ?? 1);
+const CPU_WINDOW_MS = Number(process.env.CPU_WINDOW_MS ?? 15_000);
+const IDLE_WINDOW_MS = Number(process.env.IDLE_WINDOW_MS ?? 60_000);
+const WARMUP_MS = Number(process.env.WARMUP_MS ?? 20_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+/** CPU time of every thread of a process, in seconds, with nanosecond resolution (schedstat of each task in /proc/PID/task). */
+function schedCpuSec(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+  }
+  return ns / 1e9;
+}
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : Number.NaN;
+}
+function childPidOf(upsmon: UpsmonInstance): number {
+  return Number(readFileSync(join(upsmon.dir, "run", "upsmon.pid"), "utf8").trim());
+}
+/** The real upsmon binary's PIDs: the root parent (exec'd by the harness's unshare/sh) and the child. */
+function upsmonPids(upsmon: UpsmonInstance): number[] {
+  return [upsmon.pid, childPidOf(upsmon)];
+}
+function notifyTimes(path: string): number[] {
+  return readLines(path).map((l) => Number.parseFloat(l.split(" ")[0]!));
+}
+const countLines = (path: string, needle: string) => readLines(path).filter((l) => l.includes(needle)).length;
+
+/** When upsd first serves `status` for ups (probed every 10 ms), in epoch seconds. */
+async function visibleAt(stack: NutStack, status: string): Promise<number> {
+  for (;;) {
+    if ((await stack.query("GET VAR ups ups.status")) === `VAR ups ups.status "${status}"`)
+      return Date.now() / 1000;
+    await sleep(10);
+  }
+}
+
+/**
+ * Each flip starts both monitors afresh (so their poll phases are random relative to the driver's
+ * update schedule, which otherwise stays fixed for a whole run), waits a random time, flips OL → OB,
+ * and measures from the moment upsd serves OB to the start of each monitor's NOTIFYCMD.
+ */
+async function latencyPhase(stack: NutStack) {
+  const lat = { nutguard: [] as number[], upsmon: [] as number[] };
+  for (let i = 0; i < FLIPS; i++) {
+    await setUpsStatus(stack, "ups", "OL CHRG");
+    await visibleAt(stack, "OL CHRG");
+    // the driver publishes changes on its own schedule: start each monitor at an independent random
+    // offset from it, or the faster-starting one would always poll just after the driver's tick
+    const [upsmon, ng] = await Promise.all([
+      sleep(Math.random() * 2000).then(() =>
+        stack.startUpsmon({ role: "secondary", pollFreqSec: POLLFREQ, hostsyncSec: 600 }),
+      ),
+      sleep(Math.random() * 2000).then(() =>
+        startNutguardMonitor(stack, { role: "secondary", pollFreqSec: POLLFREQ, args: ["-p"] }),
+      ),
+    ]);
+    try {
+      await stack.waitFor(async () => (await stack.query("GET NUMLOGINS ups")) === "NUMLOGINS ups 2");
+      await sleep(500 + Math.random() * POLLFREQ * 1000);
+      await setUpsStatus(stack, "ups", "OB DISCHRG");
+      const t0 = await visibleAt(stack, "OB DISCHRG");
+      await stack.waitFor(
+        async () => notifyTimes(ng.notifyLog).length > 0 && notifyTimes(upsmon.notifyLog).length > 0,
+        POLLFREQ * 1000 * 5 + 5000,
+      );
+      lat.nutguard.push(notifyTimes(ng.notifyLog)[0]! - t0);
+      lat.upsmon.push(notifyTimes(upsmon.notifyLog)[0]! - t0);
+      if (process.env.PRINT_FLIPS)
+        console.log(`flip ${i}: nutguard ${lat.nutguard.at(-1)} upsmon ${lat.upsmon.at(-1)}`);
+    } finally {
+      await Promise.all([ng.stop(), upsmon.stop()]);
+    }
+  }
+  return lat;
+}
+
+/** Long-lived instances at POLLFREQ after a warm-up: CPU of every thread per poll cycle, and RSS. */
+/**
+ * The floor for any Node.js monitor: a bare `node` process that sends one `GET VAR` per POLLFREQ on a
+ * raw socket and ignores the reply (no client library, no engine).
+ */
+const BARE_NODE_POLLER = `const s=require("net").connect(+process.argv[1],"127.0.0.1");s.on("data",()=>{});setInterval(()=>s.write("GET VAR ups ups.status\\n"),+process.argv[2]*1000);`;
+
+async function steadyPhase(stack: NutStack) {
+  const raw = spawn(process.execPath, ["-e", BARE_NODE_POLLER, String(stack.port), String(POLLFREQ)], {
+    stdio: "ignore",
+  });
+  const [upsmon, ng] = await Promise.all([
+    stack.startUpsmon({ role: "secondary", pollFreqSec: POLLFREQ, hostsyncSec: 600 }),
+    startNutguardMonitor(stack, { role: "secondary", pollFreqSec: POLLFREQ, args: ["-p"] }),
+  ]);
+  try {
+    await stack.waitFor(async () => (await stack.query("GET NUMLOGINS ups")) === "NUMLOGINS ups 2");
+    await sleep(WARMUP_MS);
+    const umPids = upsmonPids(upsmon);
+    const sumCpu = (pids: number[]) => pids.reduce((a, p) => a + schedCpuSec(p), 0);
+    const start = { ng: schedCpuSec(ng.pid), um: sumCpu(umPids), raw: schedCpuSec(raw.pid!), at: Date.now() };
+    await sleep(IDLE_WINDOW_MS);
+    const cycles = (Date.now() - start.at) / 1000 / POLLFREQ;
+    return {
+      cycles,
+      cpu: {
+        nutguard: schedCpuSec(ng.pid) - start.ng,
+        upsmon: sumCpu(umPids) - start.um,
+        "bare node": schedCpuSec(raw.pid!) - start.raw,
+      },
+      rss: { nutguard: [rssKb(ng.pid)], upsmon: umPids.map(rssKb), "bare node": [rssKb(raw.pid!)] },
+    };
+  } finally {
+    raw.kill("SIGKILL");
+    await Promise.all([ng.stop(), upsmon.stop()]);
+  }
+}
+
+async function cpuPhase(stack: NutStack) {
+  const extra = ["DEBUG_MIN 2"];
+  const upsmon = await stack.startUpsmon({
+    role: "secondary",
+    pollFreqSec: 0,
+    hostsyncSec: 600,
+    extraConfig: extra,
+  });
+  const ng: NutguardMonitor = await startNutguardMonitor(stack, {
+    role: "secondary",
+    pollFreqSec: 0,
+    extraConfig: extra,
+    args: ["-p"],
+  });
+  try {
+    await stack.waitFor(async () => (await stack.query("GET NUMLOGINS ups")) === "NUMLOGINS ups 2");
+    await sleep(2000);
+    const umPid = childPidOf(upsmon);
+    const start = {
+      ngCpu: schedCpuSec(ng.pid),
+      umCpu: schedCpuSec(umPid),
+      ngCycles: countLines(ng.log, "pollups:"),
+      umCycles: countLines(upsmon.log, "pollups:"),
+    };
+    await sleep(CPU_WINDOW_MS);
+    const ngCycles = countLines(ng.log, "pollups:") - start.ngCycles;
+    const umCycles = countLines(upsmon.log, "pollups:") - start.umCycles;
+    return {
+      nutguard: { cycles: ngCycles, cpuSec: schedCpuSec(ng.pid) - start.ngCpu },
+      upsmon: { cycles: umCycles, cpuSec: schedCpuSec(umPid) - start.umCpu },
+    };
+  } finally {
+    await ng.stop();
+    await upsmon.stop();
+  }
+}
+
+async function main() {
+  const stack = await startNutStack({
+    devices: {
+      ups: {
+        dev: "ups.mfr: Bench\nups.model: Bench\nups.status: OL CHRG\nbattery.charge: 100\n",
+        desc: "bench",
+      },
+    },
+  });
+  try {
+    console.log(
+      `monitor benchmark: ${FLIPS} flips at POLLFREQ ${POLLFREQ}, upsd ${stack.host}:${stack.port}`,
+    );
+    const lat = await latencyPhase(stack);
+    const ms = (x: number) => `${(x * 1000).toFixed(0)} ms`;
+    for (const who of ["nutguard", "upsmon"] as const) {
+      const xs = lat[who];
+      console.log(
+        `latency ${who.padEnd(8)}: median ${ms(median(xs))}, p90 ${ms(pct(xs, 0.9))}, min ${ms(Math.min(...xs))}, max ${ms(Math.max(...xs))} (n=${xs.length}, upsd shows OB → NOTIFYCMD started)`,
+      );
+    }
+    const steady = await steadyPhase(stack);
+    for (const who of ["nutguard", "upsmon", "bare node"] as const) {
+      const cpuMs = steady.cpu[who] * 1000;
+      console.log(
+        `CPU ${who.padEnd(8)} at POLLFREQ ${POLLFREQ}: ${cpuMs.toFixed(1)} ms over ${steady.cycles.toFixed(0)} cycles → ${((steady.cpu[who] / steady.cycles) * 1000).toFixed(3)} s per 1,000 poll cycles (all threads, after ${WARMUP_MS / 1000} s warm-up)`,
+      );
+      const rss = steady.rss[who];
+      console.log(`RSS ${who.padEnd(8)}: ${rss.join(" + ")} = ${rss.reduce((x, y) => x + y, 0)} kB`);
+    }
+    const cpu = await cpuPhase(stack);
+    for (const who of ["nutguard", "upsmon"] as const) {
+      const c = cpu[who];
+      const per1000 = c.cycles > 0 ? ((c.cpuSec / c.cycles) * 1000).toFixed(3) : "n/a";
+      console.log(
+        `CPU ${who.padEnd(8)}: ${c.cpuSec.toFixed(2)} s for ${c.cycles} poll cycles in ${CPU_WINDOW_MS / 1000} s (POLLFREQ 0) → ${per1000} s per 1,000 cycles`,
+      );
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

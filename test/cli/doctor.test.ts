@@ -1,0 +1,24 @@
+// `nutguard doctor` argv handling (the checks themselves: test/service/doctor*.test.ts).
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { run } from "../../src/cli/doctor.js";
+
+describe("nutguard doctor options", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("prints its usage with -h and exits 0", async () => {
+    const lines: string[] = [];
+    expect(await run(["-h"], (l) => lines.push(l))).toBe(0);
+    expect(lines.join("\n")).toContain("Usage: nutguard doctor [--fix] [--target nut|nutguard]...");
+  });
+
+  it.each([[["--target", "upsd"]], [["--target"]], [["--frobnicate"]]])(
+    "rejects %j with exit status 2",
+    async (argv) => {
+      const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+      expect(await run(argv, () => undefined)).toBe(2);
+      expect(String(stderr.mock.calls[0]?.[0])).toMatch(/^nutguard doctor: /);
+    },
+  );
+});

@@ -1,0 +1,98 @@
+/** `nutguard server` as a process: NUT_CONFPATH, PID file, -c reload|stop, refusing other drivers. */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/nut-stack.js";
+import { RawClient, writeConfDir } from "../server/server-fixture.js";
+
+const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
+const started: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function confDir(): Promise<{ dir: string; port: number }> {
+  const dir = await mkdtemp(join(tmpdir(), "nutguard-server-cli-"));
+  dirs.push(dir);
+  await writeConfDir(dir);
+  const port = await freePort();
+  writeFileSync(join(dir, "upsd.conf"), `LISTEN 127.0.0.1 ${port}\n`);
+  return { dir, port };
+}
+
+function nutguard(args: string[], dir: string) {
+  const env = { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir };
+  const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  started.push(child);
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, exited, err: () => stderr };
+}
+
+function runOnce(args: string[], dir: string): Promise<{ code: number; stderr: string }> {
+  const env = { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir };
+  return new Promise((resolve) =>
+    execFile(process.execPath, [MAIN, ...args], { env }, (e, _o, stderr) =>
+      resolve({ code: e ? Number(e.code ?? 1) : 0, stderr }),
+    ),
+  );
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("nutguard server (process)", () => {
+  it("serves the files in NUT_CONFPATH, reloads on -c reload, exits 0 on -c stop and removes its PID file", async () => {
+    const { dir, port } = await confDir();
+    const server = nutguard(["server", "-F"], dir);
+    const pidFile = join(dir, "nutguard-server.pid");
+    await until(() => existsSync(pidFile), "the PID file");
+    expect(Number(readFileSync(pidFile, "utf8"))).toBe(server.child.pid);
+    const c = await RawClient.connect(port);
+    try {
+      expect(await c.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+      writeFileSync(join(dir, "upsd.users"), "[newuser]\n\tpassword = p\n\tupsmon secondary\n");
+      expect((await runOnce(["server", "-c", "reload"], dir)).code).toBe(0);
+      await until(() => server.err().includes("configuration reloaded"), "the reload");
+      expect(await c.ask("USERNAME newuser")).toBe("OK");
+      expect(await c.ask("PASSWORD p")).toBe("OK");
+      expect(await c.ask("LOGIN dummy")).toBe("OK");
+    } finally {
+      c.close();
+    }
+    expect((await runOnce(["server", "-c", "stop"], dir)).code).toBe(0);
+    expect(await server.exited).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+  });
+
+  it("refuses a UPS with another driver: exit 1 and a message naming the section", async () => {
+    const { dir } = await confDir();
+    writeFileSync(join(dir, "ups.conf"), "[rack]\n\tdriver = usbhid-ups\n\tport = auto\n");
+    const server = nutguard(["server"], dir);
+    expect(await server.exited).toBe(1);
+    expect(server.err()).toContain(
+      `${join(dir, "ups.conf")}:2: UPS [rack]: driver "usbhid-ups" is not supported`,
+    );
+  });
+
+  it("says so when -c finds no running server", async () => {
+    const { dir } = await confDir();
+    const r = await runOnce(["server", "-c", "stop"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("is nutguard server running?");
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Test fixture: a ServerModel over the same devices and users as the real-NUT stack
+ * (test/helpers/nut-stack.ts), built in memory (no files), with deterministic tracking ids.
+ */
+import { parseCmdvartab } from "../../src/config/cmdvartab.js";
+import { parseUpsdUsers } from "../../src/config/upsd-users.js";
+import { splitLine } from "../../src/protocol/tokenizer.js";
+import { ServerModel, type SessionState } from "../../src/server/model.js";
+import { handleRequest } from "../../src/server/session.js";
+import { DummyUpsSimulation } from "../../src/server/simulation.js";
+import { DEFAULT_DEVICES } from "../helpers/nut-stack.js";
+
+export const USERS_TEXT = `[admin]
+	password = adminpass
+	actions = SET FSD
+	instcmds = ALL
+[monuser]
+	password = monpass
+	upsmon primary
+[monsecondary]
+	password = secondarypass
+	upsmon secondary
+`;
+
+const CMDVARTAB = `VARDESC ups.status "UPS status"
+CMDDESC load.off "Turn off the load immediately"
+`;
+
+export function makeModel(nowMs = 0): ServerModel {
+  let n = 0;
+  const model = new ServerModel({
+    users: parseUpsdUsers(USERS_TEXT),
+    descriptions: parseCmdvartab(CMDVARTAB),
+    tlsConfigured: false,
+    newTrackingId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+  });
+  const entries = Object.entries(DEFAULT_DEVICES).map(([name, spec]) => {
+    const file = `/nut/etc/${name}.${spec.seq ? "seq" : "dev"}`;
+    const sim = new DummyUpsSimulation({ port: file, mode: spec.seq ? "dummy-loop" : "dummy-once" });
+    sim.loadFile(spec.seq ?? spec.dev, nowMs);
+    return { name, desc: spec.desc, sim, fsd: false };
+  });
+  model.setUps(entries);
+  return model;
+}
+
+/** One client: send a raw request line, get the reply lines joined with LF (as the wire shows them). */
+export function client(model: ServerModel, address = "127.0.0.1") {
+  const session: SessionState = model.openSession(address);
+  let closed = false;
+  return {
+    session,
+    get closed() {
+      return closed;
+    },
+    send(line: string, nowMs = 0): string {
+      const out = handleRequest(model, session, splitLine(line), nowMs);
+      if (out.close) closed = true;
+      return out.replies.join("\n");
+    },
+    disconnect() {
+      model.closeSession(session);
+    },
+  };
+}
