@@ -2,8 +2,8 @@
  * Start-up benchmark (issue 3): wall time of `nutguard upsc <ups>@<host>` against C `upsc` on the same
  * UPS of a private real upsd + dummy-ups, runs interleaved, median of RUNS (default 30, at least 20)
  * each. Also measures what the shipped bundle's choices buy, by building variants into a cache dir:
- * unbundled tsc ESM output, an ESM bundle, a CJS bundle loading node:tls eagerly, and the shipped CJS
- * bundle (lazy node:tls); plus bare `node -e 0` as the floor Node itself sets.
+ * unbundled tsc ESM output, an ESM bundle, a CJS bundle loading node:tls/node:crypto eagerly, the shipped CJS
+ * bundle (node:tls and node:crypto loaded on first use); plus bare `node -e 0`, the floor Node sets.
  *
  * Prints figures only; asserts nothing (the machine's load decides the absolute numbers).
  * Usage: npm run bench:startup [-- RUNS]
@@ -53,16 +53,16 @@ function timeOnce(argv: string[]): { ms: number; stdout: string; status: number 
 async function main(): Promise<void> {
   mkdirSync(cache, { recursive: true });
   const esmBundle = join(cache, "nutguard-esm.mjs");
-  const eagerBundle = join(cache, "nutguard-eager-tls.cjs");
+  const eagerBundle = join(cache, "nutguard-eager-builtins.cjs");
   await bundleCli({ root, format: "esm", outfile: esmBundle });
   await bundleCli({ root, format: "cjs", lazyBuiltins: [], outfile: eagerBundle });
   const node = process.execPath;
   const shipped = join(root, "dist/cli/nutguard.cjs");
   const variants: Variant[] = [
     { name: "C upsc (NUT 2.8.0)", argv: (t) => ["/usr/bin/upsc", t] },
-    { name: "nutguard upsc (shipped: CJS bundle, lazy node:tls)", argv: (t) => [node, shipped, "upsc", t] },
-    { name: "  variant: CJS bundle, eager node:tls", argv: (t) => [node, eagerBundle, "upsc", t] },
-    { name: "  variant: ESM bundle, lazy node:tls", argv: (t) => [node, esmBundle, "upsc", t] },
+    { name: "nutguard upsc (shipped: CJS bundle, lazy tls/crypto)", argv: (t) => [node, shipped, "upsc", t] },
+    { name: "  variant: CJS bundle, eager tls/crypto", argv: (t) => [node, eagerBundle, "upsc", t] },
+    { name: "  variant: ESM bundle, lazy tls/crypto", argv: (t) => [node, esmBundle, "upsc", t] },
     {
       name: "  variant: unbundled tsc output (ESM)",
       argv: (t) => [node, join(root, "dist/cli/main.js"), "upsc", t],

@@ -4,11 +4,11 @@
 //  - CommonJS, not ESM: Node 20 reaches user code several ms sooner (no ESM loader start-up).
 //  - Everything reachable from src/cli/main.ts is bundled, subcommands included; each subcommand
 //    stays lazy (esbuild wraps dynamically imported modules in init functions).
-//  - A subcommand whose static import graph uses `import.meta` (files located relative to the module,
+//  - A subcommand whose import graph uses `import.meta` anywhere (files located relative to the module,
 //    e.g. unit files, a forked child entry) is left external and loaded from tsc's output next to the
 //    bundle (dist/cli/<name>.js), so its relative paths stay true.
-//  - `import * as x from "node:tls"` becomes a proxy that loads node:tls on first use: only STARTTLS
-//    needs it, and loading it costs several ms at every start.
+//  - imports of node:tls and node:crypto become proxies that load the module on first use: only
+//    STARTTLS needs them, and loading them costs several ms at every start.
 // Must not: change behaviour; the tests run against this bundle.
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -18,25 +18,50 @@ import { build } from "esbuild";
 const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Rewrites `import * as x from "<builtin>"` (for the listed built-ins) into a proxy that requires the
- * module on first property access. Needs `require` (CommonJS output, or the ESM banner set in bundleCli).
+ * Rewrites value imports of the listed built-ins so that the module is required on first use:
+ * `import * as x from "m"` becomes a proxy object, and `import { a, b as c } from "m"` a proxy per
+ * binding that forwards calls, `new` and property reads. Type-only imports are left alone. Needs
+ * `require` (CommonJS output, or the ESM banner set in bundleCli).
  * Exported for the test that runs STARTTLS through a bundle (test/cli/bundle.test.ts).
  */
 export function lazyBuiltinsPlugin(lazyBuiltins) {
+  const loader = (mod) => `(__lazy[${JSON.stringify(mod)}] ??= require(${JSON.stringify(mod)}))`;
+  const namespace = (mod, name) =>
+    `const ${name} = new Proxy({} as typeof import("${mod}"), { get: (_t, k) => (${loader(mod)} as any)[k] });`;
+  const binding = (mod, imported, local) =>
+    `const ${local}: typeof import("${mod}").${imported} = new Proxy(function () {} as any, {` +
+    ` apply: (_t, self, args) => Reflect.apply(${loader(mod)}.${imported}, self, args),` +
+    ` construct: (_t, args) => Reflect.construct(${loader(mod)}.${imported}, args),` +
+    ` get: (_t, k) => (${loader(mod)}.${imported} as any)[k] });`;
   return {
     name: "nutguard-lazy-builtins",
     setup(b) {
       b.onLoad({ filter: /\.ts$/ }, (args) => {
         let text = readFileSync(args.path, "utf8");
+        let changed = false;
         for (const mod of lazyBuiltins) {
-          const re = new RegExp(`import \\* as (\\w+) from "${mod}";`);
-          text = text.replace(
-            re,
-            (_m, name) =>
-              `let ${name}Loaded: typeof import("${mod}") | undefined;\n` +
-              `const ${name} = new Proxy({} as typeof import("${mod}"), { get: (_t, k) => ((${name}Loaded ??= require("${mod}")) as any)[k] });`,
-          );
+          const esc = mod.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          text = text.replace(new RegExp(`^import \\* as (\\w+) from "${esc}";$`, "m"), (_m, name) => {
+            changed = true;
+            return namespace(mod, name);
+          });
+          text = text.replace(new RegExp(`^import \\{([^}]*)\\} from "${esc}";$`, "m"), (_m, list) => {
+            changed = true;
+            const specs = list
+              .split(",")
+              .map((x) => x.trim())
+              .filter((x) => x !== "");
+            const types = specs.filter((x) => x.startsWith("type "));
+            const values = specs.filter((x) => !x.startsWith("type "));
+            const out = values.map((spec) => {
+              const [imported, local = imported] = spec.split(/\s+as\s+/);
+              return binding(mod, imported, local);
+            });
+            if (types.length > 0) out.unshift(`import { ${types.join(", ")} } from "${mod}";`);
+            return out.join("\n");
+          });
         }
+        if (changed) text = `const __lazy: Record<string, any> = {};\n${text}`;
         return { contents: text, loader: "ts" };
       });
     },
@@ -45,17 +70,18 @@ export function lazyBuiltinsPlugin(lazyBuiltins) {
 
 /**
  * Builds the CLI bundle. Options exist for bench/upsc-startup.ts, which measures the variants:
- * `format` "cjs" (shipped) or "esm", `lazyBuiltins` (shipped: ["node:tls"]), `outfile`.
+ * `format` "cjs" (shipped) or "esm", `lazyBuiltins` (shipped: node:tls and node:crypto), `outfile`.
  */
 export async function bundleCli({
   root = defaultRoot,
   format = "cjs",
-  lazyBuiltins = ["node:tls"],
+  lazyBuiltins = ["node:tls", "node:crypto"],
   outfile = join(root, "dist/cli/nutguard.cjs"),
 } = {}) {
   const entry = join(root, "src/cli/main.ts");
   const common = {
     entryPoints: [entry],
+    absWorkingDir: root, // metafile paths are relative to it
     bundle: true,
     platform: "node",
     target: "node20",
@@ -70,14 +96,14 @@ export async function bundleCli({
   };
 
   // Pass 1: the import graph, to find subcommands that must stay external.
-  const probe = await build({ ...common, write: false, metafile: true, outfile });
+  const probe = await build({ ...common, write: false, metafile: true, outfile, logLevel: "silent" });
   const inputs = probe.metafile.inputs;
   const usesImportMeta = (file) => readFileSync(join(root, file), "utf8").includes("import.meta");
-  const staticClosure = (file, seen = new Set()) => {
+  const reachable = (file, seen = new Set()) => {
     if (seen.has(file) || !inputs[file]) return seen;
     seen.add(file);
     for (const imp of inputs[file].imports) {
-      if (imp.kind !== "dynamic-import" && !imp.external) staticClosure(imp.path, seen);
+      if (!imp.external) reachable(imp.path, seen);
     }
     return seen;
   };
@@ -85,7 +111,7 @@ export async function bundleCli({
   const externalCommands = new Set(
     (inputs[commandsFile]?.imports ?? [])
       .filter((imp) => imp.kind === "dynamic-import" && !imp.external)
-      .filter((imp) => [...staticClosure(imp.path)].some(usesImportMeta))
+      .filter((imp) => [...reachable(imp.path)].some(usesImportMeta))
       .map((imp) => join(root, imp.path)),
   );
 

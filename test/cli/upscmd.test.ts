@@ -4,6 +4,7 @@
  * as 2.8.0 does.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeServer } from "../helpers/fake-server.js";
 import { freePort, type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { runBoth, runOurs } from "./run-tool.js";
 
@@ -78,10 +79,27 @@ describe("upscmd matches NUT's upscmd", () => {
     expect(r.code).toBe(0);
   });
 
-  it("sends a parameter quoted, so the server gets it whole", async () => {
-    // dummy-ups leaves an INSTCMD with a parameter PENDING; the request itself must be accepted
-    const r = await runOurs("upscmd", [...admin, dummy, "load.off", "two words"]);
-    expect(r).toMatchObject({ stderr: "OK\n", code: 0 });
+  it("sends a parameter quoted, so the server gets it whole (NUT sends it bare and upsd drops it)", async () => {
+    // upsd accepts it (dummy-ups then leaves it PENDING)
+    expect(await runOurs("upscmd", [...admin, dummy, "load.off", "two words"])).toMatchObject({
+      stderr: "OK\n",
+      code: 0,
+    });
+    const server = await startFakeServer({ onLine: (l) => (l === "LOGOUT" ? "OK Goodbye\n" : "OK\n") });
+    try {
+      await runOurs("upscmd", [
+        "-u",
+        "a",
+        "-p",
+        "b",
+        `ups@127.0.0.1:${server.port}`,
+        "load.off",
+        'two "words"',
+      ]);
+      expect(server.lines).toContain('INSTCMD ups load.off "two \\"words\\""');
+    } finally {
+      await server.close();
+    }
   });
 
   it("shows the help with too few arguments, exit 0", async () => {

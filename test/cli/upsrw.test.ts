@@ -2,6 +2,7 @@
  * Golden tests: NUT's /usr/bin/upsrw and `nutguard upsrw` against the same real upsd + dummy-ups.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeServer, startFakeServer } from "../helpers/fake-server.js";
 import { DEFAULT_DEVICES, freePort, type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { runBoth, runOurs } from "./run-tool.js";
 
@@ -88,5 +89,79 @@ describe("upsrw matches NUT's upsrw", () => {
   it("fails at end of input instead of sending garbage (NUT sends an uninitialised buffer)", async () => {
     const r = await runOurs("upsrw", ["-s", "ups.load", ...admin, ups("dummy")], { stdin: "" });
     expect(r).toMatchObject({ stderr: "Error: no value given (end of input)\n", code: 1 });
+  });
+});
+
+// dummy-ups cannot declare ENUM or RANGE variables, so both tools list a scripted server's instead.
+describe("upsrw listing of ENUM, RANGE and odd types matches NUT's upsrw (scripted server)", () => {
+  let server: FakeServer;
+
+  const vars: Record<
+    string,
+    { desc?: string; type: string; value: string; enums?: string[]; ranges?: string[][] }
+  > = {
+    "out.mode": { desc: "Output mode", type: "RW ENUM STRING:8", value: "eco", enums: ["normal", "eco"] },
+    "out.level": {
+      desc: "Output level",
+      type: "RW RANGE NUMBER",
+      value: "15",
+      ranges: [
+        ["0", "10"],
+        ["11", "20"],
+      ],
+    },
+    "old.enum": { desc: "Old-style enum", type: "RW ENUM", value: "b", enums: ["a", "b"] },
+    "odd.var": { desc: "Odd flags", type: "RW WEIRD NUMBER", value: "1" },
+    "no.desc": { type: "RW NUMBER", value: "7" },
+  };
+
+  beforeAll(async () => {
+    server = await startFakeServer({
+      onLine: (line) => {
+        const w = line.split(" ");
+        const v = vars[w[3] ?? ""];
+        const list = (query: string, items: string[]) =>
+          `BEGIN LIST ${query}\n${items.map((i) => `${i}\n`).join("")}END LIST ${query}\n`;
+        if (line === "LIST RW ups") {
+          return list(
+            "RW ups",
+            Object.entries(vars).map(([n, x]) => `RW ups ${n} "${x.value}"`),
+          );
+        }
+        if (w[0] === "GET" && w[1] === "DESC")
+          return v?.desc ? `DESC ups ${w[3]} "${v.desc}"\n` : "ERR VAR-NOT-SUPPORTED\n";
+        if (w[0] === "GET" && w[1] === "TYPE") return `TYPE ups ${w[3]} ${v!.type}\n`;
+        if (w[0] === "GET" && w[1] === "VAR") return `VAR ups ${w[3]} "${v!.value}"\n`;
+        if (w[0] === "LIST" && w[1] === "ENUM") {
+          return list(
+            `ENUM ups ${w[3]}`,
+            (v?.enums ?? []).map((e) => `ENUM ups ${w[3]} "${e}"`),
+          );
+        }
+        if (w[0] === "LIST" && w[1] === "RANGE") {
+          return list(
+            `RANGE ups ${w[3]}`,
+            (v?.ranges ?? []).map(([a, b]) => `RANGE ups ${w[3]} "${a}" "${b}"`),
+          );
+        }
+        if (line === "LOGOUT") return "OK Goodbye\n";
+        return "ERR UNKNOWN-COMMAND\n";
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("prints the same blocks, SELECTED included", async () => {
+    const { nut, ours } = await runBoth("upsrw", [`ups@127.0.0.1:${server.port}`]);
+    expect(ours).toEqual(nut);
+    expect(ours.stdout).toContain(
+      '[out.mode]\nOutput mode\nType: ENUM STRING\nMaximum length: 8\nOption: "normal"\nOption: "eco" SELECTED\n\n',
+    );
+    expect(ours.stdout).toContain(
+      '[out.level]\nOutput level\nType: RANGE NUMBER\nOption: "0-10"\nOption: "11-20" SELECTED\n\n',
+    );
   });
 });
