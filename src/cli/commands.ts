@@ -51,4 +51,9 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),
   },
+  {
+    name: "install-service",
+    summary: "install the systemd unit, tmpfiles.d and sysusers.d files",
+    load: () => import("./install-service.js"),
+  },
 ];

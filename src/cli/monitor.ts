@@ -8,16 +8,19 @@
  * Thin on purpose: the behaviour lives in monitor/ (engine, daemon, actions).
  */
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { kill } from "node:process";
+// Only light modules are imported statically: in split mode this file runs in the root supervisor,
+// which must not load the client or the engine (the daemon is imported where it runs).
 import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
 import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
-import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
+import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import { describeConfig } from "../monitor/describe-config.js";
 import { checkPowerDownFlag, clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
 import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
-import { createNutLink } from "../monitor/ups-link-nut.js";
+import { sendControl } from "../service/control.js";
+import { MainProcess, takeReadinessFd } from "../service/main-process.js";
+import { pidFilePath } from "../service/pidfile.js";
+import { PRIVSEP_CHILD_FLAG } from "../service/privsep-protocol.js";
+import { resolvePidDir } from "../service/runtime-dir.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
 import { MONITOR_USAGE, type MonitorArgs, parseMonitorArgs } from "./monitor-args.js";
 
@@ -35,6 +38,11 @@ export interface MonitorRunContext {
 export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
 
 export async function run(argv: string[]): Promise<number> {
+  // internal: the unprivileged monitor process of split mode, started by the supervisor (service/)
+  if (argv[0] === PRIVSEP_CHILD_FLAG) {
+    const { runMonitorChildFromArgv } = await import("../service/monitor-child.js");
+    return runMonitorChildFromArgv(argv[1]);
+  }
   const args = parseMonitorArgs(argv);
   if ("error" in args) {
     process.stderr.write(`nutguard monitor: ${args.error}\n\n${MONITOR_USAGE}`);
@@ -72,12 +80,33 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /**
- * Split-process mode (the default as root) belongs to service/; until it is wired in, every mode
- * runs as one process. The service room replaces this choice with its `runSupervised`.
+ * `-p` runs one process. As root, the default is split mode (service/: a root supervisor and a
+ * monitor as RUN_AS_USER). A non-root user has no privileges to separate, so it runs as one
+ * process, said once at start.
  */
 export function chooseRunner(args: MonitorArgs): MonitorRunner {
-  void args;
-  return runSingleProcess;
+  if (args.singleProcess) return runSingleProcess;
+  if (process.getuid?.() !== 0) {
+    return (ctx) => {
+      ctx.log.notice("Not running as root: running as one process (as with -p)");
+      return runSingleProcess(ctx);
+    };
+  }
+  return runSupervised;
+}
+
+/** Split mode (service/service-main.ts), loaded only when used. */
+async function runSupervised(ctx: MonitorRunContext): Promise<number> {
+  const { runSplitMode } = await import("../service/service-main.js");
+  return runSplitMode({
+    configPath: ctx.configPath,
+    config: ctx.config,
+    user: ctx.args.user,
+    background: ctx.args.background,
+    debugLevel: ctx.debugLevel,
+    connectTimeoutMs: (ctx.args.connectTimeoutSec ?? 10) * 1000,
+    log: ctx.log,
+  });
 }
 
 /** `-K`: exit 0 only when POWERDOWNFLAG holds upsmon's magic string. */
@@ -108,55 +137,37 @@ function printCheck(parsed: ParseResult): number {
   return parsed.errorCount > 0 ? 2 : 0;
 }
 
-const COMMAND_SIGNALS = { fsd: "SIGUSR1", stop: "SIGTERM", reload: "SIGHUP" } as const;
-
 /**
- * `-c fsd|stop|reload`: signal the running daemon (the `-P` PID, else the PID file's) and exit 0 if
- * the signal was sent. The PID file's location is service/'s (NUT_PIDPATH, /run/nut/upsmon.pid).
+ * `-c fsd|stop|reload`: signal the running daemon (the `-P` PID, else the identity-checked PID in
+ * $NUT_PIDPATH or /run/nutguard/nutguard-monitor.pid) and exit 0 if the signal was sent.
  */
 function sendCommand(args: MonitorArgs): number {
-  const command = args.command!;
-  let pid = args.pid;
-  if (pid === undefined) {
-    const pidFile = join(process.env.NUT_PIDPATH || "/run/nut", "upsmon.pid");
-    try {
-      pid = Number.parseInt(readFileSync(pidFile, "latin1").trim(), 10);
-    } catch (err) {
-      process.stderr.write(`fopen ${pidFile}: ${(err as Error).message}\n`);
-    }
-  }
-  if (pid === undefined || !(pid > 0)) {
-    process.stderr.write("Failed to signal the currently running daemon (if any)\n");
-    process.stderr.write("Try 'systemctl reload nut-monitor.service' or add '-P $PID' argument\n");
-    return 1;
-  }
-  try {
-    kill(pid, COMMAND_SIGNALS[command]);
-    return 0;
-  } catch (err) {
-    process.stderr.write(
-      `Signal ${COMMAND_SIGNALS[command]} to PID ${pid} failed: ${(err as Error).message}\n`,
-    );
-    process.stderr.write("Failed to signal the currently running daemon (if any)\n");
-    return 1;
-  }
+  const log = createStderrLogger({ priorityPrefix: false });
+  return sendControl(args.command!, { pidFile: pidFilePath(resolvePidDir().dir), pid: args.pid }, log);
 }
 
 /**
  * Signals for the monitoring process, as upsmon's child handles them: TERM/INT/QUIT stop, HUP
  * reloads, USR1 forces a shutdown, PIPE is ignored. Returns a function that removes the handlers.
  */
-export function wireMonitorSignals(handle: MonitorHandle, log: Logger): () => void {
+export function wireMonitorSignals(handle: MonitorHandle, log: Logger, main?: MainProcess): () => void {
   const numbers: Record<string, number> = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3, SIGHUP: 1, SIGUSR1: 10 };
   const handlers: [NodeJS.Signals, () => void][] = [
     ...(["SIGTERM", "SIGINT", "SIGQUIT"] as const).map((s): [NodeJS.Signals, () => void] => [
       s,
       () => {
         log.info(`Signal ${numbers[s]}: exiting`);
+        main?.stopping();
         void handle.stop();
       },
     ]),
-    ["SIGHUP", () => void handle.reload()],
+    [
+      "SIGHUP",
+      () => {
+        main?.reloading();
+        void handle.reload().then(() => main?.markReady());
+      },
+    ],
     [
       "SIGUSR1",
       () => {
@@ -175,6 +186,16 @@ export function wireMonitorSignals(handle: MonitorHandle, log: Logger): () => vo
 /** `-p`: one process polls, notifies, and also writes POWERDOWNFLAG and runs SHUTDOWNCMD itself. */
 export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
   const { log, args } = ctx;
+  const readinessFd = takeReadinessFd();
+  if (args.background && readinessFd === undefined) {
+    const { startInBackground } = await import("../service/service-main.js");
+    return startInBackground(log);
+  }
+  // the PID file (about this process), sd_notify and the -B readiness pipe
+  const main = MainProcess.start({ log, readinessFd });
+  if (!main) return 1;
+  const { startMonitor } = await import("../monitor/daemon.js");
+  const { createNutLink } = await import("../monitor/ups-link-nut.js");
   if (args.singleProcess) log.warning("Warning: running as one big root process by request (upsmon -p)");
   let config = ctx.config;
   if (config.shutdownCmd === undefined) log.warning("Warning: no shutdown command defined!");
@@ -196,11 +217,19 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
     async requestShutdown() {
       if (shutdownRequested) return; // SHUTDOWNCMD runs once
       shutdownRequested = true;
+      main.shutdownStarted();
       await performPrivilegedShutdown(privileged, log);
+      main.shutdownDone();
     },
-    ready: () => log.debug("Monitoring started", 1),
-    status: (summary) => log.debug(`Status: ${summary}`, 2),
-    heartbeat: () => {},
+    ready: () => {
+      log.debug("Monitoring started", 1);
+      main.markReady();
+    },
+    status: (summary) => {
+      log.debug(`Status: ${summary}`, 2);
+      main.status(summary);
+    },
+    heartbeat: () => main.heartbeat(),
   };
   const connectTimeoutMs = (args.connectTimeoutSec ?? 10) * 1000;
   const handle = startMonitor({
@@ -221,8 +250,10 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
       return config;
     },
   });
-  const unwire = wireMonitorSignals(handle, log);
+  const unwire = wireMonitorSignals(handle, log, main);
   const exit = await handle.done;
   unwire();
+  main.stopping();
+  main.close();
   return exit.exitCode;
 }

@@ -1,0 +1,101 @@
+/**
+ * `nutguard install-service`: installs nutguard-monitor.service (one of the three unit files in the
+ * repo's units/ directory, notify by default) with ExecStart= pointing at this installation, plus
+ * /etc/tmpfiles.d/nutguard.conf (runtime directory) and /etc/sysusers.d/nutguard.conf (the nut
+ * account), each written to a temp file and renamed. Then, when systemd is running and the target
+ * is the live root, runs daemon-reload, systemd-sysusers and systemd-tmpfiles --create.
+ * Never enables or starts the unit (that is the administrator's call).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const UNIT_TYPES = ["notify", "forking", "simple"] as const;
+export type UnitType = (typeof UNIT_TYPES)[number];
+
+export const UNIT_NAME = "nutguard-monitor.service";
+/** The command the repo's unit files name; replaced by the real one when installing. */
+export const UNIT_PLACEHOLDER_BIN = "/usr/local/bin/nutguard";
+
+export interface InstallOptions {
+  type: UnitType;
+  /** Directory standing for "/" (tests, image builds). systemd is only poked when this is "/". */
+  root: string;
+  /** The command line that runs nutguard (default: this node binary + this installation's main.js). */
+  command?: string;
+  unitsDir?: string;
+  /** Run a command (default: execFileSync, output inherited). */
+  run?: (file: string, args: string[]) => void;
+  /** Is systemd the running init? (default: /run/systemd/system exists) */
+  systemdRunning?: boolean;
+}
+
+export interface InstallReport {
+  written: string[];
+  ran: string[];
+}
+
+export function defaultUnitsDir(): string {
+  return fileURLToPath(new URL("../../units/", import.meta.url));
+}
+
+/** `<node> <entry>` of the running installation (the script this process runs), so the unit runs exactly this nutguard. */
+export function defaultCommand(): string {
+  const entry = process.argv[1] ?? fileURLToPath(new URL("../cli/main.js", import.meta.url));
+  return `${process.execPath} ${realpathSync(entry)}`;
+}
+
+/** The unit text for `type` with the placeholder binary replaced by `command`. */
+export function renderUnit(template: string, command: string): string {
+  if (/\s/.test(command.replace(/ /g, "")) || /["'\\$%;]/.test(command)) {
+    throw new Error(`Unusable command for ExecStart=: ${JSON.stringify(command)}`);
+  }
+  return template.split(UNIT_PLACEHOLDER_BIN).join(command);
+}
+
+function writeAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+export function installService(opts: InstallOptions): InstallReport {
+  const unitsDir = opts.unitsDir ?? defaultUnitsDir();
+  const command = opts.command ?? defaultCommand();
+  const unit = renderUnit(
+    readFileSync(join(unitsDir, `nutguard-monitor.${opts.type}.service`), "utf8"),
+    command,
+  );
+  const files: [string, string][] = [
+    [join(opts.root, "etc/systemd/system", UNIT_NAME), unit],
+    [
+      join(opts.root, "etc/tmpfiles.d/nutguard.conf"),
+      readFileSync(join(unitsDir, "nutguard.tmpfiles.conf"), "utf8"),
+    ],
+    [
+      join(opts.root, "etc/sysusers.d/nutguard.conf"),
+      readFileSync(join(unitsDir, "nutguard.sysusers.conf"), "utf8"),
+    ],
+  ];
+  const report: InstallReport = { written: [], ran: [] };
+  for (const [path, content] of files) {
+    writeAtomic(path, content);
+    report.written.push(path);
+  }
+  const live = opts.root === "/" && (opts.systemdRunning ?? existsSync("/run/systemd/system"));
+  if (live) {
+    const run = opts.run ?? ((file, args) => execFileSync(file, args, { stdio: "inherit" }));
+    const steps: [string, string[]][] = [
+      ["systemd-sysusers", ["/etc/sysusers.d/nutguard.conf"]],
+      ["systemd-tmpfiles", ["--create", "/etc/tmpfiles.d/nutguard.conf"]],
+      ["systemctl", ["daemon-reload"]],
+    ];
+    for (const [file, args] of steps) {
+      run(file, args);
+      report.ran.push([file, ...args].join(" "));
+    }
+  }
+  return report;
+}

@@ -1,0 +1,117 @@
+/**
+ * The unprivileged monitor process (split mode). Started by the supervisor as
+ * `node <nutguard entry> monitor --privsep-child '<json args>'` with fd 3 a socketpair to it. Drops to RUN_AS_USER before
+ * anything else, then runs the monitor daemon with a MonitorHost that asks the supervisor (over
+ * fd 3, privsep-protocol.ts) for the one privileged action and relays readiness, status and
+ * heartbeats. Signals: SIGHUP reload, SIGUSR1 forced shutdown, SIGTERM/SIGINT/SIGQUIT stop.
+ *
+ * If the supervisor dies (EOF on fd 3) the monitor does what upsmon's child does: logs `Parent
+ * died - shutdown impossible`, raises NOPARENT (repeated every 2 minutes through NOTIFYCMD) and
+ * keeps monitoring, so the administrator is told. It can no longer shut the system down. Under
+ * systemd the supervisor is the main process, so its death stops the unit's remaining processes
+ * (this one included) and Restart=on-failure starts a fresh pair.
+ */
+import { Socket } from "node:net";
+import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
+import { createStderrLogger, type Logger } from "../util/log.js";
+import { dropPrivileges } from "./privilege-drop.js";
+import { encodeMessage, type MonitorMessage } from "./privsep-protocol.js";
+import { MONITOR_CHILD_TITLE } from "./proc-identity.js";
+
+export interface ChildArgs {
+  configPath: string;
+  user: string;
+  debugLevel: number;
+  connectTimeoutMs: number;
+}
+
+/** The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor. */
+export function createChannelHost(channel: { write(line: string): boolean }): MonitorHost {
+  const send = (m: MonitorMessage) => channel.write(encodeMessage(m));
+  let lastStatus = "";
+  return {
+    requestShutdown: async () => {
+      send({ kind: "shutdown" });
+    },
+    ready: () => send({ kind: "ready" }),
+    status: (summary: string) => {
+      if (summary === lastStatus) return;
+      lastStatus = summary;
+      send({ kind: "status", text: summary });
+    },
+    heartbeat: () => send({ kind: "heartbeat" }),
+  };
+}
+
+export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<number> {
+  process.title = MONITOR_CHILD_TITLE;
+  try {
+    dropPrivileges(args.user);
+  } catch (err) {
+    log.error((err as Error).message);
+    return 1;
+  }
+  let channel: Socket;
+  try {
+    channel = new Socket({ fd: 3, readable: true, writable: true });
+  } catch (err) {
+    log.error(`No channel to the supervisor on fd 3 (${(err as Error).message}): started by hand?`);
+    return 2;
+  }
+  channel.on("error", () => {});
+  const host = createChannelHost(channel);
+  let monitor: MonitorHandle | undefined;
+  let parentGone = false;
+  channel.on("close", () => {
+    log.error("Parent died - shutdown impossible");
+    parentGone = true;
+    monitor?.parentGone();
+  });
+  // Signal handlers before anything slow: a SIGHUP that arrives while starting must not kill us
+  // (the configuration is being read anyway); a stop while starting exits at once.
+  process.on("SIGHUP", () => {
+    void monitor?.reload().then(() => host.ready());
+  });
+  process.on("SIGUSR1", () => {
+    log.info("Signal 10: User requested FSD");
+    monitor?.forceShutdown();
+  });
+  const numbers = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3 } as const;
+  for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
+    process.on(sig, () => {
+      log.info(`Signal ${numbers[sig]}: exiting`);
+      if (monitor) void monitor.stop();
+      else process.exit(0);
+    });
+  }
+  process.on("SIGPIPE", () => {});
+  try {
+    // loaded only now: nothing of the client or the engine runs as root
+    const { startSplitMonitor } = await import("./monitor-adapter.js");
+    monitor = await startSplitMonitor({
+      configPath: args.configPath,
+      host,
+      log,
+      connectTimeoutMs: args.connectTimeoutMs,
+    });
+  } catch (err) {
+    log.error((err as Error).message);
+    return 1;
+  }
+  if (parentGone) monitor.parentGone();
+  const exit = await monitor.done;
+  channel.end();
+  return exit.exitCode;
+}
+
+/** `nutguard monitor --privsep-child '<json>'` (cli/monitor.ts): parses the arguments and runs. */
+export async function runMonitorChildFromArgv(json: string | undefined): Promise<number> {
+  let args: ChildArgs;
+  try {
+    args = JSON.parse(json ?? "") as ChildArgs;
+  } catch {
+    process.stderr.write("nutguard monitor: --privsep-child is started by the supervisor, not by hand\n");
+    return 2;
+  }
+  return runMonitorChild(args, createStderrLogger({ debugLevel: args.debugLevel }));
+}

@@ -1,0 +1,191 @@
+/**
+ * The root supervisor: the unit's main process in split mode. Through MainProcess it holds the PID
+ * file and talks to systemd; it receives signals and passes reload (SIGHUP), fsd (SIGUSR1) and
+ * stop (SIGTERM/SIGINT/SIGQUIT) on to the monitor child; and it does privileged work only on the
+ * one `SHUTDOWN` message of privsep-protocol.ts: write POWERDOWNFLAG and run SHUTDOWNCMD (from the
+ * config it read as root at start, never from the message), once.
+ *
+ * If the monitor dies, the supervisor exits 1 (so Restart=on-failure fires) unless a power-fail
+ * shutdown is under way or a stop was asked for. Keep this module's imports tiny: it must not
+ * load the client, the engine or the daemon (the memory budget counts every module loaded here).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Socket } from "node:net";
+import { clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
+import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
+import type { Logger } from "../util/log.js";
+import { MainProcess } from "./main-process.js";
+import { MessageReader, type ParsedMessage, PRIVSEP_CHILD_FLAG } from "./privsep-protocol.js";
+
+export interface PrivilegedSettings {
+  shutdownCmd: string | undefined;
+  powerDownFlag: string | undefined;
+  /** The account the monitor child runs as (RUN_AS_USER, else -u, else "nut"). */
+  runAsUser: string;
+}
+
+export interface SupervisorOptions {
+  configPath: string;
+  settings: PrivilegedSettings;
+  /** PID file path (default: in the runtime directory, see runtime-dir.ts). */
+  pidFile?: string | undefined;
+  debugLevel: number;
+  log: Logger;
+  /** fd of the -B readiness pipe: one byte "1" is written once ready, then it is closed. */
+  readinessFd?: number | undefined;
+  /** A script to run as the monitor child instead of `<entry> monitor --privsep-child` (tests). */
+  childEntry?: string | undefined;
+  /** The monitor's connect timeout (-W). */
+  connectTimeoutMs?: number;
+  /** How long a stopping monitor may take before it is killed. */
+  stopTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Environment the monitor child must not see (it is not the process systemd listens to). */
+const PRIVATE_ENV = [
+  "NOTIFY_SOCKET",
+  "WATCHDOG_USEC",
+  "WATCHDOG_PID",
+  "LISTEN_FDS",
+  "LISTEN_PID",
+  "LISTEN_FDNAMES",
+];
+
+export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of PRIVATE_ENV) delete out[k];
+  return out;
+}
+
+const SIGNALS_HANDLED = ["SIGHUP", "SIGUSR1", "SIGTERM", "SIGINT", "SIGQUIT"] as const;
+
+/** Runs until the monitor exits; resolves to the process exit code. */
+export function runSupervisor(opts: SupervisorOptions): Promise<number> {
+  const { log, settings } = opts;
+  const env = opts.env ?? process.env;
+  const main = MainProcess.start({ log, pidFile: opts.pidFile, readinessFd: opts.readinessFd, env });
+  if (!main) return Promise.resolve(1);
+
+  let powerDownFlag = settings.powerDownFlag;
+  if (powerDownFlag !== undefined) {
+    const startup = clearPowerDownFlagAtStartup(powerDownFlag);
+    if (startup.warning) log.warning(startup.warning);
+    powerDownFlag = startup.path;
+  }
+
+  // the same nutguard entry this process runs (the CommonJS bundle, or tsc's main.js)
+  const childArgv = opts.childEntry
+    ? [opts.childEntry]
+    : [process.argv[1] ?? "nutguard", "monitor", PRIVSEP_CHILD_FLAG];
+  const childArgs = JSON.stringify({
+    configPath: opts.configPath,
+    user: settings.runAsUser,
+    debugLevel: opts.debugLevel,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+  });
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...childArgv, childArgs], {
+    stdio: ["ignore", "inherit", "inherit", "pipe"],
+    env: childEnv(env),
+  });
+  log.debug(`Started monitor process ${child.pid} as ${settings.runAsUser}`);
+  main.status("Starting monitor");
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    let shutdownState: "none" | "running" | "done" = "none";
+    let killTimer: NodeJS.Timeout | undefined;
+    const childGone = () => child.exitCode !== null || child.signalCode !== null;
+
+    const finish = (code: number) => {
+      if (killTimer) clearTimeout(killTimer);
+      for (const sig of SIGNALS_HANDLED) process.removeAllListeners(sig);
+      main.close();
+      resolve(code);
+    };
+
+    const handle = (msg: ParsedMessage) => {
+      switch (msg.kind) {
+        case "ready":
+          main.markReady();
+          return;
+        case "status":
+          main.status(msg.text);
+          return;
+        case "heartbeat":
+          main.heartbeat();
+          return;
+        case "shutdown":
+          if (shutdownState !== "none") {
+            log.warning("Refusing a second shutdown request: the shutdown command has already been run");
+            return;
+          }
+          shutdownState = "running";
+          main.shutdownStarted();
+          void performPrivilegedShutdown({ shutdownCmd: settings.shutdownCmd, powerDownFlag }, log).then(
+            () => {
+              shutdownState = "done";
+              main.shutdownDone();
+              if (childGone()) finish(0);
+            },
+          );
+          return;
+        case "invalid":
+          log.error(
+            `Refused bogus message from the monitor process (${msg.reason}): ${JSON.stringify(msg.line)}`,
+          );
+          return;
+      }
+    };
+
+    const reader = new MessageReader();
+    const channel = child.stdio[3] as Socket | undefined;
+    channel?.on("data", (chunk: Buffer) => {
+      for (const msg of reader.push(chunk)) handle(msg);
+    });
+    channel?.on("error", (err) => log.debug(`monitor channel: ${err.message}`));
+
+    child.on("error", (err) => log.error(`Cannot start the monitor process: ${err.message}`));
+    child.on("exit", (code, signal) => {
+      const how = signal ? `killed by signal ${signal}` : `exited with status ${code}`;
+      if (shutdownState === "running") {
+        log.info(`Monitor process ${how}; waiting for the shutdown command to finish`);
+        return; // finish() runs when SHUTDOWNCMD returns
+      }
+      if (shutdownState === "done" || (stopping && (signal === "SIGTERM" || code === 0))) {
+        log.debug(`Monitor process ${how}`);
+        finish(0);
+        return;
+      }
+      log.error(
+        `Monitor process ${child.pid} ${how} unexpectedly; exiting so the service manager can restart nutguard`,
+      );
+      main.stopping(`Monitor process ${how}`);
+      finish(1);
+    });
+
+    const forward = (sig: NodeJS.Signals) => {
+      if (!childGone()) child.kill(sig);
+    };
+    process.on("SIGHUP", () => {
+      log.info("Reloading configuration");
+      main.reloading();
+      forward("SIGHUP");
+    });
+    process.on("SIGUSR1", () => {
+      log.notice("Signal 10: User requested FSD, passing it on to the monitor");
+      forward("SIGUSR1");
+    });
+    const stop = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`Signal ${sig}: exiting`);
+      main.stopping();
+      if (shutdownState !== "none") return; // let SHUTDOWNCMD finish; the monitor exits on its own
+      forward("SIGTERM");
+      killTimer = setTimeout(() => forward("SIGKILL"), opts.stopTimeoutMs ?? 10_000);
+      killTimer.unref();
+    };
+    for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => stop(sig));
+  });
+}

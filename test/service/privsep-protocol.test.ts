@@ -1,0 +1,51 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  encodeMessage,
+  MAX_STATUS_CHARS,
+  MessageReader,
+  type MonitorMessage,
+  parseMessage,
+} from "../../src/service/privsep-protocol.js";
+
+describe("privsep protocol", () => {
+  it("round-trips every message kind", () => {
+    const all: MonitorMessage[] = [
+      { kind: "shutdown" },
+      { kind: "ready" },
+      { kind: "heartbeat" },
+      { kind: "status", text: "2 UPS: ups1 OL, ups2 OB" },
+    ];
+    for (const m of all) expect(parseMessage(encodeMessage(m).slice(0, -1))).toEqual(m);
+  });
+
+  it("refuses anything else, including SHUTDOWN with arguments", () => {
+    for (const line of ["SHUTDOWN /sbin/reboot", "shutdown", "RUN rm -rf /", "", "READY 1", "STATUS"]) {
+      expect(parseMessage(line).kind).toBe("invalid");
+    }
+  });
+
+  it("a status text can never smuggle a second sd_notify assignment", () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const line = encodeMessage({ kind: "status", text });
+        expect(line.indexOf("\n")).toBe(line.length - 1);
+        const parsed = parseMessage(line.slice(0, -1));
+        expect(parsed.kind).toBe("status");
+        if (parsed.kind === "status") expect(parsed.text.length).toBeLessThanOrEqual(MAX_STATUS_CHARS);
+      }),
+    );
+  });
+
+  it("reassembles lines split across chunks and flags an endless line once", () => {
+    const r = new MessageReader();
+    expect(r.push("REA")).toEqual([]);
+    expect(r.push("DY\nSHUT")).toEqual([{ kind: "ready" }]);
+    expect(r.push("DOWN\n")).toEqual([{ kind: "shutdown" }]);
+    const long = r.push("x".repeat(600));
+    expect(long).toHaveLength(1);
+    expect(long[0]?.kind).toBe("invalid");
+    expect(r.push("y".repeat(600))).toEqual([]);
+    expect(r.push("tail\nHEARTBEAT\n")).toEqual([{ kind: "heartbeat" }]);
+  });
+});
