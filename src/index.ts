@@ -4,5 +4,6 @@
  */
 
 export * from "./client/index.js";
+export * from "./monitor/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
