@@ -75,6 +75,8 @@ class NutUpsLink implements UpsLink {
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly keepaliveMs: number;
+  /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
+  private impossible = false;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -87,7 +89,11 @@ class NutUpsLink implements UpsLink {
     this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
+      // upsmon refuses to connect at all rather than verify against nothing
       log.error("Configuration error: CERTVERIFY is set, but CERTPATH isn't");
+      log.error(`UPS [${entry.system}]: Connection impossible, dropping link`);
+      this.impossible = true;
+      this.lastError = { code: "CONFIG", message: "CERTVERIFY is set, but CERTPATH isn't" };
     }
     this.session = new NutSession({
       host: entry.host,
@@ -105,6 +111,7 @@ class NutUpsLink implements UpsLink {
   }
 
   start(): void {
+    if (this.impossible) return;
     this.session.start();
     this.keepalive = setInterval(() => this.keepAlive(), this.keepaliveMs / 2);
     this.keepalive.unref();

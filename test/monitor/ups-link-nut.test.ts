@@ -123,3 +123,26 @@ describe("UpsLink over NUT", () => {
     expect(server.lines).toContain("VER");
   });
 });
+
+describe("UpsLink configuration errors", () => {
+  it("CERTVERIFY without CERTPATH never connects, as upsmon", async () => {
+    server = await startFakeServer({ onLine: upsdLike({ "ups.status": "OL" }) });
+    const config = parseUpsmonConf(
+      `MONITOR ups@127.0.0.1:${server.port} 1 m p secondary\nCERTVERIFY 1\n`,
+      "t",
+    ).config;
+    const log = createMemoryLogger();
+    link = createNutLink(config.monitors[0]!, config, log);
+    link.start();
+    expect(await link.poll()).toEqual({
+      kind: "failure",
+      code: "CONFIG",
+      message: "CERTVERIFY is set, but CERTPATH isn't",
+    });
+    expect(server.connectionCount).toBe(0);
+    expect(log.lines.map((l) => l.message)).toEqual([
+      "Configuration error: CERTVERIFY is set, but CERTPATH isn't",
+      `UPS [ups@127.0.0.1:${server.port}]: Connection impossible, dropping link`,
+    ]);
+  });
+});
