@@ -4,6 +4,7 @@
  */
 
 export * from "./client/index.js";
+export * from "./monitor/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
 export * from "./tools/index.js";

@@ -16,7 +16,8 @@ import {
   type NotifyType,
 } from "./upsmon-notify-types.js";
 
-export const DEFAULT_NUT_PORT = 3493;
+/** upsd's IANA port, the default in a MONITOR system name. */
+const DEFAULT_NUT_PORT = 3493;
 
 export type MonitorRole = "primary" | "secondary";
 

@@ -70,6 +70,8 @@ export interface MonitorHandle {
 const NUMLOGINS_POLL_MS = 250;
 const NOPARENT_REPEAT_MS = 120_000;
 const NOTIFY_DRAIN_MS = 5000;
+/** upsmon HEAD: a sleep longer than the interval + 5 s is a wake-up from suspend (or a clock change). */
+const TIME_JUMP_TOLERANCE_MS = 5000;
 
 export function startMonitor(options: StartMonitorOptions): MonitorHandle {
   return new MonitorDaemon(options).handle();
@@ -221,10 +223,20 @@ class MonitorDaemon {
       }
       if (this.stopping) break;
       const intervalMs = Math.max(this.o.minIntervalMs ?? 0, this.engine.pollIntervalSec() * 1000);
+      const beforeMs = this.now();
       await this.sleep(intervalMs);
+      this.checkTimeJump(beforeMs, intervalMs);
     }
     await this.closeLinks();
     this.finish(this.exitAfterStop);
+  }
+
+  /** A sleep that took far longer than asked (suspend/resume) or went backwards (clock set). */
+  private checkTimeJump(beforeMs: number, intervalMs: number): void {
+    const nowMs = this.now();
+    const sleptMs = nowMs - beforeMs;
+    if (sleptMs >= 0 && sleptMs <= intervalMs + TIME_JUMP_TOLERANCE_MS) return;
+    this.deliver(this.engine.resumeAfterTimeJump(nowMs, sleptMs / 1000));
   }
 
   private checkParent(nowMs: number): void {

@@ -122,6 +122,33 @@ export class MonitorEngine {
     return out;
   }
 
+  /**
+   * The wall clock jumped (the host slept, or the clock was set): what upsmon HEAD does on waking up.
+   * Every UPS forgets its status flags (they are stale) and counts as just heard from, so neither
+   * DEADTIME nor an old OB+LB can shut the host down before fresh polls say so.
+   */
+  resumeAfterTimeJump(nowMs: number, jumpSec: number): EngineOutput {
+    const out = emptyOutput();
+    const seconds = `${jumpSec.toFixed(6)} seconds`;
+    out.logs.push({
+      level: "warning",
+      message: `It seems we have slept without warning or the system clock was changed by ${seconds}`,
+    });
+    out.notifications.push({ type: "SUSPEND_TIMEJUMP_UNEXPECTED", system: undefined, extra: seconds });
+    for (const ups of this.ups) {
+      for (const k of Object.keys(ups.flags) as (keyof typeof ups.flags)[]) ups.flags[k] = false;
+      ups.lastPollMs = nowMs;
+      ups.lastNonCriticalMs = nowMs;
+      ups.oblbSinceMs = undefined;
+      ups.offSinceMs = undefined;
+      ups.offExpired = false;
+      ups.fsdNotified = false;
+      ups.lastStatusText = undefined;
+    }
+    this.changes++;
+    return out;
+  }
+
   /** The primary's `FSD <ups>` was accepted: notify FSD once per episode (NUT HEAD's setfsd()). */
   fsdConfirmed(system: string): EngineOutput {
     const out = emptyOutput();

@@ -25,6 +25,8 @@ export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Send `VER` after this long without a request (default 30 s; upsd drops clients idle for 60 s). */
+  keepaliveMs?: number;
 }
 
 interface ErrorLike {
@@ -72,6 +74,9 @@ class NutUpsLink implements UpsLink {
   private keepalive: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly keepaliveMs: number;
+  /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
+  private impossible = false;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -81,9 +86,14 @@ class NutUpsLink implements UpsLink {
   ) {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
+    this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
+      // upsmon refuses to connect at all rather than verify against nothing
       log.error("Configuration error: CERTVERIFY is set, but CERTPATH isn't");
+      log.error(`UPS [${entry.system}]: Connection impossible, dropping link`);
+      this.impossible = true;
+      this.lastError = { code: "CONFIG", message: "CERTVERIFY is set, but CERTPATH isn't" };
     }
     this.session = new NutSession({
       host: entry.host,
@@ -101,8 +111,9 @@ class NutUpsLink implements UpsLink {
   }
 
   start(): void {
+    if (this.impossible) return;
     this.session.start();
-    this.keepalive = setInterval(() => this.keepAlive(), KEEPALIVE_MS / 2);
+    this.keepalive = setInterval(() => this.keepAlive(), this.keepaliveMs / 2);
     this.keepalive.unref();
   }
 
@@ -134,7 +145,7 @@ class NutUpsLink implements UpsLink {
 
   private keepAlive(): void {
     const client = this.session.client;
-    if (!client || Date.now() - this.lastRequestMs < KEEPALIVE_MS) return;
+    if (!client || Date.now() - this.lastRequestMs < this.keepaliveMs) return;
     this.lastRequestMs = Date.now();
     client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
   }

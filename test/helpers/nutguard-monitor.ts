@@ -155,7 +155,8 @@ export async function startNutguardMonitor(
     child = spawn(
       process.execPath,
       [bundle, "monitor", ...(o.args ?? ["-p", "-D"]), "-f", join(dir, "upsmon.conf")],
-      { stdio: ["ignore", fd, fd], env: { ...process.env, NUT_CONFPATH: dir } },
+      // its own config and PID file directories, so parallel tests never see each other's instance
+      { stdio: ["ignore", fd, fd], env: { ...process.env, NUT_CONFPATH: dir, NUT_PIDPATH: dir } },
     );
   } finally {
     closeSync(fd);

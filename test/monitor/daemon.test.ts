@@ -191,3 +191,34 @@ describe("daemon: lifecycle", () => {
     expect((await t.handle.done).exitCode).toBe(1);
   });
 });
+
+describe("daemon: time jumps", () => {
+  it("a sleep that took an hour (suspend) notifies SUSPEND_TIMEJUMP_UNEXPECTED and resets stale states", async () => {
+    let offsetMs = 0;
+    const config = parseUpsmonConf("POLLFREQ 0\nDEADTIME 15\nMONITOR u 1 m p primary\n", "t").config;
+    const log = createMemoryLogger();
+    const notifier = new RecordingNotifier({ config, log });
+    const hostCalls: string[] = [];
+    const handle = startMonitor({
+      config,
+      log,
+      notifier,
+      minIntervalMs: 200,
+      now: () => Date.now() + offsetMs,
+      host: {
+        requestShutdown: async () => {
+          hostCalls.push("requestShutdown");
+        },
+        // the first round is done and the first wait begins: the host "sleeps" an hour during it
+        ready: () => void setTimeout(() => (offsetMs = 3_600_000), 50),
+        status: () => {},
+        heartbeat: () => {},
+      },
+      createLink: (entry) => new ScriptedLink(entry, ["OB", null]),
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    await handle.stop();
+    expect(notifier.seen.slice(0, 2)).toEqual(["ONBATT u", "SUSPEND_TIMEJUMP_UNEXPECTED"]);
+    expect(hostCalls).toEqual([]);
+  });
+});

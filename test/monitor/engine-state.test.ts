@@ -129,3 +129,31 @@ describe("engine: logs", () => {
     ]);
   });
 });
+
+describe("engine: wake-up after a time jump (suspend/resume)", () => {
+  it("forgets stale states: an OB UPS unheard during the sleep is not promoted by DEADTIME", () => {
+    const e = engineFor("MONITOR u 1 m p primary\nDEADTIME 15\n");
+    e.observe("u", status("OB"), 0);
+    e.evaluate(0);
+    const wake = e.resumeAfterTimeJump(3_600_000, 3600);
+    expect(wake.notifications).toEqual([
+      { type: "SUSPEND_TIMEJUMP_UNEXPECTED", system: undefined, extra: "3600.000000 seconds" },
+    ]);
+    e.observe("u", fail, 3_600_000);
+    expect(e.evaluate(3_601_000).shutdown).toBe(false);
+    expect(e.evaluate(3_630_000).shutdown).toBe(false); // still no OB seen since the wake-up
+  });
+
+  it("gives a secondary its HOSTSYNC grace again for an OB LB seen after the wake-up", () => {
+    const e = engineFor("MONITOR u 1 m p secondary\nHOSTSYNC 15\n");
+    e.observe("u", status("OB LB"), 0);
+    e.resumeAfterTimeJump(1_000_000, 1000);
+    expect(e.observe("u", status("OB LB"), 1_000_000).notifications.map((n) => n.type)).toEqual([
+      "ONBATT",
+      "LOWBATT",
+    ]);
+    expect(e.evaluate(1_000_000).shutdown).toBe(false);
+    e.observe("u", status("OB LB"), 1_016_000);
+    expect(e.evaluate(1_016_000).shutdown).toBe(true);
+  });
+});

@@ -1,0 +1,148 @@
+/** The real UpsLink against a scripted server: what it sends, and how it reads replies and failures. */
+import { afterEach, describe, expect, it } from "vitest";
+import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
+import type { UpsLink } from "../../src/monitor/ups-link.js";
+import { createNutLink } from "../../src/monitor/ups-link-nut.js";
+import { createMemoryLogger } from "../../src/util/log.js";
+import { type FakeAction, type FakeServer, startFakeServer } from "../helpers/fake-server.js";
+
+let server: FakeServer | undefined;
+let link: UpsLink | undefined;
+afterEach(async () => {
+  await link?.close();
+  await server?.close();
+  link = server = undefined;
+});
+
+/** upsd-like answers; `vars` are the UPS's variables, `primary` whether PRIMARY/MASTER are granted. */
+function upsdLike(vars: Record<string, string>, primary = true) {
+  return (line: string): FakeAction => {
+    const w = line.split(" ");
+    if (["USERNAME", "PASSWORD", "LOGIN"].includes(w[0]!)) return "OK\n";
+    if (w[0] === "PRIMARY" || w[0] === "MASTER")
+      return primary ? `OK ${w[0]}-GRANTED\n` : "ERR ACCESS-DENIED\n";
+    if (w[0] === "GET" && w[1] === "VAR") {
+      const v = vars[w[3]!];
+      return v === undefined ? "ERR VAR-NOT-SUPPORTED\n" : `VAR ${w[2]} ${w[3]} "${v}"\n`;
+    }
+    if (w[0] === "GET" && w[1] === "NUMLOGINS") return `NUMLOGINS ${w[2]} 2\n`;
+    if (w[0] === "FSD") return "OK FSD-SET\n";
+    if (w[0] === "VER") return "Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/\n";
+    if (w[0] === "LOGOUT") return { write: "OK Goodbye\n", thenClose: true };
+    return "ERR UNKNOWN-COMMAND\n";
+  };
+}
+
+async function linkTo(
+  role: "primary" | "secondary",
+  vars: Record<string, string>,
+  opts = {},
+  primaryOk = true,
+) {
+  server = await startFakeServer({ onLine: upsdLike(vars, primaryOk) });
+  const config = parseUpsmonConf(
+    `MONITOR ups@127.0.0.1:${server.port} 1 mon "pass word" ${role}\n`,
+    "t",
+  ).config;
+  const log = createMemoryLogger();
+  link = createNutLink(config.monitors[0]!, config, log, opts);
+  link.start();
+  return { link, log, server };
+}
+
+describe("UpsLink over NUT", () => {
+  it("logs in like upsmon (PRIMARY for a primary) before its first poll, and reads ups.status", async () => {
+    const { link, server } = await linkTo("primary", { "ups.status": "OL CHRG" });
+    expect(await link.poll()).toEqual({
+      kind: "status",
+      status: "OL CHRG",
+      alarm: undefined,
+      buzzwords: undefined,
+    });
+    expect(server.lines.slice(0, 4)).toEqual([
+      'USERNAME "mon"',
+      'PASSWORD "pass word"',
+      "LOGIN ups",
+      "PRIMARY ups",
+    ]);
+  });
+
+  it("asks for the buzzword variables once per connection when the UPS does not have them", async () => {
+    const { link, server } = await linkTo("secondary", { "ups.status": "OL" });
+    await link.poll();
+    await link.poll();
+    await link.poll();
+    expect(server.lines.filter((l) => l.includes("buzzwords"))).toHaveLength(2);
+    expect(server.lines.filter((l) => l === "GET VAR ups ups.status")).toHaveLength(3);
+  });
+
+  it("passes the buzzwords and, while ALARM is set, ups.alarm", async () => {
+    const { link } = await linkTo("secondary", {
+      "ups.status": "OL ALARM",
+      "ups.alarm": "Fan failure",
+      "ups.mode.buzzwords": "vendor:x:ECO",
+    });
+    expect(await link.poll()).toEqual({
+      kind: "status",
+      status: "OL ALARM",
+      alarm: "Fan failure",
+      buzzwords: "vendor:x:ECO",
+    });
+  });
+
+  it("keeps monitoring, with upsmon's message, when PRIMARY is refused", async () => {
+    const { link, log } = await linkTo("primary", { "ups.status": "OL" }, {}, false);
+    expect((await link.poll()).kind).toBe("status");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log.lines.map((l) => l.message)).toContain(
+      "Primary managerial privileges unavailable on UPS [ups@127.0.0.1:" + server!.port + "]",
+    );
+  });
+
+  it("reports an unknown UPS the way upsmon logs it", async () => {
+    server = await startFakeServer({
+      onLine: (line) => (line.startsWith("GET VAR") ? "ERR UNKNOWN-UPS\n" : upsdLike({})(line)),
+    });
+    const config = parseUpsmonConf(`MONITOR ghost@127.0.0.1:${server.port} 1 m p secondary\n`, "t").config;
+    link = createNutLink(config.monitors[0]!, config, createMemoryLogger());
+    link.start();
+    expect(await link.poll()).toEqual({
+      kind: "failure",
+      code: "UNKNOWN-UPS",
+      message: "[ghost] does not exist on server 127.0.0.1",
+    });
+  });
+
+  it("sets FSD, reads NUMLOGINS, and sends VER when idle so upsd never drops it", async () => {
+    const { link, server } = await linkTo("primary", { "ups.status": "OL" }, { keepaliveMs: 100 });
+    await link.poll();
+    expect(await link.setFsd()).toBe(true);
+    expect(await link.numLogins()).toBe(2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.lines).toContain("FSD ups");
+    expect(server.lines).toContain("VER");
+  });
+});
+
+describe("UpsLink configuration errors", () => {
+  it("CERTVERIFY without CERTPATH never connects, as upsmon", async () => {
+    server = await startFakeServer({ onLine: upsdLike({ "ups.status": "OL" }) });
+    const config = parseUpsmonConf(
+      `MONITOR ups@127.0.0.1:${server.port} 1 m p secondary\nCERTVERIFY 1\n`,
+      "t",
+    ).config;
+    const log = createMemoryLogger();
+    link = createNutLink(config.monitors[0]!, config, log);
+    link.start();
+    expect(await link.poll()).toEqual({
+      kind: "failure",
+      code: "CONFIG",
+      message: "CERTVERIFY is set, but CERTPATH isn't",
+    });
+    expect(server.connectionCount).toBe(0);
+    expect(log.lines.map((l) => l.message)).toEqual([
+      "Configuration error: CERTVERIFY is set, but CERTPATH isn't",
+      `UPS [ups@127.0.0.1:${server.port}]: Connection impossible, dropping link`,
+    ]);
+  });
+});
