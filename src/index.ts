@@ -6,3 +6,4 @@
 export * from "./client/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
+export * from "./tools/index.js";

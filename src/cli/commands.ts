@@ -15,6 +15,22 @@ export interface Subcommand {
 }
 
 export const SUBCOMMANDS: Subcommand[] = [
+  { name: "upsc", summary: "show UPS variables (drop-in for NUT's upsc)", load: () => import("./upsc.js") },
+  {
+    name: "upscmd",
+    summary: "run instant commands (drop-in for NUT's upscmd)",
+    load: () => import("./upscmd.js"),
+  },
+  {
+    name: "upsrw",
+    summary: "list or set writable variables (drop-in for NUT's upsrw)",
+    load: () => import("./upsrw.js"),
+  },
+  {
+    name: "upslog",
+    summary: "log UPS status lines (drop-in for NUT's upslog)",
+    load: () => import("./upslog.js"),
+  },
   {
     name: "demo",
     summary: "watch a simulated UPS go through a power failure (no root, no NUT needed)",

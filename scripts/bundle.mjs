@@ -1,0 +1,140 @@
+// Bundles the `nutguard` CLI into one CommonJS file, dist/cli/nutguard.cjs (package.json "bin"), so a
+// tool such as `nutguard upsc` starts without resolving and compiling dozens of ES modules.
+// Run by `npm run build` after tsc. What it does, and why (README, "Client tools": start-up):
+//  - CommonJS, not ESM: Node 20 reaches user code several ms sooner (no ESM loader start-up).
+//  - Everything reachable from src/cli/main.ts is bundled, subcommands included; each subcommand
+//    stays lazy (esbuild wraps dynamically imported modules in init functions).
+//  - A subcommand whose import graph uses `import.meta` anywhere (files located relative to the module,
+//    e.g. unit files, a forked child entry) is left external and loaded from tsc's output next to the
+//    bundle (dist/cli/<name>.js), so its relative paths stay true.
+//  - imports of node:tls and node:crypto become proxies that load the module on first use: only
+//    STARTTLS needs them, and loading them costs several ms at every start.
+// Must not: change behaviour; the tests run against this bundle.
+import { readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * Rewrites value imports of the listed built-ins so that the module is required on first use:
+ * `import * as x from "m"` becomes a proxy object, and `import { a, b as c } from "m"` a proxy per
+ * binding that forwards calls, `new` and property reads. Type-only imports are left alone. Needs
+ * `require` (CommonJS output, or the ESM banner set in bundleCli).
+ * Exported for the test that runs STARTTLS through a bundle (test/cli/bundle.test.ts).
+ */
+export function lazyBuiltinsPlugin(lazyBuiltins) {
+  const loader = (mod) => `(__lazy[${JSON.stringify(mod)}] ??= require(${JSON.stringify(mod)}))`;
+  const namespace = (mod, name) =>
+    `const ${name} = new Proxy({} as typeof import("${mod}"), { get: (_t, k) => (${loader(mod)} as any)[k] });`;
+  const binding = (mod, imported, local) =>
+    `const ${local}: typeof import("${mod}").${imported} = new Proxy(function () {} as any, {` +
+    ` apply: (_t, self, args) => Reflect.apply(${loader(mod)}.${imported}, self, args),` +
+    ` construct: (_t, args) => Reflect.construct(${loader(mod)}.${imported}, args),` +
+    ` get: (_t, k) => (${loader(mod)}.${imported} as any)[k] });`;
+  return {
+    name: "nutguard-lazy-builtins",
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        let text = readFileSync(args.path, "utf8");
+        let changed = false;
+        for (const mod of lazyBuiltins) {
+          const esc = mod.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          text = text.replace(new RegExp(`^import \\* as (\\w+) from "${esc}";$`, "m"), (_m, name) => {
+            changed = true;
+            return namespace(mod, name);
+          });
+          text = text.replace(new RegExp(`^import \\{([^}]*)\\} from "${esc}";$`, "m"), (_m, list) => {
+            changed = true;
+            const specs = list
+              .split(",")
+              .map((x) => x.trim())
+              .filter((x) => x !== "");
+            const types = specs.filter((x) => x.startsWith("type "));
+            const values = specs.filter((x) => !x.startsWith("type "));
+            const out = values.map((spec) => {
+              const [imported, local = imported] = spec.split(/\s+as\s+/);
+              return binding(mod, imported, local);
+            });
+            if (types.length > 0) out.unshift(`import { ${types.join(", ")} } from "${mod}";`);
+            return out.join("\n");
+          });
+        }
+        if (changed) text = `const __lazy: Record<string, any> = {};\n${text}`;
+        return { contents: text, loader: "ts" };
+      });
+    },
+  };
+}
+
+/**
+ * Builds the CLI bundle. Options exist for bench/upsc-startup.ts, which measures the variants:
+ * `format` "cjs" (shipped) or "esm", `lazyBuiltins` (shipped: node:tls and node:crypto), `outfile`.
+ */
+export async function bundleCli({
+  root = defaultRoot,
+  format = "cjs",
+  lazyBuiltins = ["node:tls", "node:crypto"],
+  outfile = join(root, "dist/cli/nutguard.cjs"),
+} = {}) {
+  const entry = join(root, "src/cli/main.ts");
+  const common = {
+    entryPoints: [entry],
+    absWorkingDir: root, // metafile paths are relative to it
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format,
+    packages: "external",
+    logLevel: "warning",
+    // the lazy built-ins below call require(), which an ES module must create for itself
+    banner:
+      format === "esm"
+        ? { js: 'import { createRequire as __nutguardRequire } from "node:module"; const require = __nutguardRequire(import.meta.url);' }
+        : undefined,
+  };
+
+  // Pass 1: the import graph, to find subcommands that must stay external.
+  const probe = await build({ ...common, write: false, metafile: true, outfile, logLevel: "silent" });
+  const inputs = probe.metafile.inputs;
+  const usesImportMeta = (file) => readFileSync(join(root, file), "utf8").includes("import.meta");
+  const reachable = (file, seen = new Set()) => {
+    if (seen.has(file) || !inputs[file]) return seen;
+    seen.add(file);
+    for (const imp of inputs[file].imports) {
+      if (!imp.external) reachable(imp.path, seen);
+    }
+    return seen;
+  };
+  const commandsFile = relative(root, join(root, "src/cli/commands.ts"));
+  const externalCommands = new Set(
+    (inputs[commandsFile]?.imports ?? [])
+      .filter((imp) => imp.kind === "dynamic-import" && !imp.external)
+      .filter((imp) => [...reachable(imp.path)].some(usesImportMeta))
+      .map((imp) => join(root, imp.path)),
+  );
+
+  const plugin = {
+    name: "nutguard-cli",
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (!args.importer.endsWith("commands.ts")) return undefined;
+        const target = resolve(dirname(args.importer), args.path.replace(/\.js$/, ".ts"));
+        if (!externalCommands.has(target)) return undefined;
+        // tsc's output for this module sits next to the bundle in dist/cli/
+        return { path: args.path, external: true };
+      });
+    },
+  };
+
+  await build({ ...common, outfile, plugins: [plugin, lazyBuiltinsPlugin(lazyBuiltins)] });
+  return [...externalCommands].map((f) => relative(root, f));
+}
+
+const self = fileURLToPath(import.meta.url);
+// run as a script (npm run build), not when inlined into the benchmark's bundle
+if (self.endsWith(join("scripts", "bundle.mjs")) && resolve(process.argv[1] ?? "") === self) {
+  const external = await bundleCli();
+  if (external.length > 0) console.error(`bundle: loaded from tsc output (they use import.meta): ${external.join(", ")}`);
+}
