@@ -368,7 +368,11 @@ export class Container {
         dir: this.dir,
         root: this.root,
         cgroups: this.cgroups,
-        nspawnPid: this.nspawn?.pid,
+        // only while our nspawn has not exited: its PID could belong to someone else's by now
+        nspawnPid:
+          this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null
+            ? this.nspawn.pid
+            : undefined,
         leaderPid: this.leaderPid,
       });
     }
