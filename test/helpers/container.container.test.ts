@@ -1,6 +1,7 @@
 // The container harness itself: what the service and doctor tests rely on.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootContainer, type Container, ROOTFS_DIR, sweepStaleContainers } from "./container.js";
@@ -102,6 +103,16 @@ describe("container on a copy of the rootfs (where overlayfs cannot be mounted)"
       await ct.destroy();
     }
     expect(existsSync(ct.dir)).toBe(false);
+  });
+});
+
+describe("a container that cannot boot", () => {
+  it("rejects with nspawn's complaint and leaves nothing behind", async () => {
+    const before = readdirSync(tmpdir()).filter((n) => n.startsWith("nutguard-ngt-"));
+    const failed = bootContainer({ withNutguard: false, bindReadOnly: ["/nonexistent-nutguard-test:/x"] });
+    await expect(failed).rejects.toThrow(/did not boot[\s\S]*nonexistent-nutguard-test/);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith("nutguard-ngt-"))).toEqual(before);
+    expect(readFileSync("/proc/self/mounts", "utf8")).not.toMatch(new RegExp(`nutguard-ngt-${process.pid}-`));
   });
 });
 

@@ -117,35 +117,40 @@ export class Container {
       throw new Error(`no container rootfs at ${ROOTFS_DIR}: run 'sh scripts/container-rootfs.sh' (as root)`);
     }
     const machine = `ngt-${process.pid}-${++machineCounter}`;
-    const dir = await mkdtemp(join(tmpdir(), `nutguard-${machine}-`));
     const binds = [...(options.bindReadOnly ?? [])];
     if (options.withNutguard ?? true) binds.push(...(await nutguardBinds()));
     const cgroups = (await cgroupHierarchies()).map((h) => join(h, `nspawn-${machine}`));
+    const dir = await mkdtemp(join(tmpdir(), `nutguard-${machine}-`));
     const ct = new Container(machine, dir, cgroups, binds);
-    for (const d of ["upper", "work", "root"]) await mkdir(join(dir, d));
-    await ct.register();
-    const overlay = options.copyRootfs
-      ? { code: -1 }
-      : await hostExec([
-          "mount",
-          "-t",
-          "overlay",
-          "overlay",
-          "-o",
-          `lowerdir=${ROOTFS_DIR},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
-          ct.root,
-        ]);
-    if (overlay.code !== 0) {
-      // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (seconds, not ms)
-      await rmdir(ct.root);
-      await mustSucceed(["cp", "-a", "--reflink=auto", ROOTFS_DIR, ct.root]);
-    }
-    if (options.withNutguard ?? true) {
-      await ct.writeFile(
-        NUTGUARD_BIN,
-        `#!/bin/sh\nexec /usr/local/bin/node ${join(NUTGUARD_DIR, nutguardEntry())} "$@"\n`,
-        { mode: "0755" },
-      );
+    try {
+      await ct.register();
+      for (const d of ["upper", "work", "root"]) await mkdir(join(dir, d));
+      const overlay = options.copyRootfs
+        ? { code: -1 }
+        : await hostExec([
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            `lowerdir=${ROOTFS_DIR},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
+            ct.root,
+          ]);
+      if (overlay.code !== 0) {
+        // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (seconds, not ms)
+        await rmdir(ct.root);
+        await mustSucceed(["cp", "-a", "--reflink=auto", ROOTFS_DIR, ct.root]);
+      }
+      if (options.withNutguard ?? true) {
+        await ct.writeFile(
+          NUTGUARD_BIN,
+          `#!/bin/sh\nexec /usr/local/bin/node ${join(NUTGUARD_DIR, nutguardEntry())} "$@"\n`,
+          { mode: "0755" },
+        );
+      }
+    } catch (err) {
+      await ct.destroy().catch(() => undefined);
+      throw err;
     }
     return ct;
   }
@@ -188,30 +193,35 @@ export class Container {
     child.unref();
     this.state = "running";
     await this.register();
+    const nspawnGone = this.nspawnExited.then(() => {
+      throw new Error("systemd-nspawn exited");
+    });
+    nspawnGone.catch(() => undefined); // only raced below
+    const unlessNspawnExits = <T>(p: Promise<T>): Promise<T> => Promise.race([p, nspawnGone]);
     try {
-      this.leaderPid = await waitFor(
-        "the container's systemd (PID 1)",
-        async () => {
-          if (child.exitCode !== null || child.signalCode !== null) throw new Error("systemd-nspawn exited");
-          for (const pid of await childPids(child.pid!)) {
-            if ((await readProc(pid, "comm"))?.trim() === "systemd") return pid;
-          }
-          return undefined;
-        },
-        { timeoutMs: 20_000, intervalMs: 20 },
+      this.leaderPid = await unlessNspawnExits(
+        waitFor(
+          "the container's systemd (PID 1)",
+          async () => {
+            for (const pid of await childPids(child.pid!)) {
+              if ((await readProc(pid, "comm"))?.trim() === "systemd") return pid;
+            }
+            return undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 20 },
+        ),
       );
       await this.register();
-      await waitFor(
-        "systemd's private socket",
-        async () => (await this.exec(["test", "-S", "/run/systemd/private"])).code === 0,
-        {
-          timeoutMs: 20_000,
-          intervalMs: 20,
-        },
+      await unlessNspawnExits(
+        waitFor(
+          "systemd's private socket",
+          async () => (await this.exec(["test", "-S", "/run/systemd/private"])).code === 0,
+          { timeoutMs: 20_000, intervalMs: 20 },
+        ),
       );
-      const st = await this.exec(["timeout", "90", "systemctl", "is-system-running", "--wait"], {
-        timeoutMs: 100_000,
-      });
+      const st = await unlessNspawnExits(
+        this.exec(["timeout", "90", "systemctl", "is-system-running", "--wait"], { timeoutMs: 100_000 }),
+      );
       const state = st.stdout.trim();
       if (state !== "running" && state !== "degraded") {
         throw new Error(`system state '${state}' after boot`);
@@ -227,7 +237,7 @@ export class Container {
   }
 
   /** Runs argv inside (nsenter when running, chroot before boot / after stop). Never throws for exit codes. */
-  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const env = [
       `PATH=${CONTAINER_PATH}`,
       "LANG=C.UTF-8",
@@ -327,7 +337,8 @@ export class Container {
     const exited = this.nspawnExited!;
     const within = (ms: number) =>
       Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-    await this.exec(["systemctl", "poweroff", "--no-block"]).catch(() => undefined);
+    if (this.leaderPid) await this.exec(["systemctl", "poweroff", "--no-block"]).catch(() => undefined);
+    else signal(this.nspawn?.pid, "SIGTERM"); // still booting: no systemd to ask
     if (!(await within(30_000))) {
       // first TERM: nspawn asks PID 1 to halt; then kill PID 1, which ends the whole PID namespace
       signal(this.nspawn?.pid, "SIGTERM");
@@ -347,9 +358,24 @@ export class Container {
   /** Stops (if running), unmounts and removes everything the container had on the host. */
   async destroy(): Promise<void> {
     if (this.state === "destroyed") return;
-    await this.stop();
-    this.state = "destroyed";
-    await cleanupHost({ machine: this.machine, dir: this.dir, root: this.root, cgroups: this.cgroups });
+    try {
+      await this.stop();
+    } finally {
+      this.state = "destroyed";
+      // cleanupHost also kills what a failed stop left running
+      await cleanupHost({
+        machine: this.machine,
+        dir: this.dir,
+        root: this.root,
+        cgroups: this.cgroups,
+        // only while our nspawn has not exited: its PID could belong to someone else's by now
+        nspawnPid:
+          this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null
+            ? this.nspawn.pid
+            : undefined,
+        leaderPid: this.leaderPid,
+      });
+    }
   }
 
   private async register(): Promise<void> {
