@@ -52,6 +52,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
 const MAX_LINE_BYTES = 64 * 1024;
 const NO_ITEMS: Reply[] = [];
+const NO_OPTIONS: RequestOptions = Object.freeze({});
+const unset = (): void => {};
 
 interface Pending {
   /** The request line with its LF. */
@@ -91,6 +93,19 @@ export interface SendSpec {
   listQuery?: readonly string[];
   /** Resolve with ERR replies instead of rejecting (rawRequest). */
   errAsReply?: boolean;
+  /**
+   * The line was built by the encoder (src/protocol/encoder.ts) from encoded words, so it is known
+   * to be printable ASCII without LF and is not checked again (hot path: every GET VAR).
+   */
+  encoded?: boolean;
+}
+
+/** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
+let creating: Pending | undefined;
+/** The executor of every request's promise (one shared function instead of a closure per request). */
+function settleWith(resolve: (value: unknown) => void, reject: (err: Error) => void): void {
+  creating!.resolve = resolve;
+  creating!.reject = reject;
 }
 
 export class NutConnection extends EventEmitter {
@@ -153,7 +168,7 @@ export class NutConnection extends EventEmitter {
   /** Send one line; resolves with its reply (one line, or the list items for list requests). */
   send(spec: SendSpec & { listQuery: readonly string[] }, o?: RequestOptions): Promise<Reply[]>;
   send(spec: SendSpec, o?: RequestOptions): Promise<Reply>;
-  send(spec: SendSpec, o: RequestOptions = {}): Promise<Reply | Reply[]> {
+  send(spec: SendSpec, o: RequestOptions = NO_OPTIONS): Promise<Reply | Reply[]> {
     return this.request(spec, undefined, o) as Promise<Reply | Reply[]>;
   }
 
@@ -164,7 +179,7 @@ export class NutConnection extends EventEmitter {
   protected request<T>(
     spec: SendSpec,
     map: ((reply: Reply & Reply[]) => T) | undefined,
-    o: RequestOptions = {},
+    o: RequestOptions = NO_OPTIONS,
   ): Promise<T> {
     if (this.gate) return this.gate.then(() => this.request(spec, map, o));
     return this.enqueue(spec, o, false, map as ((r: Reply) => unknown) | undefined) as Promise<T>;
@@ -178,48 +193,50 @@ export class NutConnection extends EventEmitter {
   ): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.closing) return Promise.reject(new NutConnectionError("CLOSING", "Connection is closing"));
-    if (!isTransportable(spec.line) || spec.line.includes("\n")) {
+    if (!spec.encoded && (!isTransportable(spec.line) || spec.line.includes("\n"))) {
       return Promise.reject(
         new TypeError(`request line has characters NUT cannot carry: ${JSON.stringify(spec.label)}`),
       );
     }
     const signal = o.signal;
     if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      const p: Pending = {
-        wire: spec.line + "\n",
-        label: spec.label,
-        expect: spec.expect,
-        listQuery: spec.listQuery,
-        listBegun: false,
-        items: spec.listQuery ? [] : NO_ITEMS,
-        errAsReply: spec.errAsReply ?? false,
-        map,
-        handOver,
-        done: false,
-        resolve,
-        reject,
-        deadline: Number.POSITIVE_INFINITY,
-        timeoutMs: 0,
-        signal,
-        onAbort: undefined,
-      };
-      const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        p.timeoutMs = timeoutMs;
-        p.deadline = performance.now() + timeoutMs;
-        if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
-      }
-      if (signal) {
-        p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
-        signal.addEventListener("abort", p.onAbort, { once: true });
-      }
-      this.queue.push(p);
-      if (this.sentCount < this.maxInFlight) {
-        this.sentCount++;
-        this.write(p.wire);
-      }
-    });
+    const p: Pending = {
+      wire: spec.line + "\n",
+      label: spec.label,
+      expect: spec.expect,
+      listQuery: spec.listQuery,
+      listBegun: false,
+      items: spec.listQuery ? [] : NO_ITEMS,
+      errAsReply: spec.errAsReply ?? false,
+      map,
+      handOver,
+      done: false,
+      resolve: unset,
+      reject: unset,
+      deadline: Number.POSITIVE_INFINITY,
+      timeoutMs: 0,
+      signal,
+      onAbort: undefined,
+    };
+    creating = p;
+    const promise = new Promise(settleWith);
+    creating = undefined;
+    const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      p.timeoutMs = timeoutMs;
+      p.deadline = performance.now() + timeoutMs;
+      if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
+    }
+    if (signal) {
+      p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
+      signal.addEventListener("abort", p.onAbort, { once: true });
+    }
+    this.queue.push(p);
+    if (this.sentCount < this.maxInFlight) {
+      this.sentCount++;
+      this.write(p.wire);
+    }
+    return promise;
   }
 
   /**
