@@ -375,7 +375,11 @@ export class NutConnection extends EventEmitter {
     this.inBuf = start === 0 ? this.inBuf : this.inBuf.slice(start);
     if (this.inBuf.length > MAX_LINE_BYTES) {
       this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
+      return;
     }
+    // the requests these replies made room for go out now, before the callers' callbacks run,
+    // so the server works on them meanwhile
+    if (this.outBuf) this.flush();
   }
 
   /** Route one reply line to the oldest request. Returns true when the socket must go to TLS now. */
