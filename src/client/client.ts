@@ -130,13 +130,21 @@ export class NutClient extends NutConnection {
 
   /** `GET VAR`: the value (with the `FSD ` prefix upsd adds to ups.status while FSD is set). */
   getVar(ups: string, varName: string, o?: RequestOptions): Promise<string> {
-    let line: string;
+    let u: string;
+    let v: string;
     try {
-      line = `GET VAR ${encodeWord(ups)} ${encodeWord(varName)}`;
+      u = encodeWord(ups);
+      v = encodeWord(varName);
     } catch (err) {
       return Promise.reject(err); // not async (hot path), but never throws synchronously
     }
-    return this.request({ line, label: "GET VAR", expect: EXPECT_VAR, encoded: true }, valueAt3, o);
+    // upsd echoes the names as sent: bare names make `VAR <ups> <var> "<value>"` a fast-path reply
+    const valueAfter = u === ups && v === varName ? ["VAR", ups, varName] : undefined;
+    return this.request(
+      { line: `GET VAR ${u} ${v}`, label: "GET VAR", expect: EXPECT_VAR, encoded: true, valueAfter },
+      valueAt3,
+      o,
+    );
   }
 
   async getType(ups: string, varName: string, o?: RequestOptions): Promise<VarType> {

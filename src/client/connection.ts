@@ -31,7 +31,7 @@ import {
 import { Tokenizer } from "../protocol/tokenizer.js";
 import { classifyListLine } from "./list-framing.js";
 
-import { splitSimpleReply } from "./reply-words.js";
+import { quotedValueAfter, splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
@@ -71,6 +71,8 @@ interface Pending {
   errAsReply: boolean;
   /** Turns the reply into the caller's value (may throw NutProtocolError). */
   map: ((reply: Reply) => unknown) | undefined;
+  /** See SendSpec.valueAfter. */
+  valueAfter: readonly string[] | undefined;
   /** After this reply the reader stops: the socket is handed to TLS. */
   handOver: boolean;
   done: boolean;
@@ -98,6 +100,13 @@ export interface SendSpec {
    * to be printable ASCII without LF and is not checked again (hot path: every GET VAR).
    */
   encoded?: boolean;
+  /**
+   * Fast path for replies that echo these bare words and add one quoted value, e.g. `["VAR", ups,
+   * varName]` for `VAR ups ups.status "OL"`: such a reply resolves with the value itself, without
+   * splitting the line or calling `map` (which must give the same value for it). Any other reply
+   * (ERR, escapes, other words) takes the general path.
+   */
+  valueAfter?: readonly string[];
 }
 
 /** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
@@ -209,6 +218,7 @@ export class NutConnection extends EventEmitter {
       items: spec.listQuery ? [] : NO_ITEMS,
       errAsReply: spec.errAsReply ?? false,
       map,
+      valueAfter: spec.valueAfter,
       handOver,
       done: false,
       resolve: unset,
@@ -389,6 +399,13 @@ export class NutConnection extends EventEmitter {
       this.fail(new NutProtocolError(`reply with no request pending: ${line}`, line));
       return false;
     }
+    if (p.valueAfter) {
+      const value = quotedValueAfter(line, p.valueAfter);
+      if (value !== undefined) {
+        this.finish(p, undefined, value, true);
+        return false;
+      }
+    }
     let words: string[];
     try {
       words = this.splitReply(line);
@@ -443,17 +460,20 @@ export class NutConnection extends EventEmitter {
     throw new SyntaxError(first?.kind === "error" ? first.message : "unterminated quote");
   }
 
-  /** Remove the head request and settle it (unless it was already aborted). */
-  private finish(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
+  /**
+   * Remove the head request and settle it (unless it was already aborted): with `value` as is when
+   * `isResult` (the fast path), otherwise with `map(value)`.
+   */
+  private finish(p: Pending, err: Error | undefined, value?: unknown, isResult = false): void {
     this.queue.shift();
     this.sentCount--;
     while (this.sentCount < this.maxInFlight && this.sentCount < this.queue.length) {
       this.write(this.queue.at(this.sentCount)!.wire);
       this.sentCount++;
     }
-    if (!err && p.map && !p.done) {
+    if (!err && p.map && !p.done && !isResult) {
       try {
-        value = p.map(value as Reply) as Reply;
+        value = p.map(value as Reply);
       } catch (e) {
         err = e as Error;
       }
@@ -462,7 +482,7 @@ export class NutConnection extends EventEmitter {
     if (this.queue.length === 0) this.emit("idle");
   }
 
-  private settle(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
+  private settle(p: Pending, err: Error | undefined, value?: unknown): void {
     if (p.done) return;
     p.done = true;
     if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);

@@ -52,3 +52,26 @@ export function splitSimpleReply(line: string): string[] | undefined {
   }
   return words.length > MAX_WORDS ? undefined : words;
 }
+
+/**
+ * The value of a reply that is `words` echoed (each a bare word, e.g. `["VAR", ups, varName]`), a
+ * space and one double-quoted simple value: `VAR ups ups.status "OL"` gives `OL` without splitting
+ * the line. Undefined for any other line (the caller then splits it in full). Where it answers,
+ * the tokenizer's words for the line are `words` followed by that value.
+ */
+export function quotedValueAfter(line: string, words: readonly string[]): string | undefined {
+  const n = line.length;
+  if (n > MAX_WORD || line.charCodeAt(n - 1) !== 0x22) return undefined;
+  let i = 0;
+  for (const w of words) {
+    if (w.length === 0 || !line.startsWith(w, i) || line.charCodeAt(i + w.length) !== 0x20) return undefined;
+    i += w.length + 1;
+  }
+  const end = n - 1; // the closing quote
+  if (line.charCodeAt(i) !== 0x22 || i === end) return undefined;
+  for (let j = i + 1; j < end; j++) {
+    const c = line.charCodeAt(j);
+    if (c === 0x22 || !isSimple(c)) return undefined;
+  }
+  return line.slice(i + 1, end);
+}
