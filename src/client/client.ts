@@ -130,13 +130,21 @@ export class NutClient extends NutConnection {
 
   /** `GET VAR`: the value (with the `FSD ` prefix upsd adds to ups.status while FSD is set). */
   getVar(ups: string, varName: string, o?: RequestOptions): Promise<string> {
-    let line: string;
+    let u: string;
+    let v: string;
     try {
-      line = `GET VAR ${encodeWord(ups)} ${encodeWord(varName)}`;
+      u = encodeWord(ups);
+      v = encodeWord(varName);
     } catch (err) {
       return Promise.reject(err); // not async (hot path), but never throws synchronously
     }
-    return this.request({ line, label: "GET VAR", expect: EXPECT_VAR }, valueAt3, o);
+    // upsd echoes the names as sent: bare names make `VAR <ups> <var> "<value>"` a fast-path reply
+    const valueAfter = u === ups && v === varName ? ["VAR", ups, varName] : undefined;
+    return this.request(
+      { line: `GET VAR ${u} ${v}`, label: "GET VAR", expect: EXPECT_VAR, encoded: true, valueAfter },
+      valueAt3,
+      o,
+    );
   }
 
   async getType(ups: string, varName: string, o?: RequestOptions): Promise<VarType> {
@@ -192,7 +200,7 @@ export class NutClient extends NutConnection {
   /** `SET VAR <ups> <var> "<value>"`. OK only means upsd forwarded it to the driver. */
   async setVar(ups: string, varName: string, value: string, o?: RequestOptions): Promise<CommandAccepted> {
     const line = `SET VAR ${encodeWord(ups)} ${encodeWord(varName)} ${quoteValue(value)}`;
-    return accepted(await this.send({ line, label: "SET VAR", expect: ["OK"] }, o));
+    return accepted(await this.send({ line, label: "SET VAR", expect: ["OK"], encoded: true }, o));
   }
 
   async setTracking(on: boolean, o?: RequestOptions): Promise<void> {
@@ -203,7 +211,7 @@ export class NutClient extends NutConnection {
   async instcmd(ups: string, cmd: string, param?: string, o?: RequestOptions): Promise<CommandAccepted> {
     let line = `INSTCMD ${encodeWord(ups)} ${encodeWord(cmd)}`;
     if (param !== undefined) line += ` ${quoteValue(param)}`;
-    return accepted(await this.send({ line, label: "INSTCMD", expect: ["OK"] }, o));
+    return accepted(await this.send({ line, label: "INSTCMD", expect: ["OK"], encoded: true }, o));
   }
 
   /** `FSD <ups>`: set the forced-shutdown flag (latched by upsd until it restarts). */
@@ -214,11 +222,17 @@ export class NutClient extends NutConnection {
   // ---------------------------------------------------------------- authentication
 
   async username(user: string, o?: RequestOptions): Promise<void> {
-    await this.send({ line: `USERNAME ${quoteValue(user)}`, label: "USERNAME", expect: ["OK"] }, o);
+    await this.send(
+      { line: `USERNAME ${quoteValue(user)}`, label: "USERNAME", expect: ["OK"], encoded: true },
+      o,
+    );
   }
 
   async password(pass: string, o?: RequestOptions): Promise<void> {
-    await this.send({ line: `PASSWORD ${quoteValue(pass)}`, label: "PASSWORD", expect: ["OK"] }, o);
+    await this.send(
+      { line: `PASSWORD ${quoteValue(pass)}`, label: "PASSWORD", expect: ["OK"], encoded: true },
+      o,
+    );
   }
 
   /** `LOGIN <ups>`: count this connection in NUMLOGINS (needs an upsmon user). */
@@ -258,12 +272,15 @@ export class NutClient extends NutConnection {
   private cmd(words: string[], expect: string | string[], o?: RequestOptions): Promise<Reply> {
     const line = words.map(encodeWord).join(" ");
     const label = words.slice(0, 2).join(" ");
-    return this.send({ line, label, expect: typeof expect === "string" ? [expect] : expect }, o);
+    return this.send(
+      { line, label, expect: typeof expect === "string" ? [expect] : expect, encoded: true },
+      o,
+    );
   }
 
   private list(query: readonly string[], o?: RequestOptions): Promise<Reply[]> {
     const line = ["LIST", ...query].map(encodeWord).join(" ");
-    return this.send({ line, label: `LIST ${query[0] ?? ""}`, listQuery: query }, o);
+    return this.send({ line, label: `LIST ${query[0] ?? ""}`, listQuery: query, encoded: true }, o);
   }
 }
 

@@ -31,7 +31,7 @@ import {
 import { Tokenizer } from "../protocol/tokenizer.js";
 import { classifyListLine } from "./list-framing.js";
 
-import { splitSimpleReply } from "./reply-words.js";
+import { quotedValueAfter, splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
@@ -52,6 +52,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
 const MAX_LINE_BYTES = 64 * 1024;
 const NO_ITEMS: Reply[] = [];
+const NO_OPTIONS: RequestOptions = Object.freeze({});
+const unset = (): void => {};
 
 interface Pending {
   /** The request line with its LF. */
@@ -69,6 +71,8 @@ interface Pending {
   errAsReply: boolean;
   /** Turns the reply into the caller's value (may throw NutProtocolError). */
   map: ((reply: Reply) => unknown) | undefined;
+  /** See SendSpec.valueAfter. */
+  valueAfter: readonly string[] | undefined;
   /** After this reply the reader stops: the socket is handed to TLS. */
   handOver: boolean;
   done: boolean;
@@ -91,6 +95,26 @@ export interface SendSpec {
   listQuery?: readonly string[];
   /** Resolve with ERR replies instead of rejecting (rawRequest). */
   errAsReply?: boolean;
+  /**
+   * The line was built by the encoder (src/protocol/encoder.ts) from encoded words, so it is known
+   * to be printable ASCII without LF and is not checked again (hot path: every GET VAR).
+   */
+  encoded?: boolean;
+  /**
+   * Fast path for replies that echo these bare words and add one quoted value, e.g. `["VAR", ups,
+   * varName]` for `VAR ups ups.status "OL"`: such a reply resolves with the value itself, without
+   * splitting the line or calling `map` (which must give the same value for it). Any other reply
+   * (ERR, escapes, other words) takes the general path.
+   */
+  valueAfter?: readonly string[];
+}
+
+/** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
+let creating: Pending | undefined;
+/** The executor of every request's promise (one shared function instead of a closure per request). */
+function settleWith(resolve: (value: unknown) => void, reject: (err: Error) => void): void {
+  creating!.resolve = resolve;
+  creating!.reject = reject;
 }
 
 export class NutConnection extends EventEmitter {
@@ -153,7 +177,7 @@ export class NutConnection extends EventEmitter {
   /** Send one line; resolves with its reply (one line, or the list items for list requests). */
   send(spec: SendSpec & { listQuery: readonly string[] }, o?: RequestOptions): Promise<Reply[]>;
   send(spec: SendSpec, o?: RequestOptions): Promise<Reply>;
-  send(spec: SendSpec, o: RequestOptions = {}): Promise<Reply | Reply[]> {
+  send(spec: SendSpec, o: RequestOptions = NO_OPTIONS): Promise<Reply | Reply[]> {
     return this.request(spec, undefined, o) as Promise<Reply | Reply[]>;
   }
 
@@ -164,7 +188,7 @@ export class NutConnection extends EventEmitter {
   protected request<T>(
     spec: SendSpec,
     map: ((reply: Reply & Reply[]) => T) | undefined,
-    o: RequestOptions = {},
+    o: RequestOptions = NO_OPTIONS,
   ): Promise<T> {
     if (this.gate) return this.gate.then(() => this.request(spec, map, o));
     return this.enqueue(spec, o, false, map as ((r: Reply) => unknown) | undefined) as Promise<T>;
@@ -178,48 +202,51 @@ export class NutConnection extends EventEmitter {
   ): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.closing) return Promise.reject(new NutConnectionError("CLOSING", "Connection is closing"));
-    if (!isTransportable(spec.line) || spec.line.includes("\n")) {
+    if (!spec.encoded && (!isTransportable(spec.line) || spec.line.includes("\n"))) {
       return Promise.reject(
         new TypeError(`request line has characters NUT cannot carry: ${JSON.stringify(spec.label)}`),
       );
     }
     const signal = o.signal;
     if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      const p: Pending = {
-        wire: spec.line + "\n",
-        label: spec.label,
-        expect: spec.expect,
-        listQuery: spec.listQuery,
-        listBegun: false,
-        items: spec.listQuery ? [] : NO_ITEMS,
-        errAsReply: spec.errAsReply ?? false,
-        map,
-        handOver,
-        done: false,
-        resolve,
-        reject,
-        deadline: Number.POSITIVE_INFINITY,
-        timeoutMs: 0,
-        signal,
-        onAbort: undefined,
-      };
-      const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        p.timeoutMs = timeoutMs;
-        p.deadline = performance.now() + timeoutMs;
-        if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
-      }
-      if (signal) {
-        p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
-        signal.addEventListener("abort", p.onAbort, { once: true });
-      }
-      this.queue.push(p);
-      if (this.sentCount < this.maxInFlight) {
-        this.sentCount++;
-        this.write(p.wire);
-      }
-    });
+    const p: Pending = {
+      wire: spec.line + "\n",
+      label: spec.label,
+      expect: spec.expect,
+      listQuery: spec.listQuery,
+      listBegun: false,
+      items: spec.listQuery ? [] : NO_ITEMS,
+      errAsReply: spec.errAsReply ?? false,
+      map,
+      valueAfter: spec.valueAfter,
+      handOver,
+      done: false,
+      resolve: unset,
+      reject: unset,
+      deadline: Number.POSITIVE_INFINITY,
+      timeoutMs: 0,
+      signal,
+      onAbort: undefined,
+    };
+    creating = p;
+    const promise = new Promise(settleWith);
+    creating = undefined;
+    const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      p.timeoutMs = timeoutMs;
+      p.deadline = performance.now() + timeoutMs;
+      if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
+    }
+    if (signal) {
+      p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
+      signal.addEventListener("abort", p.onAbort, { once: true });
+    }
+    this.queue.push(p);
+    if (this.sentCount < this.maxInFlight) {
+      this.sentCount++;
+      this.write(p.wire);
+    }
+    return promise;
   }
 
   /**
@@ -358,7 +385,11 @@ export class NutConnection extends EventEmitter {
     this.inBuf = start === 0 ? this.inBuf : this.inBuf.slice(start);
     if (this.inBuf.length > MAX_LINE_BYTES) {
       this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
+      return;
     }
+    // the requests these replies made room for go out now, before the callers' callbacks run,
+    // so the server works on them meanwhile
+    if (this.outBuf) this.flush();
   }
 
   /** Route one reply line to the oldest request. Returns true when the socket must go to TLS now. */
@@ -367,6 +398,13 @@ export class NutConnection extends EventEmitter {
     if (!p) {
       this.fail(new NutProtocolError(`reply with no request pending: ${line}`, line));
       return false;
+    }
+    if (p.valueAfter) {
+      const value = quotedValueAfter(line, p.valueAfter);
+      if (value !== undefined) {
+        this.finish(p, undefined, value, true);
+        return false;
+      }
     }
     let words: string[];
     try {
@@ -422,17 +460,20 @@ export class NutConnection extends EventEmitter {
     throw new SyntaxError(first?.kind === "error" ? first.message : "unterminated quote");
   }
 
-  /** Remove the head request and settle it (unless it was already aborted). */
-  private finish(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
+  /**
+   * Remove the head request and settle it (unless it was already aborted): with `value` as is when
+   * `isResult` (the fast path), otherwise with `map(value)`.
+   */
+  private finish(p: Pending, err: Error | undefined, value?: unknown, isResult = false): void {
     this.queue.shift();
     this.sentCount--;
     while (this.sentCount < this.maxInFlight && this.sentCount < this.queue.length) {
       this.write(this.queue.at(this.sentCount)!.wire);
       this.sentCount++;
     }
-    if (!err && p.map && !p.done) {
+    if (!err && p.map && !p.done && !isResult) {
       try {
-        value = p.map(value as Reply) as Reply;
+        value = p.map(value as Reply);
       } catch (e) {
         err = e as Error;
       }
@@ -441,7 +482,7 @@ export class NutConnection extends EventEmitter {
     if (this.queue.length === 0) this.emit("idle");
   }
 
-  private settle(p: Pending, err: Error | undefined, value?: Reply | Reply[]): void {
+  private settle(p: Pending, err: Error | undefined, value?: unknown): void {
     if (p.done) return;
     p.done = true;
     if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);

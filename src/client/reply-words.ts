@@ -8,32 +8,70 @@
  * Must not: change any tokenizer rule. When in doubt, return undefined and let the tokenizer decide.
  */
 
-/** Printable ASCII except `#` (comment), `=` (word of its own) and `\` (escape). */
-const SIMPLE_LINE = /^[\x20-\x22\x24-\x3c\x3e-\x5b\x5d-\x7e]*$/;
 const MAX_WORD = 512;
 const MAX_WORDS = 32;
 
-/** The words of a simple reply line, or undefined when the line needs the full tokenizer. */
+/** Printable ASCII except `#` (comment), `=` (word of its own) and `\` (escape). */
+function isSimple(c: number): boolean {
+  return c >= 0x20 && c <= 0x7e && c !== 0x23 && c !== 0x3d && c !== 0x5c;
+}
+
+/**
+ * The words of a simple reply line, or undefined when the line needs the full tokenizer.
+ * One pass: every character is checked as it is scanned (hot path: every reply line).
+ */
 export function splitSimpleReply(line: string): string[] | undefined {
-  if (line.length > MAX_WORD || !SIMPLE_LINE.test(line)) return undefined;
-  const words: string[] = [];
   const n = line.length;
+  if (n > MAX_WORD) return undefined;
+  const words: string[] = [];
   let i = 0;
   while (i < n) {
     const c = line.charCodeAt(i);
     if (c === 0x20) {
       i++;
-    } else if (c === 0x22) {
-      const end = line.indexOf('"', i + 1);
-      if (end < 0) return undefined; // unterminated quote: the tokenizer reports it
-      words.push(line.slice(i + 1, end));
-      i = end + 1;
+      continue;
+    }
+    let j = i + 1;
+    if (c === 0x22) {
+      while (j < n && line.charCodeAt(j) !== 0x22) {
+        if (!isSimple(line.charCodeAt(j))) return undefined;
+        j++;
+      }
+      if (j === n) return undefined; // unterminated quote: the tokenizer reports it
+      words.push(line.slice(i + 1, j));
+      i = j + 1;
     } else {
-      let j = i + 1;
-      while (j < n && line.charCodeAt(j) !== 0x20) j++;
+      if (!isSimple(c)) return undefined;
+      while (j < n && line.charCodeAt(j) !== 0x20) {
+        if (!isSimple(line.charCodeAt(j))) return undefined;
+        j++;
+      }
       words.push(line.slice(i, j));
       i = j;
     }
   }
   return words.length > MAX_WORDS ? undefined : words;
+}
+
+/**
+ * The value of a reply that is `words` echoed (each a bare word, e.g. `["VAR", ups, varName]`), a
+ * space and one double-quoted simple value: `VAR ups ups.status "OL"` gives `OL` without splitting
+ * the line. Undefined for any other line (the caller then splits it in full). Where it answers,
+ * the tokenizer's words for the line are `words` followed by that value.
+ */
+export function quotedValueAfter(line: string, words: readonly string[]): string | undefined {
+  const n = line.length;
+  if (n > MAX_WORD || line.charCodeAt(n - 1) !== 0x22) return undefined;
+  let i = 0;
+  for (const w of words) {
+    if (w.length === 0 || !line.startsWith(w, i) || line.charCodeAt(i + w.length) !== 0x20) return undefined;
+    i += w.length + 1;
+  }
+  const end = n - 1; // the closing quote
+  if (line.charCodeAt(i) !== 0x22 || i === end) return undefined;
+  for (let j = i + 1; j < end; j++) {
+    const c = line.charCodeAt(j);
+    if (c === 0x22 || !isSimple(c)) return undefined;
+  }
+  return line.slice(i + 1, end);
 }

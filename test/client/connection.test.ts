@@ -205,7 +205,11 @@ describe("connecting and closing", () => {
     const c = await fake(upsdLike);
     await expect(c.getVar("ups", "bad\nname")).rejects.toThrow(/cannot be sent/);
     await expect(c.setVar("ups", "x", "caf\u00e9")).rejects.toThrow(/cannot be sent/);
+    // raw lines are not built by the encoder, so the connection checks them itself
+    await expect(c.rawRequest("GET VAR ups x\nFSD ups")).rejects.toThrow(/NUT cannot carry/);
+    await expect(c.rawRequest("GET VAR ups caf\u00e9")).rejects.toThrow(/NUT cannot carry/);
     expect(await c.getVar("ups", "ok")).toBe("value of ok");
+    expect(server!.lines).toEqual(["GET VAR ups ok"]);
   });
 });
 
