@@ -14,7 +14,7 @@
 //    falls back to the bundle when this Node cannot load it (the blob is tied to the Node binary).
 // Must not: change behaviour; the tests run against this bundle.
 import { spawnSync } from "node:child_process";
-import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -145,7 +145,8 @@ const shellQuote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
  * Builds the start-up snapshot of upsc and its launcher: `dir`/upsc-snapshot.cjs (bundle of
  * src/cli/upsc-snapshot.ts), `dir`/upsc.blob (made by `node` = this Node) and `dir`/upsc, a
  * /bin/sh launcher with absolute paths (the blob only works with the Node binary that built it, so it is
- * built where it runs: `npm run build`). The launcher runs `node <bundle> upsc` instead when NODE_OPTIONS
+ * built where it runs: `npm run build`). When `node --build-snapshot` fails, the launcher only runs the
+ * bundle and the result names the failure. The launcher runs `node <bundle> upsc` instead when NODE_OPTIONS
  * is set (V8 flags there make Node refuse the blob) or Node cannot load the blob (after Node's own
  * "Failed to load the startup snapshot ..." line).
  */
@@ -174,23 +175,26 @@ export async function buildUpscSnapshot({
     cwd: dir,
     encoding: "utf8",
   });
-  if (made.status !== 0) throw new Error(`node --build-snapshot ${entry} failed:\n${made.stderr}`);
-  renameSync(`${blob}.tmp`, blob);
-  const script = `#!/bin/sh
-# nutguard upsc, started from a V8 start-up snapshot (README, "Client tools": start-up).
-# Written by scripts/bundle.mjs (npm run build) for this Node binary; rebuild after upgrading Node.
-# V8 flags in NODE_OPTIONS make Node refuse the blob, so then the bundle runs. Exit ${SNAPSHOT_FAILURE_EXIT} is
+  // a blob Node cannot parse crashes it, so only a complete one is renamed into place
+  if (made.status === 0) renameSync(`${blob}.tmp`, blob);
+  else for (const f of [blob, `${blob}.tmp`]) rmSync(f, { force: true });
+  const fromSnapshot = `# V8 flags in NODE_OPTIONS make Node refuse the blob, so then the bundle runs. Exit ${SNAPSHOT_FAILURE_EXIT} is
 # Node failing to load the blob (upsc never uses it): the bundle runs instead.
 if [ -z "\${NODE_OPTIONS:-}" ]; then
   ${shellQuote(node)} --snapshot-blob ${shellQuote(blob)} -- "$@"
   rc=$?
   [ "$rc" -eq ${SNAPSHOT_FAILURE_EXIT} ] || exit "$rc"
 fi
-exec ${shellQuote(node)} ${shellQuote(bundle)} upsc "$@"
+`;
+  const script = `#!/bin/sh
+# nutguard upsc, started from a V8 start-up snapshot (README, "Client tools": start-up).
+# Written by scripts/bundle.mjs (npm run build) for this Node binary; rebuild after upgrading Node.
+${made.status === 0 ? fromSnapshot : "# (no snapshot: node --build-snapshot failed at build time)\n"}exec ${shellQuote(node)} ${shellQuote(bundle)} upsc "$@"
 `;
   writeFileSync(`${launcher}.tmp`, script);
   chmodSync(`${launcher}.tmp`, 0o755);
   renameSync(`${launcher}.tmp`, launcher);
+  if (made.status !== 0) return { launcher, failure: `node --build-snapshot ${entry} failed:\n${made.stderr}` };
   return { blob, launcher };
 }
 
@@ -199,5 +203,7 @@ const self = fileURLToPath(import.meta.url);
 if (self.endsWith(join("scripts", "bundle.mjs")) && resolve(process.argv[1] ?? "") === self) {
   const external = await bundleCli();
   if (external.length > 0) console.error(`bundle: loaded from tsc output (they use import.meta): ${external.join(", ")}`);
-  await buildUpscSnapshot();
+  const snapshot = await buildUpscSnapshot();
+  // not fatal: without the blob, dist/cli/upsc runs the bundle (slower start, same behaviour)
+  if (snapshot.failure) console.error(`bundle: WARNING: no upsc start-up snapshot; ${snapshot.failure}`);
 }

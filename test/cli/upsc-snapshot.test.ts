@@ -12,6 +12,7 @@ import { freePort, type NutStack, startNutStack } from "../helpers/nut-stack.js"
 import { NUTGUARD_BIN, observable, runCommand, runNut, runOurs } from "./run-tool.js";
 
 const LAUNCHER = join(dirname(NUTGUARD_BIN), "upsc");
+const BLOB = join(dirname(NUTGUARD_BIN), "upsc.blob");
 
 let stack: NutStack;
 let ups: (name: string) => string;
@@ -54,8 +55,10 @@ describe("upsc from the start-up snapshot (dist/cli/upsc)", () => {
     ];
     for (const args of cases) {
       const ours = await runOurs("upsc", args);
-      const fromSnapshot = await runCommand(LAUNCHER, args);
-      expect({ args, ...fromSnapshot }).toEqual({ args, ...ours });
+      expect({ args, ...(await runCommand(LAUNCHER, args)) }).toEqual({ args, ...ours });
+      // the blob itself, so a launcher that fell back to the bundle cannot pass for it
+      const fromBlob = await runCommand(process.execPath, ["--snapshot-blob", BLOB, "--", ...args]);
+      expect({ args, ...fromBlob }).toEqual({ args, ...ours });
     }
   });
 
@@ -68,9 +71,8 @@ describe("upsc from the start-up snapshot (dist/cli/upsc)", () => {
   });
 
   it("falls back to the bundle when Node cannot load the blob", async () => {
-    const blob = join(dirname(NUTGUARD_BIN), "upsc.blob");
     const broken = join(dir, "upsc-broken");
-    writeFileSync(broken, readFileSync(LAUNCHER, "utf8").replace(blob, join(dir, "missing.blob")), {
+    writeFileSync(broken, readFileSync(LAUNCHER, "utf8").replace(BLOB, join(dir, "missing.blob")), {
       mode: 0o755,
     });
     const ours = await runOurs("upsc", [ups("dummy")]);
