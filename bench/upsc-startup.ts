@@ -3,7 +3,8 @@
  * UPS of a private real upsd + dummy-ups, runs interleaved, median of RUNS (default 30, at least 20)
  * each. Also measures what the shipped bundle's choices buy, by building variants into a cache dir:
  * unbundled tsc ESM output, an ESM bundle, a CJS bundle loading node:tls/node:crypto eagerly, the shipped CJS
- * bundle (node:tls and node:crypto loaded on first use); plus bare `node -e 0`, the floor Node sets.
+ * bundle (node:tls and node:crypto loaded on first use); the upsc launcher that starts Node from a V8
+ * start-up snapshot (dist/cli/upsc, also built by `npm run build`); plus bare `node -e 0`, the floor Node sets.
  *
  * Prints figures only; asserts nothing (the machine's load decides the absolute numbers).
  * Usage: npm run bench:startup [-- RUNS]
@@ -58,9 +59,11 @@ async function main(): Promise<void> {
   await bundleCli({ root, format: "cjs", lazyBuiltins: [], outfile: eagerBundle });
   const node = process.execPath;
   const shipped = join(root, "dist/cli/nutguard.cjs");
+  const snapshotLauncher = join(root, "dist/cli/upsc");
   const variants: Variant[] = [
     { name: "C upsc (NUT 2.8.0)", argv: (t) => ["/usr/bin/upsc", t] },
     { name: "nutguard upsc (shipped: CJS bundle, lazy tls/crypto)", argv: (t) => [node, shipped, "upsc", t] },
+    { name: "upsc launcher (shipped: V8 start-up snapshot)", argv: (t) => [snapshotLauncher, t] },
     { name: "  variant: CJS bundle, eager tls/crypto", argv: (t) => [node, eagerBundle, "upsc", t] },
     { name: "  variant: ESM bundle, lazy tls/crypto", argv: (t) => [node, esmBundle, "upsc", t] },
     {
@@ -101,11 +104,17 @@ async function main(): Promise<void> {
       );
     });
     console.log("(cpu/run: user+sys CPU ms per process, all threads, from the kernel's 10 ms accounting)");
-    const ours = median(times[1]!);
     const floor = median(times[variants.length - 1]!);
-    console.log(
-      `\nnutguard upsc / C upsc = ${(ours / cMedian).toFixed(2)} (target ≤ 1.30); above bare node: ${(ours - floor).toFixed(1)} ms`,
-    );
+    console.log("");
+    for (const [label, j] of [
+      ["nutguard upsc", 1],
+      ["upsc launcher (snapshot)", 2],
+    ] as const) {
+      const ours = median(times[j]!);
+      console.log(
+        `${label} / C upsc = ${(ours / cMedian).toFixed(2)} (target ≤ 1.30); above bare node: ${(ours - floor).toFixed(1)} ms`,
+      );
+    }
   } finally {
     await stack.stop();
   }

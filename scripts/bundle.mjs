@@ -9,8 +9,12 @@
 //    bundle (dist/cli/<name>.js), so its relative paths stay true.
 //  - imports of node:tls and node:crypto become proxies that load the module on first use: only
 //    STARTTLS needs them, and loading them costs several ms at every start.
+//  - `upsc` also gets a V8 start-up snapshot: dist/cli/upsc.blob (src/cli/upsc-snapshot.ts, bundled and
+//    run with `node --build-snapshot`) and dist/cli/upsc, a launcher that starts Node from the blob and
+//    falls back to the bundle when this Node cannot load it (the blob is tied to the Node binary).
 // Must not: change behaviour; the tests run against this bundle.
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -132,9 +136,74 @@ export async function bundleCli({
   return [...externalCommands].map((f) => relative(root, f));
 }
 
+/** Node's exit code when it cannot load a start-up snapshot (missing file, other Node version); upsc never uses it. */
+const SNAPSHOT_FAILURE_EXIT = 14;
+
+const shellQuote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Builds the start-up snapshot of upsc and its launcher: `dir`/upsc-snapshot.cjs (bundle of
+ * src/cli/upsc-snapshot.ts), `dir`/upsc.blob (made by `node` = this Node) and `dir`/upsc, a
+ * /bin/sh launcher with absolute paths (the blob only works with the Node binary that built it, so it is
+ * built where it runs: `npm run build`). When `node --build-snapshot` fails, the launcher only runs the
+ * bundle and the result names the failure. The launcher runs `node <bundle> upsc` instead when NODE_OPTIONS
+ * is set (V8 flags there make Node refuse the blob) or Node cannot load the blob (after Node's own
+ * "Failed to load the startup snapshot ..." line).
+ */
+export async function buildUpscSnapshot({
+  root = defaultRoot,
+  dir = join(root, "dist/cli"),
+  bundle = join(root, "dist/cli/nutguard.cjs"),
+  node = process.execPath,
+} = {}) {
+  const entry = join(dir, "upsc-snapshot.cjs");
+  const blob = join(dir, "upsc.blob");
+  const launcher = join(dir, "upsc");
+  await build({
+    entryPoints: [join(root, "src/cli/upsc-snapshot.ts")],
+    absWorkingDir: root,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    packages: "external",
+    logLevel: "warning",
+    outfile: entry,
+    plugins: [lazyBuiltinsPlugin(["node:tls", "node:crypto"])],
+  });
+  const made = spawnSync(node, ["--snapshot-blob", `${blob}.tmp`, "--build-snapshot", entry], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  // a blob Node cannot parse crashes it, so only a complete one is renamed into place
+  if (made.status === 0) renameSync(`${blob}.tmp`, blob);
+  else for (const f of [blob, `${blob}.tmp`]) rmSync(f, { force: true });
+  const fromSnapshot = `# V8 flags in NODE_OPTIONS make Node refuse the blob, so then the bundle runs. Exit ${SNAPSHOT_FAILURE_EXIT} is
+# Node failing to load the blob (upsc never uses it): the bundle runs instead.
+if [ -z "\${NODE_OPTIONS:-}" ]; then
+  ${shellQuote(node)} --snapshot-blob ${shellQuote(blob)} -- "$@"
+  rc=$?
+  [ "$rc" -eq ${SNAPSHOT_FAILURE_EXIT} ] || exit "$rc"
+fi
+`;
+  const script = `#!/bin/sh
+# nutguard upsc, started from a V8 start-up snapshot (README, "Client tools": start-up).
+# Written by scripts/bundle.mjs (npm run build) for this Node binary; rebuild after upgrading Node.
+${made.status === 0 ? fromSnapshot : "# (no snapshot: node --build-snapshot failed at build time)\n"}exec ${shellQuote(node)} ${shellQuote(bundle)} upsc "$@"
+`;
+  writeFileSync(`${launcher}.tmp`, script);
+  chmodSync(`${launcher}.tmp`, 0o755);
+  renameSync(`${launcher}.tmp`, launcher);
+  if (made.status !== 0) return { launcher, failure: `node --build-snapshot ${entry} failed:\n${made.stderr}` };
+  return { blob, launcher };
+}
+
 const self = fileURLToPath(import.meta.url);
 // run as a script (npm run build), not when inlined into the benchmark's bundle
 if (self.endsWith(join("scripts", "bundle.mjs")) && resolve(process.argv[1] ?? "") === self) {
   const external = await bundleCli();
   if (external.length > 0) console.error(`bundle: loaded from tsc output (they use import.meta): ${external.join(", ")}`);
+  const snapshot = await buildUpscSnapshot();
+  // not fatal: without the blob, dist/cli/upsc runs the bundle (slower start, same behaviour)
+  if (snapshot.failure) console.error(`bundle: WARNING: no upsc start-up snapshot; ${snapshot.failure}`);
 }

@@ -24,7 +24,7 @@ import {
 } from "../tools/upsc-output.js";
 import { splitAddr, splitName, type UpsAddress } from "../tools/upsname.js";
 
-const OPTSTRING = "+DhlLcVW:jA:";
+export const OPTSTRING = "+DhlLcVW:jA:";
 
 function help(): string {
   return `NUT read-only client program to display UPS variables (nutguard).
