@@ -45,10 +45,12 @@ describe("monitor -c", () => {
     const rc = sendControl("reload", { pidFile }, log);
     expect(log.lines).toEqual([]);
     expect(rc).toBe(0);
+    // Signals pending at once may be handled in any order: wait for each before sending the next.
+    await waitUntil("SIGHUP", () => readIfExists(signalsFile()) === "SIGHUP\n");
     expect(sendControl("fsd", { pidFile }, log)).toBe(0);
+    await waitUntil("SIGUSR1", () => readIfExists(signalsFile()) === "SIGHUP\nSIGUSR1\n");
     expect(sendControl("stop", { pidFile }, log)).toBe(0);
-    await waitUntil("three signals", () => readIfExists(signalsFile()).split("\n").length > 3);
-    expect(readFileSync(signalsFile(), "utf8")).toBe("SIGHUP\nSIGUSR1\nSIGTERM\n");
+    await waitUntil("SIGTERM", () => readIfExists(signalsFile()) === "SIGHUP\nSIGUSR1\nSIGTERM\n");
     expect(readFileSync(pidFile, "utf8")).toBe(`${pid}\n`);
   });
 
