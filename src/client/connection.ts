@@ -367,22 +367,28 @@ export class NutConnection extends EventEmitter {
   };
 
   private receive(chunk: Buffer): void {
-    this.inBuf += chunk.toString("latin1");
+    const text = this.inBuf ? this.inBuf + chunk.toString("latin1") : chunk.toString("latin1");
     let start = 0;
-    for (let nl = this.inBuf.indexOf("\n"); nl >= 0; nl = this.inBuf.indexOf("\n", start)) {
-      const line = this.inBuf.slice(start, nl);
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      const from = start;
       start = nl + 1;
-      const handedOver = this.handleLine(line);
+      // fast path (GET VAR): the value is read off the buffer, the line is never cut out
+      const p = this.queue.peek();
+      const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
+      if (value !== undefined) {
+        this.finish(p!, undefined, value, true);
+        continue;
+      }
+      const handedOver = this.handleLine(text.slice(from, nl));
       if (this.closedWith) return;
       if (handedOver) {
         this.socket.pause();
-        const rest = this.inBuf.slice(start);
         this.inBuf = "";
-        if (rest.length > 0) this.socket.unshift(Buffer.from(rest, "latin1"));
+        if (start < text.length) this.socket.unshift(Buffer.from(text.slice(start), "latin1"));
         return;
       }
     }
-    this.inBuf = start === 0 ? this.inBuf : this.inBuf.slice(start);
+    this.inBuf = start === 0 ? text : text.slice(start);
     if (this.inBuf.length > MAX_LINE_BYTES) {
       this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
       return;
@@ -398,13 +404,6 @@ export class NutConnection extends EventEmitter {
     if (!p) {
       this.fail(new NutProtocolError(`reply with no request pending: ${line}`, line));
       return false;
-    }
-    if (p.valueAfter) {
-      const value = quotedValueAfter(line, p.valueAfter);
-      if (value !== undefined) {
-        this.finish(p, undefined, value, true);
-        return false;
-      }
     }
     let words: string[];
     try {
