@@ -127,6 +127,8 @@ export class NutConnection extends EventEmitter {
   private tokenizer = new Tokenizer();
   private outBuf = "";
   private flushScheduled = false;
+  /** True while receive() handles a chunk: writes wait for its end instead of a setImmediate. */
+  private receiving = false;
   private closedWith: Error | undefined;
   private closing = false;
   private gate: Promise<void> | undefined;
@@ -353,7 +355,7 @@ export class NutConnection extends EventEmitter {
 
   private write(data: string): void {
     this.outBuf += data;
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.receiving) return; // receive() flushes when it is done
     this.flushScheduled = true;
     setImmediate(this.flush);
   }
@@ -367,6 +369,18 @@ export class NutConnection extends EventEmitter {
   };
 
   private receive(chunk: Buffer): void {
+    this.receiving = true;
+    try {
+      this.readLines(chunk);
+    } finally {
+      this.receiving = false;
+    }
+    // the requests these replies made room for go out now, before the callers' callbacks run,
+    // so the server works on them meanwhile
+    if (this.outBuf) this.flush();
+  }
+
+  private readLines(chunk: Buffer): void {
     const text = this.inBuf ? this.inBuf + chunk.toString("latin1") : chunk.toString("latin1");
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
@@ -391,11 +405,7 @@ export class NutConnection extends EventEmitter {
     this.inBuf = start === 0 ? text : text.slice(start);
     if (this.inBuf.length > MAX_LINE_BYTES) {
       this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
-      return;
     }
-    // the requests these replies made room for go out now, before the callers' callbacks run,
-    // so the server works on them meanwhile
-    if (this.outBuf) this.flush();
   }
 
   /** Route one reply line to the oldest request. Returns true when the socket must go to TLS now. */
