@@ -127,6 +127,8 @@ export class NutConnection extends EventEmitter {
   private tokenizer = new Tokenizer();
   private outBuf = "";
   private flushScheduled = false;
+  /** True while receive() handles a chunk: writes wait for its end instead of a setImmediate. */
+  private receiving = false;
   private closedWith: Error | undefined;
   private closing = false;
   private gate: Promise<void> | undefined;
@@ -353,7 +355,7 @@ export class NutConnection extends EventEmitter {
 
   private write(data: string): void {
     this.outBuf += data;
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || this.receiving) return; // receive() flushes when it is done
     this.flushScheduled = true;
     setImmediate(this.flush);
   }
@@ -367,29 +369,43 @@ export class NutConnection extends EventEmitter {
   };
 
   private receive(chunk: Buffer): void {
-    this.inBuf += chunk.toString("latin1");
-    let start = 0;
-    for (let nl = this.inBuf.indexOf("\n"); nl >= 0; nl = this.inBuf.indexOf("\n", start)) {
-      const line = this.inBuf.slice(start, nl);
-      start = nl + 1;
-      const handedOver = this.handleLine(line);
-      if (this.closedWith) return;
-      if (handedOver) {
-        this.socket.pause();
-        const rest = this.inBuf.slice(start);
-        this.inBuf = "";
-        if (rest.length > 0) this.socket.unshift(Buffer.from(rest, "latin1"));
-        return;
-      }
-    }
-    this.inBuf = start === 0 ? this.inBuf : this.inBuf.slice(start);
-    if (this.inBuf.length > MAX_LINE_BYTES) {
-      this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
-      return;
+    this.receiving = true;
+    try {
+      this.readLines(chunk);
+    } finally {
+      this.receiving = false;
     }
     // the requests these replies made room for go out now, before the callers' callbacks run,
     // so the server works on them meanwhile
     if (this.outBuf) this.flush();
+  }
+
+  private readLines(chunk: Buffer): void {
+    const text = this.inBuf ? this.inBuf + chunk.toString("latin1") : chunk.toString("latin1");
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      const from = start;
+      start = nl + 1;
+      // fast path (GET VAR): the value is read off the buffer, the line is never cut out
+      const p = this.queue.peek();
+      const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
+      if (value !== undefined) {
+        this.finish(p!, undefined, value, true);
+        continue;
+      }
+      const handedOver = this.handleLine(text.slice(from, nl));
+      if (this.closedWith) return;
+      if (handedOver) {
+        this.socket.pause();
+        this.inBuf = "";
+        if (start < text.length) this.socket.unshift(Buffer.from(text.slice(start), "latin1"));
+        return;
+      }
+    }
+    this.inBuf = start === 0 ? text : text.slice(start);
+    if (this.inBuf.length > MAX_LINE_BYTES) {
+      this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
+    }
   }
 
   /** Route one reply line to the oldest request. Returns true when the socket must go to TLS now. */
@@ -398,13 +414,6 @@ export class NutConnection extends EventEmitter {
     if (!p) {
       this.fail(new NutProtocolError(`reply with no request pending: ${line}`, line));
       return false;
-    }
-    if (p.valueAfter) {
-      const value = quotedValueAfter(line, p.valueAfter);
-      if (value !== undefined) {
-        this.finish(p, undefined, value, true);
-        return false;
-      }
     }
     let words: string[];
     try {

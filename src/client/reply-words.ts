@@ -57,21 +57,26 @@ export function splitSimpleReply(line: string): string[] | undefined {
  * The value of a reply that is `words` echoed (each a bare word, e.g. `["VAR", ups, varName]`), a
  * space and one double-quoted simple value: `VAR ups ups.status "OL"` gives `OL` without splitting
  * the line. Undefined for any other line (the caller then splits it in full). Where it answers,
- * the tokenizer's words for the line are `words` followed by that value.
+ * the tokenizer's words for the line are `words` followed by that value. The line is
+ * `text[from, to)`, so a reader can look at lines in its buffer without cutting them out first.
  */
-export function quotedValueAfter(line: string, words: readonly string[]): string | undefined {
-  const n = line.length;
-  if (n > MAX_WORD || line.charCodeAt(n - 1) !== 0x22) return undefined;
-  let i = 0;
+export function quotedValueAfter(
+  text: string,
+  words: readonly string[],
+  from = 0,
+  to = text.length,
+): string | undefined {
+  if (to - from > MAX_WORD || to <= from || text.charCodeAt(to - 1) !== 0x22) return undefined;
+  let i = from;
   for (const w of words) {
-    if (w.length === 0 || !line.startsWith(w, i) || line.charCodeAt(i + w.length) !== 0x20) return undefined;
+    if (w.length === 0 || !text.startsWith(w, i) || text.charCodeAt(i + w.length) !== 0x20) return undefined;
     i += w.length + 1;
   }
-  const end = n - 1; // the closing quote
-  if (line.charCodeAt(i) !== 0x22 || i === end) return undefined;
+  const end = to - 1; // the closing quote
+  if (i >= end || text.charCodeAt(i) !== 0x22) return undefined;
   for (let j = i + 1; j < end; j++) {
-    const c = line.charCodeAt(j);
+    const c = text.charCodeAt(j);
     if (c === 0x22 || !isSimple(c)) return undefined;
   }
-  return line.slice(i + 1, end);
+  return text.slice(i + 1, end);
 }

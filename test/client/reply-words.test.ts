@@ -78,6 +78,9 @@ describe("quotedValueAfter: the value of an echoed reply, without splitting the 
           // half the lines echo the words and then go on at random, half are random altogether
           const line = echo ? `${words.join(" ")} "${rest}` : rest;
           const value = quotedValueAfter(line, words);
+          // the same line inside a read buffer, between other lines, gives the same answer
+          const buffer = `${rest}\n${line}\n${words.join(" ")} "x"`;
+          expect(quotedValueAfter(buffer, words, rest.length + 1, rest.length + 1 + line.length)).toBe(value);
           if (value === undefined) return;
           answered++;
           expect(splitLine(line)).toEqual([...words, value]);
