@@ -6,7 +6,8 @@
  *
  * Run: npm run bench:pipeline   (root: the harness starts /lib/nut/upsd and dummy-ups)
  * Env: BENCH_PIPELINED (default 200000), BENCH_DEPTH (requests kept outstanding, default 1000),
- * BENCH_SEQUENTIAL (default 10000), BENCH_ROUNDS (default 3; each figure is the best round).
+ * BENCH_SEQUENTIAL (default 10000), BENCH_ROUNDS (default 3; each figure is the best round),
+ * BENCH_MAX_IN_FLIGHT (the client's maxInFlight: requests written ahead of the replies; default 100).
  */
 import net from "node:net";
 import { NutClient } from "../src/client/index.js";
@@ -17,6 +18,7 @@ const DEPTH = Number(process.env.BENCH_DEPTH ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 10_000);
 const LINE = "GET VAR dummy ups.status\n";
+const MAX_IN_FLIGHT = process.env.BENCH_MAX_IN_FLIGHT ? Number(process.env.BENCH_MAX_IN_FLIGHT) : undefined;
 
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
@@ -91,7 +93,7 @@ try {
     host: stack.host,
     port: stack.port,
     requestTimeoutMs: 60_000,
-    maxInFlight: process.env.BENCH_MAX_IN_FLIGHT ? Number(process.env.BENCH_MAX_IN_FLIGHT) : undefined,
+    maxInFlight: MAX_IN_FLIGHT,
   });
   await clientPipelined(c, 20_000, DEPTH); // warm-up (JIT, socket buffers)
   await clientSequential(c, 1_000);
@@ -115,7 +117,7 @@ try {
   );
   console.log(`  NutClient, one request per round trip : ${fmt(seq)}  (${n(SEQUENTIAL)} requests)`);
   console.log(
-    `  NutClient, pipelined                  : ${fmt(pipe)}  (${n(PIPELINED)} requests, ${n(DEPTH)} outstanding)`,
+    `  NutClient, pipelined                  : ${fmt(pipe)}  (${n(PIPELINED)} requests, ${n(DEPTH)} outstanding, maxInFlight ${MAX_IN_FLIGHT ?? "100 (default)"})`,
   );
   console.log(`  ratio pipelined / one at a time       : ${(pipe / seq).toFixed(1)}x`);
   console.log(

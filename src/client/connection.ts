@@ -5,8 +5,10 @@
  *
  * Theory of operation:
  * - A request is a line plus what its reply looks like (one line, or a list with its query words).
- *   Lines are written in request order (coalesced per microtask into one write) and each reply line
- *   goes to the oldest pending request.
+ *   Lines are written in request order, coalesced into one write: at the end of the read that made
+ *   room for them, otherwise once per event-loop turn (setImmediate). Each reply line goes to the
+ *   oldest pending request; GET VAR replies of the usual shape are read off the buffer without
+ *   splitting (reply-words.ts, quotedValueAfter).
  * - An aborted request stays in the FIFO, so its reply, when it comes, is consumed and discarded.
  * - A timed-out request means the server may never answer it; later replies could then no longer be
  *   matched, so the connection is closed and every other pending request fails with a clear error.

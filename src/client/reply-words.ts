@@ -2,8 +2,9 @@
  * Splitting reply lines into words, fast: most upsd replies (`VAR ups ups.status "OL"`) use only
  * printable ASCII without `\`, `#` or `=`, and for those NUT's tokenizer reduces to "words are
  * separated by spaces; a double-quoted word ends at the next quote". This file does that by slicing
- * and hands every other line to the real tokenizer (src/protocol/tokenizer.ts). A property test
- * checks both give the same words on any line.
+ * and hands every other line to the real tokenizer (src/protocol/tokenizer.ts). Property tests
+ * check both give the same words on any line, and that quotedValueAfter (the value of an echoed
+ * `VAR ups var "value"` reply, without splitting) gives the tokenizer's last word where it answers.
  *
  * Must not: change any tokenizer rule. When in doubt, return undefined and let the tokenizer decide.
  */
