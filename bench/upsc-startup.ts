@@ -104,6 +104,12 @@ async function main(): Promise<void> {
       );
     });
     console.log("(cpu/run: user+sys CPU ms per process, all threads, from the kernel's 10 ms accounting)");
+    if (process.env.NODE_EXTRA_CA_CERTS) {
+      console.log(
+        `(NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS} is set: Node parses it at every start, which the ` +
+          "rows started with plain node pay; the upsc launcher unsets it, as upsc never opens TLS)",
+      );
+    }
     const floor = median(times[variants.length - 1]!);
     console.log("");
     for (const [label, j] of [

@@ -189,6 +189,9 @@ fi
   const script = `#!/bin/sh
 # nutguard upsc, started from a V8 start-up snapshot (README, "Client tools": start-up).
 # Written by scripts/bundle.mjs (npm run build) for this Node binary; rebuild after upgrading Node.
+# upsc never opens TLS, but Node 20 reads and parses NODE_EXTRA_CA_CERTS at every start-up (a whole
+# CA bundle: ~70 ms of CPU where it names /etc/ssl/certs/ca-certificates.crt), so it is dropped here.
+unset NODE_EXTRA_CA_CERTS
 ${made.status === 0 ? fromSnapshot : "# (no snapshot: node --build-snapshot failed at build time)\n"}exec ${shellQuote(node)} ${shellQuote(bundle)} upsc "$@"
 `;
   writeFileSync(`${launcher}.tmp`, script);
