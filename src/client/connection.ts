@@ -357,10 +357,12 @@ export class NutConnection extends EventEmitter {
     this.outBuf += data;
     if (this.flushScheduled || this.receiving) return; // receive() flushes when it is done
     this.flushScheduled = true;
-    setImmediate(this.flush);
+    // a microtask, not setImmediate: requests issued in the same synchronous run still share one
+    // write, and an idle monitor's poll does not cost an extra event-loop turn
+    queueMicrotask(this.flush);
   }
 
-  /** Writes everything queued since the last flush in one write (once per event-loop turn). */
+  /** Writes everything queued since the last flush in one write (once per synchronous run of requests). */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const out = this.outBuf;
