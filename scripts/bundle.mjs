@@ -8,7 +8,9 @@
 //    e.g. unit files, a forked child entry) is left external and loaded from tsc's output next to the
 //    bundle (dist/cli/<name>.js), so its relative paths stay true.
 //  - imports of node:tls and node:crypto become proxies that load the module on first use: only
-//    STARTTLS needs them, and loading them costs several ms at every start.
+//    STARTTLS needs them, and loading them costs several ms at every start. node:child_process too (in
+//    the shipped bundle): the monitor needs it only to run NOTIFYCMD/SHUTDOWNCMD, and it pulls in
+//    dgram and net internals that would otherwise stay in its memory for good.
 //  - `upsc` also gets a V8 start-up snapshot: dist/cli/upsc.blob (src/cli/upsc-snapshot.ts, bundled and
 //    run with `node --build-snapshot`) and dist/cli/upsc, a launcher that starts Node from the blob and
 //    falls back to the bundle when this Node cannot load it (the blob is tied to the Node binary).
@@ -79,7 +81,7 @@ export function lazyBuiltinsPlugin(lazyBuiltins) {
 export async function bundleCli({
   root = defaultRoot,
   format = "cjs",
-  lazyBuiltins = ["node:tls", "node:crypto"],
+  lazyBuiltins = ["node:tls", "node:crypto", "node:child_process"],
   outfile = join(root, "dist/cli/nutguard.cjs"),
 } = {}) {
   const entry = join(root, "src/cli/main.ts");

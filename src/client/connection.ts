@@ -80,7 +80,7 @@ interface Pending {
   done: boolean;
   resolve(value: unknown): void;
   reject(err: Error): void;
-  /** performance.now() by which the reply must be complete (Infinity: no timeout). */
+  /** monotonicMs() by which the reply must be complete (Infinity: no timeout). */
   deadline: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
@@ -113,6 +113,14 @@ export interface SendSpec {
 
 /** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
 let creating: Pending | undefined;
+
+/**
+ * A monotonic clock in ms for request deadlines. process.uptime() rather than performance.now(): the
+ * `performance` global loads perf_hooks and about ten internal modules, memory a monitor keeps for good.
+ */
+function monotonicMs(): number {
+  return process.uptime() * 1000;
+}
 /** The executor of every request's promise (one shared function instead of a closure per request). */
 function settleWith(resolve: (value: unknown) => void, reject: (err: Error) => void): void {
   creating!.resolve = resolve;
@@ -238,7 +246,7 @@ export class NutConnection extends EventEmitter {
     const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
-      p.deadline = performance.now() + timeoutMs;
+      p.deadline = monotonicMs() + timeoutMs;
       if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
     }
     if (signal) {
@@ -359,10 +367,12 @@ export class NutConnection extends EventEmitter {
     this.outBuf += data;
     if (this.flushScheduled || this.receiving) return; // receive() flushes when it is done
     this.flushScheduled = true;
-    setImmediate(this.flush);
+    // a microtask, not setImmediate: requests issued in the same synchronous run still share one
+    // write, and an idle monitor's poll does not cost an extra event-loop turn
+    queueMicrotask(this.flush);
   }
 
-  /** Writes everything queued since the last flush in one write (once per event-loop turn). */
+  /** Writes everything queued since the last flush in one write (once per synchronous run of requests). */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const out = this.outBuf;
@@ -511,17 +521,14 @@ export class NutConnection extends EventEmitter {
   private armDeadlineTimer(at: number): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimerAt = at;
-    this.deadlineTimer = setTimeout(
-      () => this.checkDeadlines(),
-      Math.max(0, Math.ceil(at - performance.now())),
-    );
+    this.deadlineTimer = setTimeout(() => this.checkDeadlines(), Math.max(0, Math.ceil(at - monotonicMs())));
   }
 
   /** The deadline timer fired: time out an overdue request, or re-arm for the earliest one left. */
   private checkDeadlines(): void {
     this.deadlineTimer = undefined;
     this.deadlineTimerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    const now = monotonicMs();
     let overdue: Pending | undefined;
     let earliest = Number.POSITIVE_INFINITY;
     this.queue.forEach((p) => {

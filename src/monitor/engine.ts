@@ -240,8 +240,10 @@ export class MonitorEngine {
   }
 
   private logNewNotes(system: string, notes: Note[], logs: EngineLog[]): void {
-    const before = this.loggedNotes.get(system) ?? new Set<string>();
-    for (const n of notes) if (!before.has(n.key)) logs.push(n.log);
+    const before = this.loggedNotes.get(system);
+    // the steady state: no reasons now and none last round, nothing to allocate
+    if (notes.length === 0 && (before === undefined || before.size === 0)) return;
+    for (const n of notes) if (!before?.has(n.key)) logs.push(n.log);
     this.loggedNotes.set(system, new Set(notes.map((n) => n.key)));
   }
 
