@@ -3,7 +3,7 @@
  * the way upsmon does (-f, else $NUT_CONFPATH/upsmon.conf, else /etc/nut/upsmon.conf), and logging
  * the parser's messages. Must not interpret the settings.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ParseResult, parseUpsmonConf } from "../config/upsmon-conf.js";
 import type { Logger } from "../util/log.js";
@@ -12,11 +12,15 @@ export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): str
   return join(env.NUT_CONFPATH || "/etc/nut", "upsmon.conf");
 }
 
-/** Read and parse; a file that cannot be read gives a fatal result with NUT's "Can't open" text. */
+/**
+ * Read and parse; a file that cannot be read gives a fatal result with NUT's "Can't open" text.
+ * Read synchronously (a small file, at start and on reload, as upsmon does): node:fs/promises would keep
+ * a dozen more built-in modules resident in the monitor for its whole life.
+ */
 export async function loadUpsmonConfFile(path: string): Promise<ParseResult> {
   let text: string;
   try {
-    text = await readFile(path, "latin1");
+    text = readFileSync(path, "latin1");
   } catch (err) {
     const reason =
       (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
