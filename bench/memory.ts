@@ -79,7 +79,16 @@ function upsmonConf(stack: NutStack, n: number, dir: string): string {
   ].join("\n");
 }
 
-async function measureNutguard(stack: NutStack, n: number, mode: "split" | "single"): Promise<void> {
+/**
+ * "split" and "single" run as under systemd (NOTIFY_SOCKET set, so the sd_notify addon is loaded);
+ * "single-plain" is `-p` where it is meant to run without systemd (containers, the demo): no NOTIFY_SOCKET,
+ * ready once upsd counts its LOGIN on every UPS.
+ */
+async function measureNutguard(
+  stack: NutStack,
+  n: number,
+  mode: "split" | "single" | "single-plain",
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "nutguard-bench-mem-"));
   chmodSync(dir, 0o755);
   const conf = join(dir, "upsmon.conf");
@@ -89,11 +98,25 @@ async function measureNutguard(stack: NutStack, n: number, mode: "split" | "sing
   const notify = listenNotify(dir);
   const child: ChildProcess = spawn(
     process.execPath,
-    [MAIN, "monitor", "-F", ...(mode === "single" ? ["-p"] : []), "-f", conf],
-    { env: { ...process.env, NUT_PIDPATH: join(dir, "run"), NOTIFY_SOCKET: notify.path }, stdio: "ignore" },
+    [MAIN, "monitor", "-F", ...(mode === "split" ? [] : ["-p"]), "-f", conf],
+    {
+      env: {
+        ...process.env,
+        NUT_PIDPATH: join(dir, "run"),
+        ...(mode === "single-plain" ? {} : { NOTIFY_SOCKET: notify.path }),
+      },
+      stdio: "ignore",
+    },
   );
   try {
-    await notify.waitFor("READY=1", 30_000);
+    if (mode === "single-plain") {
+      await stack.waitFor(async () => {
+        const counts = await Promise.all(
+          stack.upsNames.slice(0, n).map((u) => stack.query(`GET NUMLOGINS ${u}`)),
+        );
+        return counts.every((c) => c.endsWith(" 1"));
+      }, 30_000);
+    } else await notify.waitFor("READY=1", 30_000);
     await sleep(SETTLE_SEC * 1000);
     const pid = child.pid as number;
     if (mode === "split") {
@@ -107,7 +130,8 @@ async function measureNutguard(stack: NutStack, n: number, mode: "split" | "sing
         ],
       });
     } else {
-      rows.push({ what: "nutguard -p", ups: n, processes: [["single process", memOf(pid)]] });
+      const what = mode === "single" ? "nutguard -p" : "nutguard -p, no NOTIFY_SOCKET";
+      rows.push({ what, ups: n, processes: [["single process", memOf(pid)]] });
     }
   } finally {
     child.kill("SIGTERM");
@@ -187,6 +211,7 @@ try {
   for (const n of UPS_COUNTS) {
     await measureNutguard(stack, n, "split");
     await measureNutguard(stack, n, "single");
+    await measureNutguard(stack, n, "single-plain");
     await measureUpsmon(stack, n);
   }
 } finally {
