@@ -246,6 +246,52 @@ export function parseUpsmonConf(text: string, file: string): ParseResult {
 
 type Say = (level: ConfigMessageLevel, message: string) => void;
 
+/** Directives that take one argument and only store it (upsmon's parse_conf_arg(), in table form). */
+const ONE_ARGUMENT_SETTINGS: Record<string, (config: UpsmonConfig, arg: string) => void> = {
+  OFFDURATION: (c, a) => {
+    c.offDurationSec = cAtoi(a);
+  },
+  OVERDURATION: (c, a) => {
+    c.overDurationSec = cAtoi(a);
+  },
+  OBLBDURATION: (c, a) => {
+    c.oblbDurationSec = Math.max(0, cAtoi(a));
+  },
+  HOSTSYNC: (c, a) => {
+    c.hostSyncSec = cAtoi(a);
+  },
+  DEADTIME: (c, a) => {
+    c.deadTimeSec = cAtoi(a);
+  },
+  RBWARNTIME: (c, a) => {
+    c.rbWarnTimeSec = cAtoi(a);
+  },
+  NOCOMMWARNTIME: (c, a) => {
+    c.noCommWarnTimeSec = cAtoi(a);
+  },
+  RUN_AS_USER: (c, a) => {
+    c.runAsUser = a;
+  },
+  CERTPATH: (c, a) => {
+    c.certPath = a;
+  },
+  CERTFILE: (c, a) => {
+    c.certFile = a;
+  },
+  CERTVERIFY: (c, a) => {
+    c.certVerify = boolish01(a);
+  },
+  FORCESSL: (c, a) => {
+    c.forceSsl = boolish01(a);
+  },
+  ALARMCRITICAL: (c, a) => {
+    c.alarmCritical = boolish01(a);
+  },
+  NUTGUARD_CALCOMMLOST_CRITICAL: (c, a) => {
+    c.calCommLostCritical = boolish01(a);
+  },
+};
+
 /** Apply one directive to `config`. Mirrors upsmon's parse_conf_arg() argument-count rules. */
 function applyDirective(
   config: UpsmonConfig,
@@ -303,48 +349,12 @@ function applyDirective(
       else config.pollFailLogThrottleMax = n;
       return "ok";
     }
-    case "OFFDURATION":
-      config.offDurationSec = cAtoi(a1);
-      return "ok";
-    case "OVERDURATION":
-      config.overDurationSec = cAtoi(a1);
-      return "ok";
-    case "OBLBDURATION":
-      config.oblbDurationSec = Math.max(0, cAtoi(a1));
-      return "ok";
-    case "HOSTSYNC":
-      config.hostSyncSec = cAtoi(a1);
-      return "ok";
-    case "DEADTIME":
-      config.deadTimeSec = cAtoi(a1);
-      return "ok";
-    case "RBWARNTIME":
-      config.rbWarnTimeSec = cAtoi(a1);
-      return "ok";
-    case "NOCOMMWARNTIME":
-      config.noCommWarnTimeSec = cAtoi(a1);
-      return "ok";
-    case "RUN_AS_USER":
-      config.runAsUser = a1;
-      return "ok";
-    case "CERTPATH":
-      config.certPath = a1;
-      return "ok";
-    case "CERTFILE":
-      config.certFile = a1;
-      return "ok";
-    case "CERTVERIFY":
-      config.certVerify = boolish01(a1);
-      return "ok";
-    case "FORCESSL":
-      config.forceSsl = boolish01(a1);
-      return "ok";
-    case "ALARMCRITICAL":
-      config.alarmCritical = boolish01(a1);
-      return "ok";
-    case "NUTGUARD_CALCOMMLOST_CRITICAL":
-      config.calCommLostCritical = boolish01(a1);
-      return "ok";
+  }
+  // own keys only: a line "constructor x" must be an unknown directive, not Object.prototype's
+  const setOne = Object.hasOwn(ONE_ARGUMENT_SETTINGS, keyword) ? ONE_ARGUMENT_SETTINGS[keyword] : undefined;
+  if (setOne) {
+    setOne(config, a1);
+    return "ok";
   }
   if (keyword.toUpperCase() === "DEBUG_MIN") {
     const n = strictInt(a1);

@@ -239,6 +239,19 @@ describe("upsmon.conf: bad lines are reported with file and line, the rest still
   });
 });
 
+describe("upsmon.conf: names of JavaScript object members are not directives", () => {
+  it.each(["constructor x", "toString 1", "__proto__ 1", "hasOwnProperty 1"])(
+    "%j is an invalid directive",
+    (line) => {
+      const r = parse(["HOSTSYNC 7", line].join("\n"));
+      expect(r.config.hostSyncSec).toBe(7);
+      expect(r.messages.map((m) => m.message)).toContain(
+        `/etc/nut/upsmon.conf line 2: invalid directive ${line}`,
+      );
+    },
+  );
+});
+
 describe("upsmon.conf: fatal cases", () => {
   it("the old MONITOR form without a username is fatal, with upsmon's explanation", () => {
     const r = parse("POLLFREQ 1\nMONITOR ups@localhost 1 pass master\n");
