@@ -11,7 +11,12 @@
 // Only light modules are imported statically: in split mode this file runs in the root supervisor,
 // which must not load the client or the engine (the daemon is imported where it runs).
 import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
-import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
+import {
+  defaultUpsmonConfPath,
+  loadUpsmonConfFile,
+  logConfigMessages,
+  reloadUpsmonConf,
+} from "../monitor/config-file.js";
 import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import { describeConfig } from "../monitor/describe-config.js";
 import { checkPowerDownFlag, clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
@@ -239,13 +244,9 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
     debugLevel: ctx.debugLevel,
     createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs }),
     loadConfig: async () => {
-      const parsed = await loadUpsmonConfFile(ctx.configPath);
-      logConfigMessages(parsed, log);
-      if (parsed.fatal) {
-        log.error(`Reload failed: ${parsed.fatal}`);
-        return undefined;
-      }
-      config = parsed.config;
+      const next = await reloadUpsmonConf(ctx.configPath, log);
+      if (next === undefined) return undefined;
+      config = next;
       privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: privileged.powerDownFlag };
       return config;
     },

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ParseResult, parseUpsmonConf } from "../config/upsmon-conf.js";
+import { type ParseResult, parseUpsmonConf, type UpsmonConfig } from "../config/upsmon-conf.js";
 import type { Logger } from "../util/log.js";
 
 export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -39,4 +39,18 @@ export function logConfigMessages(result: ParseResult, log: Logger): void {
     else if (m.level === "info") log.info(m.message);
     else log.debug(m.message, 1);
   }
+}
+
+/**
+ * Re-read upsmon.conf for a reload (SIGHUP): logs the parser's messages; a fatal result is logged as
+ * "Reload failed" and gives undefined, so the daemon keeps the configuration it runs with.
+ */
+export async function reloadUpsmonConf(path: string, log: Logger): Promise<UpsmonConfig | undefined> {
+  const parsed = await loadUpsmonConfFile(path);
+  logConfigMessages(parsed, log);
+  if (parsed.fatal) {
+    log.error(`Reload failed: ${parsed.fatal}`);
+    return undefined;
+  }
+  return parsed.config;
 }

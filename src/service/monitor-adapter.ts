@@ -4,7 +4,7 @@
  * and the given MonitorHost, and re-reads the file on reload. Loaded only inside the monitor
  * process, never by the supervisor (it pulls in the client and the engine).
  */
-import { loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
+import { loadUpsmonConfFile, logConfigMessages, reloadUpsmonConf } from "../monitor/config-file.js";
 import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
 import { createNutLink } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
@@ -35,14 +35,9 @@ export async function startSplitMonitor(o: SplitMonitorOptions): Promise<Monitor
     splitProcess: true,
     createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs: o.connectTimeoutMs }),
     loadConfig: async () => {
-      const next = await loadUpsmonConfFile(o.configPath);
-      logConfigMessages(next, log);
-      if (next.fatal) {
-        log.error(`Reload failed: ${next.fatal}`);
-        return undefined;
-      }
-      config = next.config;
-      return config;
+      const next = await reloadUpsmonConf(o.configPath, log);
+      if (next !== undefined) config = next;
+      return next;
     },
   });
 }

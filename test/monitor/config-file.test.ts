@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { reloadUpsmonConf } from "../../src/monitor/config-file.js";
+import { createMemoryLogger } from "../../src/util/log.js";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "nutguard-reload-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("reloading upsmon.conf", () => {
+  it("gives the new configuration and logs the parser's warnings with file and line", async () => {
+    const path = join(dir, "upsmon.conf");
+    writeFileSync(path, "MONITOR ups@localhost 1 u p primary\nHOSTSYNC 9\nBOGUS 1\n");
+    const log = createMemoryLogger();
+    const config = await reloadUpsmonConf(path, log);
+    expect(config?.hostSyncSec).toBe(9);
+    expect(log.lines).toContainEqual({
+      level: "warning",
+      message: `${path} line 3: invalid directive BOGUS 1`,
+    });
+  });
+
+  it("keeps the running configuration (undefined) and says why when the file is unusable", async () => {
+    const log = createMemoryLogger();
+    const path = join(dir, "missing.conf");
+    expect(await reloadUpsmonConf(path, log)).toBeUndefined();
+    expect(log.lines).toContainEqual({
+      level: "err",
+      message: `Reload failed: Can't open ${path}: No such file or directory`,
+    });
+  });
+});
