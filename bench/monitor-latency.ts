@@ -21,6 +21,10 @@ import {
   startNutguardMonitor,
 } from "../test/helpers/nutguard-monitor.js";
 
+// Node processes run as units run them: without NODE_EXTRA_CA_CERTS (some login environments set it,
+// and Node 20 then parses the whole CA bundle at start, which shows in RSS).
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 const FLIPS = Number(process.env.FLIPS ?? 24);
 const POLLFREQ = Number(process.env.POLLFREQ ?? 1);
 const CPU_WINDOW_MS = Number(process.env.CPU_WINDOW_MS ?? 15_000);
@@ -109,17 +113,32 @@ async function latencyPhase(stack: NutStack) {
   return lat;
 }
 
-/** Long-lived instances at POLLFREQ after a warm-up: CPU of every thread per poll cycle, and RSS. */
 /**
- * The floor for any Node.js monitor: a bare `node` process that sends one `GET VAR` per POLLFREQ on a
- * raw socket and ignores the reply (no client library, no engine).
+ * What any Node.js monitor costs before it does anything of its own, measured beside it:
+ * - "bare node": sends one `GET VAR` per POLLFREQ on a raw socket, reads replies as 'data' events;
+ * - "node floor": the same with net's `onread` (one reused read buffer, no stream), as nutguard reads;
+ * - "node timer": only an empty setInterval at POLLFREQ (no socket at all).
  */
 const BARE_NODE_POLLER = `const s=require("net").connect(+process.argv[1],"127.0.0.1");s.on("data",()=>{});setInterval(()=>s.write("GET VAR ups ups.status\\n"),+process.argv[2]*1000);`;
+const NODE_FLOOR_POLLER = `const b=Buffer.alloc(65536);const s=require("net").connect({port:+process.argv[1],host:"127.0.0.1",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("GET VAR ups ups.status\\n","latin1"),+process.argv[2]*1000);`;
+const NODE_TIMER = "setInterval(()=>{},+process.argv[2]*1000);";
+const PEERS = {
+  "bare node": BARE_NODE_POLLER,
+  "node floor": NODE_FLOOR_POLLER,
+  "node timer": NODE_TIMER,
+} as const;
+type Peer = keyof typeof PEERS;
+
+/** Long-lived instances at POLLFREQ after a warm-up: CPU of every thread per poll cycle, and RSS. */
 
 async function steadyPhase(stack: NutStack) {
-  const raw = spawn(process.execPath, ["-e", BARE_NODE_POLLER, String(stack.port), String(POLLFREQ)], {
-    stdio: "ignore",
-  });
+  const peers = Object.fromEntries(
+    Object.entries(PEERS).map(([name, code]) => [
+      name,
+      spawn(process.execPath, ["-e", code, String(stack.port), String(POLLFREQ)], { stdio: "ignore" }),
+    ]),
+  ) as Record<Peer, ReturnType<typeof spawn>>;
+  const peerNames = Object.keys(PEERS) as Peer[];
   const [upsmon, ng] = await Promise.all([
     stack.startUpsmon({ role: "secondary", pollFreqSec: POLLFREQ, hostsyncSec: 600 }),
     startNutguardMonitor(stack, { role: "secondary", pollFreqSec: POLLFREQ, args: ["-p"] }),
@@ -129,20 +148,23 @@ async function steadyPhase(stack: NutStack) {
     await sleep(WARMUP_MS);
     const umPids = upsmonPids(upsmon);
     const sumCpu = (pids: number[]) => pids.reduce((a, p) => a + schedCpuSec(p), 0);
-    const start = { ng: schedCpuSec(ng.pid), um: sumCpu(umPids), raw: schedCpuSec(raw.pid!), at: Date.now() };
+    const peerCpu = () => peerNames.map((n) => schedCpuSec(peers[n].pid!));
+    const start = { ng: schedCpuSec(ng.pid), um: sumCpu(umPids), peers: peerCpu(), at: Date.now() };
     await sleep(IDLE_WINDOW_MS);
     const cycles = (Date.now() - start.at) / 1000 / POLLFREQ;
-    return {
-      cycles,
-      cpu: {
-        nutguard: schedCpuSec(ng.pid) - start.ng,
-        upsmon: sumCpu(umPids) - start.um,
-        "bare node": schedCpuSec(raw.pid!) - start.raw,
-      },
-      rss: { nutguard: [rssKb(ng.pid)], upsmon: umPids.map(rssKb), "bare node": [rssKb(raw.pid!)] },
+    const peersEnd = peerCpu();
+    const cpu: Record<string, number> = {
+      nutguard: schedCpuSec(ng.pid) - start.ng,
+      upsmon: sumCpu(umPids) - start.um,
     };
+    const rss: Record<string, number[]> = { nutguard: [rssKb(ng.pid)], upsmon: umPids.map(rssKb) };
+    peerNames.forEach((n, i) => {
+      cpu[n] = peersEnd[i]! - start.peers[i]!;
+      rss[n] = [rssKb(peers[n].pid!)];
+    });
+    return { cycles, cpu, rss };
   } finally {
-    raw.kill("SIGKILL");
+    for (const p of Object.values(peers)) p.kill("SIGKILL");
     await Promise.all([ng.stop(), upsmon.stop()]);
   }
 }
@@ -206,14 +228,18 @@ async function main() {
       );
     }
     const steady = await steadyPhase(stack);
-    for (const who of ["nutguard", "upsmon", "bare node"] as const) {
-      const cpuMs = steady.cpu[who] * 1000;
+    for (const who of ["nutguard", "upsmon", "bare node", "node floor", "node timer"]) {
+      const cpuMs = steady.cpu[who]! * 1000;
       console.log(
-        `CPU ${who.padEnd(8)} at POLLFREQ ${POLLFREQ}: ${cpuMs.toFixed(1)} ms over ${steady.cycles.toFixed(0)} cycles → ${((steady.cpu[who] / steady.cycles) * 1000).toFixed(3)} s per 1,000 poll cycles (all threads, after ${WARMUP_MS / 1000} s warm-up)`,
+        `CPU ${who.padEnd(10)} at POLLFREQ ${POLLFREQ}: ${cpuMs.toFixed(1)} ms over ${steady.cycles.toFixed(0)} cycles → ${((steady.cpu[who]! / steady.cycles) * 1000).toFixed(3)} s per 1,000 poll cycles (all threads, after ${WARMUP_MS / 1000} s warm-up)`,
       );
-      const rss = steady.rss[who];
-      console.log(`RSS ${who.padEnd(8)}: ${rss.join(" + ")} = ${rss.reduce((x, y) => x + y, 0)} kB`);
+      const rss = steady.rss[who]!;
+      console.log(`RSS ${who.padEnd(10)}: ${rss.join(" + ")} = ${rss.reduce((x, y) => x + y, 0)} kB`);
     }
+    const ratio = (who: string) => (steady.cpu[who]! / steady.cpu.upsmon!).toFixed(1);
+    console.log(
+      `CPU relative to upsmon: nutguard ${ratio("nutguard")}×, bare node ${ratio("bare node")}×, node floor ${ratio("node floor")}×, node timer ${ratio("node timer")}× (target for nutguard: ≤ 2×)`,
+    );
     const cpu = await cpuPhase(stack);
     for (const who of ["nutguard", "upsmon"] as const) {
       const c = cpu[who];

@@ -32,7 +32,7 @@ import {
 } from "../protocol/errors.js";
 import { Tokenizer } from "../protocol/tokenizer.js";
 import { classifyListLine } from "./list-framing.js";
-
+import { setChunkSink } from "./open-socket.js";
 import { quotedValueAfter, splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
@@ -145,8 +145,11 @@ export class NutConnection extends EventEmitter {
   /** One timer for the earliest deadline of all pending requests (cheaper than one per request). */
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineTimerAt = Number.POSITIVE_INFINITY;
+  /** The delay the timer was armed with (refresh() re-arms it with the same delay). */
+  private deadlineTimerMs = -1;
   private readonly defaultTimeoutMs: number;
-  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly onData = (chunk: Buffer) => this.receive(chunk, chunk.length);
+  private readonly onChunk = (buf: Buffer, length: number) => this.receive(buf, length);
   private readonly onEnd = () => this.fail(new ServerDisconnectedError());
   private readonly onError = (err: NodeJS.ErrnoException) =>
     this.fail(
@@ -247,7 +250,14 @@ export class NutConnection extends EventEmitter {
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
       p.deadline = monotonicMs() + timeoutMs;
-      if (p.deadline < this.deadlineTimerAt) this.armDeadlineTimer(p.deadline);
+      if (this.queue.length === 0 && this.deadlineTimer !== undefined && this.deadlineTimerMs === timeoutMs) {
+        // nothing else pending: the timer's old deadline is moot; push it to this request's (a steady
+        // poller re-arms one timer instead of waking up for deadlines already met)
+        this.deadlineTimer.refresh();
+        this.deadlineTimerAt = p.deadline;
+      } else if (p.deadline < this.deadlineTimerAt) {
+        this.armDeadlineTimer(p.deadline);
+      }
     }
     if (signal) {
       p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
@@ -350,14 +360,15 @@ export class NutConnection extends EventEmitter {
   }
 
   private attach(s: net.Socket): void {
-    s.on("data", this.onData);
+    // sockets from openSocket() hand over their reads directly; others (TLS) emit 'data'
+    if (!setChunkSink(s, this.onChunk)) s.on("data", this.onData);
     s.on("end", this.onEnd);
     s.on("error", this.onError);
     s.on("close", this.onClose);
   }
 
   private detach(s: net.Socket): void {
-    s.off("data", this.onData);
+    if (!setChunkSink(s, undefined)) s.off("data", this.onData);
     s.off("end", this.onEnd);
     s.off("error", this.onError);
     s.off("close", this.onClose);
@@ -380,10 +391,10 @@ export class NutConnection extends EventEmitter {
     if (out && !this.closedWith) this.socket.write(out, "latin1");
   };
 
-  private receive(chunk: Buffer): void {
+  private receive(buf: Buffer, length: number): void {
     this.receiving = true;
     try {
-      this.readLines(chunk);
+      this.readLines(buf.toString("latin1", 0, length));
     } finally {
       this.receiving = false;
     }
@@ -392,8 +403,8 @@ export class NutConnection extends EventEmitter {
     if (this.outBuf) this.flush();
   }
 
-  private readLines(chunk: Buffer): void {
-    const text = this.inBuf ? this.inBuf + chunk.toString("latin1") : chunk.toString("latin1");
+  private readLines(chunk: string): void {
+    const text = this.inBuf ? this.inBuf + chunk : chunk;
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
       const from = start;
@@ -521,12 +532,12 @@ export class NutConnection extends EventEmitter {
   private armDeadlineTimer(at: number): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimerAt = at;
-    this.deadlineTimer = setTimeout(() => this.checkDeadlines(), Math.max(0, Math.ceil(at - monotonicMs())));
+    this.deadlineTimerMs = Math.max(0, Math.ceil(at - monotonicMs()));
+    this.deadlineTimer = setTimeout(this.checkDeadlines, this.deadlineTimerMs);
   }
 
   /** The deadline timer fired: time out an overdue request, or re-arm for the earliest one left. */
-  private checkDeadlines(): void {
-    this.deadlineTimer = undefined;
+  private readonly checkDeadlines = (): void => {
     this.deadlineTimerAt = Number.POSITIVE_INFINITY;
     const now = monotonicMs();
     let overdue: Pending | undefined;
@@ -538,7 +549,7 @@ export class NutConnection extends EventEmitter {
     });
     if (overdue) this.timedOut(overdue, overdue.timeoutMs);
     else if (earliest !== Number.POSITIVE_INFINITY) this.armDeadlineTimer(earliest);
-  }
+  };
 
   private timedOut(p: Pending, timeoutMs: number): void {
     if (p.done) return;

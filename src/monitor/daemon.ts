@@ -102,7 +102,9 @@ class MonitorDaemon {
   private lastSummary = "";
   private lastSummaryChanges = -1;
   private readonly debugLevel: number;
-  private wakeUp: (() => void) | undefined;
+  private sleepResolve: (() => void) | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private sleepTimerMs = -1;
   private wakePending = false;
   private exitAfterStop: MonitorExit = { reason: "stopped", exitCode: 0 };
   private resolveDone!: (exit: MonitorExit) => void;
@@ -153,22 +155,40 @@ class MonitorDaemon {
 
   private wake(): void {
     this.wakePending = true;
-    this.wakeUp?.();
+    if (this.sleepResolve === undefined) return;
+    // cut the sleep short; its timer must not end a later sleep
+    if (this.sleepTimer !== undefined) clearTimeout(this.sleepTimer);
+    this.sleepTimer = undefined;
+    this.endSleep();
   }
 
-  /** Sleep `ms`, cut short by wake() (also by one that came while not sleeping). */
+  /**
+   * Sleep `ms`, cut short by wake() (also by one that came while not sleeping). The poll loop sleeps
+   * the same interval round after round: its one timer is re-armed with refresh() instead of a new
+   * setTimeout each round, so a steady poll allocates no timer.
+   */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        this.wakePending = false;
-        resolve();
-      };
-      const timer = setTimeout(done, this.wakePending ? 0 : ms);
-      this.wakeUp = done;
+      this.sleepResolve = resolve;
+      if (this.wakePending) {
+        this.endSleep();
+      } else if (this.sleepTimer !== undefined && this.sleepTimerMs === ms) {
+        this.sleepTimer.refresh();
+      } else {
+        if (this.sleepTimer !== undefined) clearTimeout(this.sleepTimer);
+        this.sleepTimer = setTimeout(this.endSleep, ms);
+        this.sleepTimerMs = ms;
+      }
     });
   }
+
+  /** The sleep is over (timer or wake()): resolve it, forget a pending wake. */
+  private readonly endSleep = (): void => {
+    const resolve = this.sleepResolve;
+    this.sleepResolve = undefined;
+    this.wakePending = false;
+    resolve?.();
+  };
 
   /** Plain sleep that wake() does not cut short (used inside the shutdown sequence). */
   private pause(ms: number): Promise<void> {
@@ -176,6 +196,7 @@ class MonitorDaemon {
   }
 
   private deliver(out: EngineOutput): void {
+    if (out.logs.length === 0 && out.notifications.length === 0) return;
     for (const l of out.logs) {
       if (l.level === "debug") this.o.log.debug(l.message, l.debugLevel ?? 1);
       else if (l.level === "err") this.o.log.error(l.message);
@@ -193,12 +214,14 @@ class MonitorDaemon {
     while (!this.stopping) {
       const links = this.links;
       if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
-      const results: PollResult[] = await Promise.all(links.map((l) => l.poll()));
+      // every UPS is polled at once (each on its own connection); one UPS needs no Promise.all
+      const results: PollResult[] =
+        links.length === 1 ? [await links[0]!.poll()] : await Promise.all(links.map((l) => l.poll()));
       if (this.stopping) break;
       const nowMs = this.now();
-      links.forEach((l, i) => {
-        this.deliver(this.engine.observe(l.entry.system, results[i]!, nowMs));
-      });
+      for (let i = 0; i < links.length; i++) {
+        this.deliver(this.engine.observe(links[i]!.entry.system, results[i]!, nowMs));
+      }
       const evaluation = this.engine.evaluate(nowMs);
       this.deliver(evaluation);
       this.checkParent(nowMs);

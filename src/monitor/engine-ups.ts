@@ -131,6 +131,11 @@ const RAISING: Record<string, { flag: keyof UpsFlags; event: NotifyType }> = {
 
 const KNOWN_IGNORED = new Set(["HB", "CHRG", "DISCHRG"]);
 
+function notify(out: EngineOutput, ups: UpsState, type: NotifyType, extra?: string): void {
+  const system = ups.system;
+  out.notifications.push(extra === undefined ? { type, system } : { type, system, extra });
+}
+
 /** A successful poll: upsmon's parse_status(). Mutates `ups`, appends to `out`. */
 export function applyStatus(
   ups: UpsState,
@@ -145,14 +150,9 @@ export function applyStatus(
     applyFailure(ups, nowMs, settings, out);
     return;
   }
-  const notify = (type: NotifyType, extra?: string) =>
-    out.notifications.push(
-      extra === undefined ? { type, system: ups.system } : { type, system: ups.system, extra },
-    );
-
   // ups_is_alive()
   ups.lastPollMs = nowMs;
-  if (ups.commState === 0) notify("COMMOK");
+  if (ups.commState === 0) notify(out, ups, "COMMOK");
   ups.commState = 1;
 
   if (!status.includes("LB")) ups.flags.lowBattery = false;
@@ -168,28 +168,28 @@ export function applyStatus(
     } else if (c.flag === "over") ups.overSinceMs = undefined;
     else if (c.flag === "alarm") ups.alarmText = undefined;
     if (ups.flags[c.flag]) {
-      notify(c.event);
+      notify(out, ups, c.event);
       ups.flags[c.flag] = false;
     }
   }
   const ecoByBuzzword = isEcoBuzzword(buzzwords);
   if (!status.includes("ECO") && !ecoByBuzzword) {
     if (ups.flags.eco) {
-      notify("NOTECO");
+      notify(out, ups, "NOTECO");
       ups.flags.eco = false;
     }
   } else if (ecoByBuzzword && !ups.flags.eco) {
-    notify("ECO");
+    notify(out, ups, "ECO");
     ups.flags.eco = true;
   }
 
-  const others: string[] = [];
+  let others: string[] | undefined;
   for (const word of status.split(" ")) {
     const token = word.toUpperCase();
     const raising = RAISING[token];
     if (token === "OL") {
       if (!ups.flags.online) {
-        if (ups.lineState !== -1) notify("ONLINE");
+        if (ups.lineState !== -1) notify(out, ups, "ONLINE");
         ups.lineState = 1;
         ups.flags.online = true;
         ups.flags.onBattery = false;
@@ -197,19 +197,19 @@ export function applyStatus(
     } else if (token === "OB") {
       if (!ups.flags.onBattery) {
         ups.lineState = 0;
-        notify("ONBATT");
+        notify(out, ups, "ONBATT");
         ups.flags.onBattery = true;
         ups.flags.online = false;
       }
     } else if (token === "LB") {
       if (!ups.flags.lowBattery) {
-        notify("LOWBATT");
+        notify(out, ups, "LOWBATT");
         ups.flags.lowBattery = true;
       }
     } else if (token === "RB") {
       const last = ups.lastReplBattWarnMs;
       if (last === undefined || nowMs - last > settings.rbWarnTimeSec * 1000) {
-        notify("REPLBATT");
+        notify(out, ups, "REPLBATT");
         ups.lastReplBattWarnMs = nowMs;
       }
     } else if (token === "OFF") {
@@ -217,44 +217,45 @@ export function applyStatus(
     } else if (token === "ALARM") {
       // Per UPS (upsmon keeps one previous alarm text for all UPSes: see README).
       if (!ups.flags.alarm) {
-        notify("ALARM", alarm ?? "n/a");
+        notify(out, ups, "ALARM", alarm ?? "n/a");
         ups.flags.alarm = true;
         ups.alarmText = alarm;
       } else if (alarm !== undefined && alarm !== ups.alarmText) {
-        notify("ALARM", alarm);
+        notify(out, ups, "ALARM", alarm);
         ups.alarmText = alarm;
       }
     } else if (token === "OVER") {
       if (!ups.flags.over) {
         ups.overSinceMs = nowMs;
-        notify("OVER");
+        notify(out, ups, "OVER");
         ups.flags.over = true;
       }
     } else if (token === "FSD") {
       if (!ups.flags.fsd) {
-        if (!ups.fsdNotified) notify("FSD");
+        if (!ups.fsdNotified) notify(out, ups, "FSD");
         ups.fsdNotified = true;
         ups.flags.fsd = true;
       }
     } else if (raising !== undefined) {
       if (!ups.flags[raising.flag]) {
-        notify(raising.event);
+        notify(out, ups, raising.event);
         ups.flags[raising.flag] = true;
       }
     } else if (!KNOWN_IGNORED.has(token) && word !== "") {
-      others.push(word);
+      (others ??= []).push(word);
     }
     // update_crittimer(): remember when the UPS was last not OB+LB (or calibrating)
     if (!ups.flags.onBattery || !ups.flags.lowBattery || ups.flags.cal) ups.lastNonCriticalMs = nowMs;
   }
 
   // OTHER/NOTOTHER: when the set of unclassified tokens changes, report the current list (or its end).
-  const sortedOthers = [...new Set(others)].sort();
+  if (others === undefined && ups.otherTokens.length === 0) return; // the usual case: none, as before
+  const sortedOthers = others === undefined ? [] : [...new Set(others)].sort();
   const changed =
     sortedOthers.length !== ups.otherTokens.length || sortedOthers.some((t, i) => t !== ups.otherTokens[i]);
   if (changed) {
-    if (sortedOthers.length > 0) notify("OTHER", others.join(" "));
-    else notify("NOTOTHER");
+    if (others !== undefined) notify(out, ups, "OTHER", others.join(" "));
+    else notify(out, ups, "NOTOTHER");
   }
   ups.otherTokens = sortedOthers;
 }

@@ -71,6 +71,8 @@ export class MonitorEngine {
   private ups: UpsState[] = [];
   /** Reasons logged last round, per UPS, so a persisting reason is logged once. */
   private loggedNotes = new Map<string, Set<string>>();
+  /** Reasons found for the UPS being evaluated (reused from one UPS to the next). */
+  private readonly notes: Note[] = [];
 
   constructor(config: UpsmonConfig) {
     this.settings = engineSettingsFrom(config);
@@ -162,7 +164,14 @@ export class MonitorEngine {
 
   /** End of a poll round: upsmon's recalc(). */
   evaluate(nowMs: number): Evaluation {
-    const result: Evaluation = { ...emptyOutput(), critical: [], healthyPowerValue: 0, shutdown: false };
+    const result: Evaluation = {
+      notifications: [],
+      logs: [],
+      critical: [],
+      healthyPowerValue: 0,
+      shutdown: false,
+    };
+    const notes = this.notes;
     const s = this.settings;
     for (const ups of this.ups) {
       if (
@@ -176,7 +185,7 @@ export class MonitorEngine {
         }
         ups.flags.lowBattery = true;
       }
-      const notes: Note[] = [];
+      notes.length = 0;
       const critical = this.isCritical(ups, nowMs, notes);
       this.logNewNotes(ups.system, notes, result.logs);
       if (critical) {
@@ -252,11 +261,11 @@ export class MonitorEngine {
     const s = this.settings;
     const f = ups.flags;
     const name = ups.system;
+    if (f.fsd) return true;
+    if (ups.commState !== 0 && !f.off && !f.onBattery && ups.oblbSinceMs === undefined) return false;
     const warn = (key: string, message: string) => notes.push({ key, log: { level: "warning", message } });
     const debug = (key: string, message: string) =>
       notes.push({ key, log: { level: "debug", message, debugLevel: 1 } });
-
-    if (f.fsd) return true;
 
     if (ups.commState === 0) {
       const lost = "and currently is not communicating";

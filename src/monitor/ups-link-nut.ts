@@ -19,7 +19,8 @@ import type { UpsLink } from "./ups-link.js";
 
 const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
 const KEEPALIVE_MS = 30_000;
-const NO_BUZZWORDS: Promise<string | undefined> = Promise.resolve(undefined);
+/** An ALARM token in ups.status, in any case (upsmon compares tokens case-insensitively). */
+const ALARM_TOKEN = /(?:^| )alarm(?: |$)/i;
 
 export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
@@ -70,11 +71,12 @@ class NutUpsLink implements UpsLink {
   private lastError: { code: string; message: string } = { code: "CONNECTING", message: "Not connected yet" };
   /** Buzzword variables this connection has (learned once per connection). */
   private buzzwordVars: string[] | undefined;
-  private lastRequestMs = 0;
   private keepalive: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly keepaliveMs: number;
+  /** The options of every poll request (one object, not one per poll). */
+  private readonly requestOptions: { timeoutMs: number };
   /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
   private impossible = false;
 
@@ -87,6 +89,7 @@ class NutUpsLink implements UpsLink {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
+    this.requestOptions = { timeoutMs: this.requestTimeoutMs };
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
       // upsmon refuses to connect at all rather than verify against nothing
@@ -113,15 +116,21 @@ class NutUpsLink implements UpsLink {
   start(): void {
     if (this.impossible) return;
     this.session.start();
-    this.keepalive = setInterval(() => this.keepAlive(), this.keepaliveMs / 2);
+    // fires only after keepaliveMs without a request: every request pushes it back (refresh())
+    this.keepalive = setTimeout(() => this.keepAlive(), this.keepaliveMs);
     this.keepalive.unref();
+  }
+
+  /** A request goes out now: the keep-alive is due keepaliveMs after it. */
+  private noteRequest(): void {
+    this.keepalive?.refresh();
   }
 
   private onState(change: SessionStateChange): void {
     if (change.state === "connected") {
       this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
       this.buzzwordVars = undefined;
-      this.lastRequestMs = Date.now();
+      this.noteRequest();
       if (this.entry.role === "primary") void this.applyForPrimary();
     } else if (change.state === "disconnected" && change.error) {
       const first = this.lastError.code !== codeOf(change.error) || change.failures <= 1;
@@ -145,9 +154,8 @@ class NutUpsLink implements UpsLink {
 
   private keepAlive(): void {
     const client = this.session.client;
-    if (!client || Date.now() - this.lastRequestMs < this.keepaliveMs) return;
-    this.lastRequestMs = Date.now();
-    client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
+    this.noteRequest(); // re-arms the timer, connected or not
+    if (client) client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
   }
 
   /** The client, waiting for a connection attempt in progress (upsmon connects before it polls). */
@@ -161,33 +169,28 @@ class NutUpsLink implements UpsLink {
   async poll(): Promise<PollResult> {
     const client = this.session.client ?? (await this.connectedClient());
     if (!client) return { kind: "failure", ...this.lastError };
-    this.lastRequestMs = Date.now();
+    this.noteRequest();
     const ups = this.entry.upsName;
-    const opts = { timeoutMs: this.requestTimeoutMs };
+    const opts = this.requestOptions;
     // pipelined: status and (when known or not yet learned) the buzzwords, in one write
     const statusP = client.getVar(ups, "ups.status", opts);
-    const buzzP = this.readBuzzwords(client);
+    // the common case: this UPS has no buzzword variables (learned on this connection)
+    const buzzP = this.buzzwordVars?.length === 0 ? undefined : this.fetchBuzzwords(client);
     try {
       const status = await statusP;
-      const buzzwords = await buzzP;
+      const buzzwords = buzzP === undefined ? undefined : await buzzP;
       let alarm: string | undefined;
-      if (status.split(" ").some((t) => t.toUpperCase() === "ALARM")) {
+      if (ALARM_TOKEN.test(status)) {
         alarm = await client.getVar(ups, "ups.alarm", opts).catch(() => undefined);
       }
       return { kind: "status", status, alarm, buzzwords };
     } catch (err) {
-      await buzzP.catch(() => undefined);
+      await buzzP?.catch(() => undefined);
       const code = codeOf(err);
       const message =
         code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.entry.host}` : messageOf(err);
       return { kind: "failure", code, message };
     }
-  }
-
-  private readBuzzwords(client: NutClient): Promise<string | undefined> {
-    // the common case: this UPS has no buzzword variables (learned on this connection)
-    if (this.buzzwordVars?.length === 0) return NO_BUZZWORDS;
-    return this.fetchBuzzwords(client);
   }
 
   private async fetchBuzzwords(client: NutClient): Promise<string | undefined> {
@@ -225,14 +228,14 @@ class NutUpsLink implements UpsLink {
   async numLogins(): Promise<number | undefined> {
     const client = this.session.client;
     if (!client) return undefined;
-    this.lastRequestMs = Date.now();
+    this.noteRequest();
     return client
       .getNumLogins(this.entry.upsName, { timeoutMs: this.requestTimeoutMs })
       .catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    if (this.keepalive) clearInterval(this.keepalive);
+    if (this.keepalive) clearTimeout(this.keepalive);
     await this.session.close().catch(() => {});
   }
 }

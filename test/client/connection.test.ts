@@ -174,6 +174,22 @@ describe("timeouts and cancellation", () => {
     expect(await c.listVar("ups")).toHaveLength(3);
   });
 
+  it("a steady requester: answered requests leave nothing to time out, and a later silent one still times out", async () => {
+    const c = await fake((line) => (line.endsWith(" silent") ? null : upsdLike(line)));
+    for (let i = 0; i < 3; i++) {
+      expect(await c.getVar("ups", "x", { timeoutMs: 150 })).toBe("value of x");
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    // past every answered request's deadline: the connection is still open and usable
+    await new Promise((r) => setTimeout(r, 250));
+    expect(c.isOpen).toBe(true);
+    expect(await c.getVar("ups", "y", { timeoutMs: 150 })).toBe("value of y");
+    const err = await c.getVar("ups", "silent", { timeoutMs: 150 }).catch((e) => e);
+    expect(err).toBeInstanceOf(NutTimeoutError);
+    expect(err.message).toBe("GET VAR: no reply within 150 ms");
+    expect(c.isOpen).toBe(false);
+  });
+
   it("an already-aborted signal sends nothing", async () => {
     const c = await fake(upsdLike);
     const err = await c.getVar("ups", "x", { signal: AbortSignal.abort() }).catch((e) => e);

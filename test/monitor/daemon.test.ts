@@ -192,6 +192,39 @@ describe("daemon: lifecycle", () => {
   });
 });
 
+describe("daemon: the wait between rounds", () => {
+  it("a reload cuts the POLLFREQ wait short once; the wait after it is a full interval again; stop() ends it", async () => {
+    const config = parseUpsmonConf("POLLFREQ 30\nMONITOR u 1 m p primary\n", "t").config;
+    const log = createMemoryLogger();
+    let polls = 0;
+    let ready!: () => void;
+    const firstRound = new Promise<void>((r) => (ready = r));
+    const handle = startMonitor({
+      config,
+      log,
+      notifier: new RecordingNotifier({ config, log }),
+      host: { requestShutdown: async () => {}, ready, status: () => {}, heartbeat: () => {} },
+      createLink: (entry) =>
+        new (class extends ScriptedLink {
+          override async poll(): Promise<PollResult> {
+            polls++;
+            return super.poll();
+          }
+        })(entry, ["OL"]),
+    });
+    await firstRound;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(polls).toBe(1); // waiting 30 s
+    await handle.reload(config);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(polls).toBe(2); // the reload woke it: one round at once
+    await new Promise((r) => setTimeout(r, 300));
+    expect(polls).toBe(2); // then a full 30 s wait again, not the old timer's remainder
+    await handle.stop();
+    expect(await handle.done).toEqual({ reason: "stopped", exitCode: 0 });
+  });
+});
+
 describe("daemon: time jumps", () => {
   it("a sleep that took an hour (suspend) notifies SUSPEND_TIMEJUMP_UNEXPECTED and resets stale states", async () => {
     let offsetMs = 0;

@@ -124,6 +124,19 @@ describe("UpsLink over NUT", () => {
   });
 });
 
+describe("UpsLink keep-alive", () => {
+  it("sends no VER while polls are more frequent than the keep-alive interval, and one when they stop", async () => {
+    const { link, server } = await linkTo("secondary", { "ups.status": "OL" }, { keepaliveMs: 400 });
+    for (let i = 0; i < 10; i++) {
+      await link.poll();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(server.lines).not.toContain("VER");
+    await new Promise((r) => setTimeout(r, 700));
+    expect(server.lines.filter((l) => l === "VER").length).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe("UpsLink configuration errors", () => {
   it("CERTVERIFY without CERTPATH never connects, as upsmon", async () => {
     server = await startFakeServer({ onLine: upsdLike({ "ups.status": "OL" }) });
