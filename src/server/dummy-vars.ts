@@ -5,7 +5,7 @@
  */
 
 /** STRING variables and their maximum length. */
-export const KNOWN_STRING_VARS: ReadonlyMap<string, number> = new Map([
+const KNOWN_STRING_VARS: ReadonlyMap<string, number> = new Map([
   ["ups.mfr", 32],
   ["ups.model", 32],
   ["ups.status", 32],
@@ -24,7 +24,7 @@ export const KNOWN_STRING_VARS: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** NUMBER variables (RW, not length-checked). */
-export const KNOWN_NUMBER_VARS: ReadonlySet<string> = new Set([
+const KNOWN_NUMBER_VARS: ReadonlySet<string> = new Set([
   "ups.load",
   "ups.temperature",
   "ups.delay.start",
@@ -56,7 +56,7 @@ export const KNOWN_NUMBER_VARS: ReadonlySet<string> = new Set([
   "battery.voltage.nominal",
 ]);
 
-export const UNKNOWN_VAR_STRING_MAX = 32;
+const UNKNOWN_VAR_STRING_MAX = 32;
 
 /** Maximum length for a variable dummy-ups creates from its data file (undefined: NUMBER). */
 export function stringMaxFor(name: string): number | undefined {

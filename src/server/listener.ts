@@ -27,7 +27,6 @@ export interface ListenerOptions {
   /** Secure context for STARTTLS (from CERTFILE); undefined when TLS is not configured. */
   tls?: SecureContext | undefined;
   idleTimeoutMs?: number;
-  now?: () => number;
 }
 
 interface Conn {
@@ -40,17 +39,11 @@ export class NutListener {
   private readonly conns = new Set<Conn>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly idleTimeoutMs: number;
-  private readonly now: () => number;
   /** Addresses actually bound (a port 0 in the config is replaced by the port chosen). */
   readonly bound: ListenAddress[] = [];
 
   constructor(private readonly options: ListenerOptions) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    this.now = options.now ?? Date.now;
-  }
-
-  get connectionCount(): number {
-    return this.conns.size;
   }
 
   /** Reply bytes written but not yet taken by clients, over all connections. */
@@ -92,7 +85,7 @@ export class NutListener {
   }
 
   private sweepIdle(): void {
-    const limit = this.now() - this.idleTimeoutMs;
+    const limit = Date.now() - this.idleTimeoutMs;
     for (const c of this.conns) {
       if (c.lastCommandMs < limit) {
         this.options.log.debug(`dropping idle client ${c.socket.remoteAddress ?? "?"}`);
@@ -105,7 +98,7 @@ export class NutListener {
     const { model, log } = this.options;
     const address = (raw.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
     const session = model.openSession(address);
-    const conn: Conn = { socket: raw, lastCommandMs: this.now() };
+    const conn: Conn = { socket: raw, lastCommandMs: Date.now() };
     this.conns.add(conn);
     log.debug(`connect from ${address}`, 2);
     let tokenizer = new Tokenizer();
@@ -129,7 +122,7 @@ export class NutListener {
           log.debug(`Parse error on sock: ${line.message}`);
           continue;
         }
-        conn.lastCommandMs = this.now();
+        conn.lastCommandMs = Date.now();
         const out = handleRequest(model, session, line.words, conn.lastCommandMs);
         for (const r of out.replies) {
           replies.push(r);

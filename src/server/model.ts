@@ -68,15 +68,10 @@ export class ServerModel {
     return [...this.upsByKey.values()];
   }
 
-  /** Replace the set of UPSes (start-up and reload); an entry kept by name keeps its FSD latch. */
+  /** Replace the set of UPSes (start-up and reload); an entry passed again keeps its FSD latch. */
   setUps(entries: UpsEntry[]): void {
-    const old = new Map(this.upsByKey);
     this.upsByKey.clear();
-    for (const e of entries) {
-      const before = old.get(e.name.toLowerCase());
-      if (before && before.sim === e.sim) e.fsd = before.fsd;
-      this.upsByKey.set(e.name.toLowerCase(), e);
-    }
+    for (const e of entries) this.upsByKey.set(e.name.toLowerCase(), e);
   }
 
   /** UPS names are matched case-insensitively, as upsd does. */

@@ -183,6 +183,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   });
   let watched: WatchedSim[] = [];
 
+  // A UPS whose ups.conf entry keeps its name, file and mode keeps its entry object, so its
+  // simulation state and FSD latch survive a reload; any other UPS starts afresh.
   const applyUps = () => {
     const now = Date.now();
     const previous = new Map(watched.map((w) => [w.entry.name.toLowerCase(), w]));
@@ -231,8 +233,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       w.entry.sim.fileChanged(readOptional(w.file), now);
       if (!w.entry.sim.connected) log.error(`dummy-ups [${w.entry.name}]: ${w.entry.sim.failureReason}`);
       else if (!wasConnected) log.notice(`dummy-ups [${w.entry.name}]: data file read`);
-      model.expireTracking(now);
     }
+    model.expireTracking(now);
   }, 1000);
 
   return {

@@ -152,12 +152,6 @@ export class DummyUpsSimulation {
     }
   }
 
-  /** Milliseconds until the next scheduled change, or undefined when nothing is scheduled. */
-  nextChangeInMs(nowMs: number): number | undefined {
-    if (!this.lines || this.finished) return undefined;
-    return Math.max(0, this.resumeAtMs - nowMs);
-  }
-
   getVar(name: string): SimVar | undefined {
     return this.vars.get(name.toLowerCase());
   }

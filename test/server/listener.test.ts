@@ -192,6 +192,23 @@ describe("server: data files and configuration", () => {
     expect(status).toBe('VAR dummy ups.status "OB DISCHRG"');
   });
 
+  it("keeps upsd's FSD latch across a reload that keeps the UPS, and drops it with the UPS", async () => {
+    fx = await startFixture();
+    const c = await open();
+    for (const line of ["USERNAME admin", "PASSWORD adminpass"]) expect(await c.ask(line)).toBe("OK");
+    expect(await c.ask("FSD dummy")).toBe("OK FSD-SET");
+    fx.server.reload();
+    expect(await c.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "FSD OL"');
+    const upsConf = join(fx.dir, "ups.conf");
+    const withDummy = readFileSync(upsConf, "utf8");
+    writeFileSync(upsConf, withDummy.replace(/\[dummy\][^[]*/, ""));
+    fx.server.reload();
+    expect(await c.ask("GET VAR dummy ups.status")).toBe("ERR UNKNOWN-UPS");
+    writeFileSync(upsConf, withDummy);
+    fx.server.reload();
+    expect(await c.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+  });
+
   it("refuses a UPS with another driver, naming the section, file and line", async () => {
     fx = await startFixture();
     writeFileSync(join(fx.dir, "ups.conf"), "[real]\n\tdriver = usbhid-ups\n\tport = auto\n");
@@ -226,7 +243,6 @@ describe("listener: STARTTLS", () => {
     const secure = tls.connect({
       socket: c.socket,
       ca: readFileSync(join(fx.dir, "cert.pem")),
-      servername: "127.0.0.1",
       checkServerIdentity: () => undefined,
     });
     await new Promise<void>((resolve, reject) => {

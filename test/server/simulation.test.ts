@@ -37,11 +37,6 @@ describe("simulation: .seq files (dummy-loop)", () => {
     expect(value(s, "battery.charge")).toBe(charge);
   });
 
-  it("reports when the next change is due", () => {
-    const s = sim(SEQ, "dummy-loop");
-    expect(s.nextChangeInMs(1000)).toBe(4000);
-  });
-
   it("restarts a file without TIMER at most once a second, overwriting SET values", () => {
     const s = sim("ups.load: 10\n", "dummy-loop");
     expect(s.setVar("ups.load", "99")).toBe("OK");
