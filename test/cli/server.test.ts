@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/nut-stack.js";
+import { waitUntil } from "../helpers/processes.js";
 import { RawClient, writeConfDir } from "../server/server-fixture.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
@@ -47,27 +48,19 @@ function runOnce(args: string[], dir: string): Promise<{ code: number; stderr: s
   );
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("nutguard server (process)", () => {
   it("serves the files in NUT_CONFPATH, reloads on -c reload, exits 0 on -c stop and removes its PID file", async () => {
     const { dir, port } = await confDir();
     const server = nutguard(["server", "-F"], dir);
     const pidFile = join(dir, "nutguard-server.pid");
-    await until(() => existsSync(pidFile), "the PID file");
+    await waitUntil("the PID file", () => existsSync(pidFile));
     expect(Number(readFileSync(pidFile, "utf8"))).toBe(server.child.pid);
     const c = await RawClient.connect(port);
     try {
       expect(await c.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
       writeFileSync(join(dir, "upsd.users"), "[newuser]\n\tpassword = p\n\tupsmon secondary\n");
       expect((await runOnce(["server", "-c", "reload"], dir)).code).toBe(0);
-      await until(() => server.err().includes("configuration reloaded"), "the reload");
+      await waitUntil("the reload", () => server.err().includes("configuration reloaded"));
       expect(await c.ask("USERNAME newuser")).toBe("OK");
       expect(await c.ask("PASSWORD p")).toBe("OK");
       expect(await c.ask("LOGIN dummy")).toBe("OK");

@@ -9,6 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { chmod, chown, writeFile } from "node:fs/promises";
+import { isAlive as isRunning } from "./processes.js";
 
 export interface Tracked {
   name: string; // expected /proc/PID/comm
@@ -44,15 +45,9 @@ function procComm(pid: number): string | undefined {
   }
 }
 
+/** PID is running (not a zombie) and its /proc/PID/comm is `name`. */
 export function isAlive(pid: number, name: string): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (state === "Z") return false;
-  } catch {
-    return false;
-  }
-  return procComm(pid) === name;
+  return isRunning(pid) && procComm(pid) === name;
 }
 
 export function track(name: string, child: ChildProcess): Tracked {

@@ -135,6 +135,12 @@ export const DEFAULT_USERS = {
   secondary: { user: "monsecondary", pass: "secondarypass" },
 } as const;
 
+/** upsd.users for DEFAULT_USERS: an admin (SET, FSD, every instant command), an upsmon primary and a secondary. */
+export const DEFAULT_UPSD_USERS =
+  `[${DEFAULT_USERS.admin.user}]\n\tpassword = ${DEFAULT_USERS.admin.pass}\n\tactions = SET FSD\n\tinstcmds = ALL\n` +
+  `[${DEFAULT_USERS.primary.user}]\n\tpassword = ${DEFAULT_USERS.primary.pass}\n\tupsmon primary\n` +
+  `[${DEFAULT_USERS.secondary.user}]\n\tpassword = ${DEFAULT_USERS.secondary.pass}\n\tupsmon secondary\n`;
+
 export const DEFAULT_DEVICES: Record<string, NutDeviceSpec> = {
   dummy: {
     desc: "dummy-ups in dummy-once mode",
@@ -279,13 +285,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   }
   await writeOwned(join(etc, "ups.conf"), upsConf);
   const u = DEFAULT_USERS;
-  await writeOwned(
-    join(etc, "upsd.users"),
-    `[${u.admin.user}]\n\tpassword = ${u.admin.pass}\n\tactions = SET FSD\n\tinstcmds = ALL\n` +
-      `[${u.primary.user}]\n\tpassword = ${u.primary.pass}\n\tupsmon primary\n` +
-      `[${u.secondary.user}]\n\tpassword = ${u.secondary.pass}\n\tupsmon secondary\n` +
-      (o.extraUsers ? `${o.extraUsers}\n` : ""),
-  );
+  await writeOwned(join(etc, "upsd.users"), DEFAULT_UPSD_USERS + (o.extraUsers ? `${o.extraUsers}\n` : ""));
   await writeOwned(join(etc, "nut.conf"), "MODE=standalone\n");
 
   let port = 0;

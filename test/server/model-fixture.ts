@@ -8,19 +8,7 @@ import { splitLine } from "../../src/protocol/tokenizer.js";
 import { ServerModel, type SessionState } from "../../src/server/model.js";
 import { handleRequest } from "../../src/server/session.js";
 import { DummyUpsSimulation } from "../../src/server/simulation.js";
-import { DEFAULT_DEVICES } from "../helpers/nut-stack.js";
-
-export const USERS_TEXT = `[admin]
-	password = adminpass
-	actions = SET FSD
-	instcmds = ALL
-[monuser]
-	password = monpass
-	upsmon primary
-[monsecondary]
-	password = secondarypass
-	upsmon secondary
-`;
+import { DEFAULT_DEVICES, DEFAULT_UPSD_USERS } from "../helpers/nut-stack.js";
 
 const CMDVARTAB = `VARDESC ups.status "UPS status"
 CMDDESC load.off "Turn off the load immediately"
@@ -29,7 +17,7 @@ CMDDESC load.off "Turn off the load immediately"
 export function makeModel(nowMs = 0): ServerModel {
   let n = 0;
   const model = new ServerModel({
-    users: parseUpsdUsers(USERS_TEXT),
+    users: parseUpsdUsers(DEFAULT_UPSD_USERS),
     descriptions: parseCmdvartab(CMDVARTAB),
     tlsConfigured: false,
     newTrackingId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,

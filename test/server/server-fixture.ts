@@ -12,19 +12,7 @@ import { join } from "node:path";
 import { quoteValue } from "../../src/protocol/encoder.js";
 import { type RunningServer, startServer } from "../../src/server/server.js";
 import { createMemoryLogger } from "../../src/util/log.js";
-import { DEFAULT_DEVICES, type NutDeviceSpec } from "../helpers/nut-stack.js";
-
-export const USERS = `[admin]
-	password = adminpass
-	actions = SET FSD
-	instcmds = ALL
-[monprimary]
-	password = primarypass
-	upsmon primary
-[monsecondary]
-	password = secondarypass
-	upsmon secondary
-`;
+import { DEFAULT_DEVICES, DEFAULT_UPSD_USERS, type NutDeviceSpec } from "../helpers/nut-stack.js";
 
 /** Write a NUT config directory for `devices`; returns its path. */
 export async function writeConfDir(
@@ -41,7 +29,7 @@ export async function writeConfDir(
     if (spec.mode !== undefined) upsConf += `\tmode = ${spec.mode}\n`;
   }
   await writeFile(join(dir, "ups.conf"), upsConf);
-  await writeFile(join(dir, "upsd.users"), USERS);
+  await writeFile(join(dir, "upsd.users"), DEFAULT_UPSD_USERS);
   await writeFile(join(dir, "upsd.conf"), ["LISTEN 127.0.0.1 0", ...upsdConf].join("\n") + "\n");
 }
 
