@@ -1,10 +1,10 @@
 #!/bin/sh
-# The README's main job. Until `nutguard demo` exists this shows the CLI working.
+# The README's main job (`npm run demo`): installs npm packages when missing, builds, runs `nutguard demo`.
 set -eu
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
-npm run -s build
-if node dist/cli/main.js --help | grep -q '^  demo '; then
-  exec node dist/cli/main.js demo "$@"
+if [ ! -d node_modules ]; then
+  sh scripts/ensure-build-tools.sh
+  npm ci --no-audit --no-fund
 fi
-exec node dist/cli/main.js --help
+npm run -s build
+exec node dist/cli/main.js demo "$@"
