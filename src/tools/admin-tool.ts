@@ -38,7 +38,7 @@ export async function runAdminTool(
   }
 }
 
-export function parseTrackingTimeout(text: string): number {
+function parseTrackingTimeout(text: string): number {
   if (!/^\s*\+?\d+$/.test(text)) {
     throw fatal(
       "Could not convert the provided value for timeout ('-t' option) to unsigned int: Invalid argument",
