@@ -23,7 +23,6 @@ async function upslog(argv: string[]): Promise<number> {
   const cmd = parseUpslogArgs(argv);
   const inBackground = process.env[BACKGROUND_ENV] === "1";
   if (cmd.kind === "help") {
-    process.stderr.write(cmd.stderr);
     process.stdout.write(UPSLOG_HELP);
     return 0;
   }

@@ -2,7 +2,7 @@
 export * from "./client.js";
 export * from "./connection.js";
 export * from "./list-framing.js";
-export * from "./open-socket.js";
+export { type ConnectOptions, NUT_PORT, openSocket } from "./open-socket.js";
 export * from "./request-queue.js";
 export * from "./session.js";
 export * from "./tls.js";

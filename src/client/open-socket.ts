@@ -33,29 +33,30 @@ export type ChunkSink = (buf: Buffer, length: number) => void;
 
 interface SocketReader {
   sink: ChunkSink | undefined;
-  /** Copies of chunks read before a sink was set. */
-  early: Buffer[];
 }
 
 /**
  * Sockets opened here read straight into one buffer (net's `onread`) instead of allocating a Buffer
  * per read and passing it through the readable stream: a monitor polling once a second spends most
  * of its CPU in that machinery. One buffer serves every socket: each read is handed to its sink,
- * which must copy what it keeps, before the next read can happen.
+ * which must copy what it keeps, before the next read can happen. Without a sink (before a connection
+ * attaches, after it detaches for STARTTLS) a read is copied into the socket's own readable stream,
+ * so the socket behaves like any other: 'data', read(), and TLS picks up what is buffered.
  */
 const READ_BUFFER = Buffer.alloc(64 * 1024);
 const readers = new WeakMap<net.Socket, SocketReader>();
 
 /**
- * Route the reads of a socket opened by openSocket() to `sink` (undefined: stop routing, keep
- * copies). Returns false for any other socket (a TLS socket, a test's socket): use 'data' events.
+ * Route the reads of a socket opened by openSocket() to `sink`, first what its stream buffered
+ * (undefined: back to the stream). Returns false for any other socket (a TLS socket, a test's
+ * socket): use 'data' events.
  */
 export function setChunkSink(socket: net.Socket, sink: ChunkSink | undefined): boolean {
   const reader = readers.get(socket);
   if (!reader) return false;
   reader.sink = sink;
-  if (sink) {
-    for (const chunk of reader.early.splice(0)) sink(chunk, chunk.length);
+  for (let chunk: Buffer | null; sink && reader.sink === sink && (chunk = socket.read()) !== null; ) {
+    sink(chunk, chunk.length);
   }
   return true;
 }
@@ -65,16 +66,16 @@ export function openSocket(o: ConnectOptions): Promise<net.Socket> {
   const port = o.port ?? NUT_PORT;
   const timeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const reader: SocketReader = { sink: undefined, early: [] };
-    const sock = net.connect({
+    const reader: SocketReader = { sink: undefined };
+    const sock: net.Socket = net.connect({
       host: o.host,
       port,
       onread: {
         buffer: READ_BUFFER,
-        callback: (length: number) => {
-          if (reader.sink) reader.sink(READ_BUFFER, length);
-          else reader.early.push(Buffer.from(READ_BUFFER.subarray(0, length)));
-          return true; // keep reading
+        callback: (length: number): boolean => {
+          if (!reader.sink) return sock.push(Buffer.from(READ_BUFFER.subarray(0, length))); // false: stop reading
+          reader.sink(READ_BUFFER, length);
+          return true;
         },
       },
     });

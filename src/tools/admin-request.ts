@@ -70,7 +70,7 @@ export async function authenticate(client: NutClient, creds: Credentials): Promi
 }
 
 /** `-w`: SET TRACKING ON, which must be answered with OK. `what` is "command" or "set variable". */
-export async function enableTracking(client: NutClient, what: string): Promise<void> {
+async function enableTracking(client: NutClient, what: string): Promise<void> {
   try {
     await client.setTracking(true);
   } catch (err) {
@@ -85,7 +85,7 @@ export async function enableTracking(client: NutClient, what: string): Promise<v
  * Sends the request and turns its outcome into what NUT prints. `failedPrefix` is NUT's message for a
  * broken connection ("Instant command failed" / "Set variable failed").
  */
-export async function submitAdminRequest(
+async function submitAdminRequest(
   request: () => Promise<CommandAccepted>,
   failedPrefix: string,
 ): Promise<CommandAccepted> {
@@ -104,39 +104,31 @@ const OK_WARNING =
   "You can export NUT_QUIET_OK_NOTRACKING=true to hide this message,\n" +
   "or use -w [-t SEC] option(s) to track the actual outcome.\n";
 
-export interface TrackingOptions {
-  timeoutSec: number;
-  /** Injected for tests; defaults to a real 1 s pause. */
-  sleepMs?: (ms: number) => Promise<void>;
-  nowMs?: () => number;
-}
-
 /**
  * Reports an accepted request on stderr: without a tracking id, `OK` (and HEAD's warning unless
  * NUT_QUIET_OK_NOTRACKING=true); with one, polls `GET TRACKING <id>` once a second until it is not
  * PENDING and prints the final line (`SUCCESS`, `ERR UNKNOWN`, ...). Exit status stays 0, as in NUT.
  */
-export async function reportOutcome(
+async function reportOutcome(
   client: NutClient,
   accepted: CommandAccepted,
-  tracking: TrackingOptions | undefined,
+  trackTimeoutSec: number | undefined,
 ): Promise<void> {
-  if (!tracking || accepted.trackingId === undefined) {
+  if (trackTimeoutSec === undefined || accepted.trackingId === undefined) {
     const quiet = process.env.NUT_QUIET_OK_NOTRACKING === "true";
     process.stderr.write(accepted.trackingId ? `OK TRACKING ${accepted.trackingId}\n` : "OK\n");
     if (!quiet) process.stderr.write(OK_WARNING);
     return;
   }
-  const now = tracking.nowMs ?? Date.now;
-  const sleep = tracking.sleepMs ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const start = now();
+  const timeoutMs = trackTimeoutSec * 1000;
+  const start = Date.now();
   for (;;) {
-    if (now() - start >= tracking.timeoutSec * 1000) {
+    if (Date.now() - start >= timeoutMs) {
       throw fatal("Can't receive status tracking information: timeout");
     }
     let result: string;
     try {
-      result = await client.getTracking(accepted.trackingId, { timeoutMs: tracking.timeoutSec * 1000 });
+      result = await client.getTracking(accepted.trackingId, { timeoutMs });
     } catch (err) {
       if (err instanceof NutServerError) {
         result = err.replyLine;
@@ -148,7 +140,7 @@ export async function reportOutcome(
       process.stderr.write(`${result}\n`);
       return;
     }
-    await sleep(1000);
+    await new Promise<void>((r) => setTimeout(r, 1000));
   }
 }
 
@@ -166,9 +158,5 @@ export async function performAdminRequest(
 ): Promise<void> {
   if (trackTimeoutSec !== undefined) await enableTracking(client, what);
   const accepted = await submitAdminRequest(request, failedPrefix);
-  await reportOutcome(
-    client,
-    accepted,
-    trackTimeoutSec !== undefined ? { timeoutSec: trackTimeoutSec } : undefined,
-  );
+  await reportOutcome(client, accepted, trackTimeoutSec);
 }

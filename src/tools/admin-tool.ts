@@ -18,7 +18,7 @@ import {
   ToolExit,
   versionBanner,
 } from "./tool-support.js";
-import { splitName } from "./upsname.js";
+import { splitName, type UpsTarget } from "./upsname.js";
 
 /** Runs a tool's body; with `ownStdoutGuard` the body handles a closed stdout itself (upslog). */
 export async function runAdminTool(
@@ -38,7 +38,7 @@ export async function runAdminTool(
   }
 }
 
-export function parseTrackingTimeout(text: string): number {
+function parseTrackingTimeout(text: string): number {
   if (!/^\s*\+?\d+$/.test(text)) {
     throw fatal(
       "Could not convert the provided value for timeout ('-t' option) to unsigned int: Invalid argument",
@@ -116,19 +116,25 @@ export function parseAdminArgs(argv: readonly string[], spec: AdminToolSpec): Ad
   return inv;
 }
 
-/** Splits `<ups>` and connects; failures end the tool with NUT's messages. */
-export async function connectToUps(
-  spec: string,
-  timeoutMs: number,
-): Promise<{ client: NutClient; upsname: string }> {
+/** Splits `<ups>`; an invalid one ends the tool with libupsclient's diagnostic and NUT's message. */
+export function parseUpsTarget(spec: string): UpsTarget {
   const target = splitName(spec);
   if (!target.ok) {
     throw fatal(
       `${target.diagnostic}\nError: invalid UPS definition.  Required format: upsname[@hostname[:port]]`,
     );
   }
+  return target.value;
+}
+
+/** Splits `<ups>` and connects; failures end the tool with NUT's messages. */
+export async function connectToUps(
+  spec: string,
+  timeoutMs: number,
+): Promise<{ client: NutClient; upsname: string }> {
+  const target = parseUpsTarget(spec);
   try {
-    return { client: await connectTo(target.value, timeoutMs), upsname: target.value.upsname };
+    return { client: await connectTo(target, timeoutMs), upsname: target.upsname };
   } catch (err) {
     throw fatal(`Error: ${describeError(err)}`);
   }

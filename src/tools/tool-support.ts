@@ -6,7 +6,7 @@
  * Must not: print to stdout, or hold state between calls.
  */
 import { NutClient } from "../client/client.js";
-import { NutError, NutServerError } from "../protocol/errors.js";
+import { NutServerError } from "../protocol/errors.js";
 import type { UpsAddress } from "./upsname.js";
 
 export const NUTGUARD_VERSION = "0.1.0";
@@ -30,10 +30,7 @@ export function fatal(message: string): ToolExit {
 
 /** What libupsclient's upscli_strerror() would say for this failure. */
 export function describeError(err: unknown): string {
-  if (err instanceof NutServerError) return err.message;
-  if (err instanceof NutError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** True for `ERR UNKNOWN-COMMAND` (a pre-1.x upsd), which the tools explain specially. */

@@ -13,10 +13,11 @@ import { constants as osConstants, hostname as osHostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { NutClient } from "../client/client.js";
 import type { Logger } from "../util/log.js";
+import { parseUpsTarget } from "./admin-tool.js";
 import { BROKEN_PIPE_EXIT, connectTo, describeError, fatal } from "./tool-support.js";
 import { compileLogFormat, type LogFormatItem, logFormatVariables, renderLogLine } from "./upslog-format.js";
 import type { UpslogTarget } from "./upslog-options.js";
-import { splitName, type UpsTarget } from "./upsname.js";
+import type { UpsTarget } from "./upsname.js";
 
 export interface UpslogRunOptions {
   targets: UpslogTarget[];
@@ -53,20 +54,10 @@ export function pidFilePath(base: string, env: NodeJS.ProcessEnv): string {
   return join(env.NUT_PIDPATH ?? "/run/nut", `${base}.pid`);
 }
 
-function parseSystem(system: string): UpsTarget {
-  const split = splitName(system);
-  if (!split.ok) {
-    throw fatal(
-      `${split.diagnostic}\nError: invalid UPS definition.  Required format: upsname[@hostname[:port]]`,
-    );
-  }
-  return split.value;
-}
-
 async function expandSystems(o: UpslogRunOptions, files: Map<string, LogFile>): Promise<Monitored[]> {
   const out: Monitored[] = [];
   for (const t of o.targets) {
-    const target = parseSystem(t.system);
+    const target = parseUpsTarget(t.system);
     let file = files.get(t.logFile);
     if (!file) {
       file = { path: t.logFile, fd: "stdout" };

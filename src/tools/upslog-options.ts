@@ -7,6 +7,7 @@
  */
 import { getopt } from "./getopt.js";
 import { DEFAULT_LOG_FORMAT, UPSHOST_PREFIX } from "./upslog-format.js";
+import { strtolPrefix as atoi } from "./upsname.js";
 
 const OPTSTRING = "+hDs:l:i:d:Nf:u:Vp:FBm:W:A:";
 
@@ -36,18 +37,12 @@ export interface UpslogPlan {
 
 export type UpslogCommand =
   | UpslogPlan
-  | { kind: "help"; stderr: string }
+  | { kind: "help" }
   | { kind: "version" }
   | { kind: "fail"; stderr: string };
 
 const NO_UPS =
   "No UPS defined for monitoring - use -s <system> -l <logfile>, or use -m <ups,logfile>; consider -m '*,-' to view updates of all known local devices";
-
-/** C atoi() */
-function atoi(text: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(text);
-  return m ? Number.parseInt(m[1]!, 10) : 0;
-}
 
 export function parseUpslogArgs(argv: readonly string[]): UpslogCommand {
   const { options, operands } = getopt(argv, OPTSTRING);
@@ -64,12 +59,11 @@ export function parseUpslogArgs(argv: readonly string[]): UpslogCommand {
   let pidBase = "upslog";
   let user: string | undefined;
   let connectTimeout: string | undefined;
-  let stderr = "";
   for (const opt of options) {
     const v = opt.value ?? "";
     switch (opt.letter) {
       case "h":
-        return { kind: "help", stderr };
+        return { kind: "help" };
       case "D":
         debugLevel++;
         break;
@@ -78,7 +72,7 @@ export function parseUpslogArgs(argv: readonly string[]): UpslogCommand {
         if (parts.length !== 2) {
           return {
             kind: "fail",
-            stderr: `${stderr}Argument '-m upsspec,logfile' requires exactly 2 components in the tuple\n`,
+            stderr: "Argument '-m upsspec,logfile' requires exactly 2 components in the tuple\n",
           };
         }
         targets.push({ system: parts[0]!, logFile: parts[1]! });
@@ -123,11 +117,13 @@ export function parseUpslogArgs(argv: readonly string[]): UpslogCommand {
       case "A":
         break;
       default:
-        stderr += `upslog: ${opt.diagnostic ?? "invalid option"}\n`;
-        return { kind: "fail", stderr: `${stderr}Error: unknown option -?. Try -h for help.\n` };
+        return {
+          kind: "fail",
+          stderr: `upslog: ${opt.diagnostic ?? "invalid option"}\nError: unknown option -?. Try -h for help.\n`,
+        };
     }
   }
-  if (operands.length === 1 || operands.length === 2) return { kind: "help", stderr };
+  if (operands.length === 1 || operands.length === 2) return { kind: "help" };
   if (operands.length >= 3) {
     system = operands[0];
     logFile = operands[1];

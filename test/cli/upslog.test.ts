@@ -227,5 +227,24 @@ describe("upslog (NUT 2.8.5+ options)", () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^No UPS defined for monitoring/);
     expect((await runOurs("upslog", ["-s", quirky])).stderr).toMatch(/^No filename defined for logging/);
+    expect(await runOurs("upslog", ["-x"])).toMatchObject({
+      stdout: "",
+      stderr: "upslog: invalid option -- 'x'\nError: unknown option -?. Try -h for help.\n",
+      code: 1,
+    });
+    expect(await runOurs("upslog", ["-s", "@127.0.0.1", "-l", "-"])).toMatchObject({
+      stdout: "",
+      stderr:
+        "upscli_splitname: got empty upsname string\nError: invalid UPS definition.  Required format: upsname[@hostname[:port]]\n",
+      code: 1,
+    });
+  });
+
+  it("prints its help on stdout, nothing on stderr, exit 0", async () => {
+    const r = await runOurs("upslog", ["-h"]);
+    expect(r).toMatchObject({ stderr: "", code: 0 });
+    expect(r.stdout).toMatch(
+      /^NUT read-only client program - UPS status logger \(nutguard\)\.\n\nusage: upslog \[OPTIONS\]\n/,
+    );
   });
 });

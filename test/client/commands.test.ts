@@ -277,7 +277,8 @@ describe("SET VAR, INSTCMD, TRACKING", () => {
     expect(set.trackingId).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
     await stack.waitFor(async () => (await c.getTracking(set.trackingId!)) === "SUCCESS");
     const cmd = await c.instcmd("dummy", "load.off");
-    expect(cmd.trackingId).toBeDefined();
+    expect(cmd.trackingId).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    expect(cmd.trackingId).not.toBe(set.trackingId);
     // dummy-ups answers every instant command "unknown"
     await stack.waitFor(async () => {
       const r = await c.getTracking(cmd.trackingId!).catch((e) => e);

@@ -1,7 +1,8 @@
 // NutConnection behaviour a real upsd cannot stage on demand (chunking, EOF mid-list, silence,
 // garbage), against the scripted fake server; and pipelining against the real upsd.
+import type net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NutClient } from "../../src/client/index.js";
+import { NutClient, openSocket } from "../../src/client/index.js";
 import {
   ERR_MESSAGES,
   NutAbortError,
@@ -25,6 +26,25 @@ function upsdLike(line: string): FakeAction {
   const m = /^GET VAR ups (\S+)$/.exec(line);
   if (m) return m[1] === "missing" ? "ERR VAR-NOT-SUPPORTED\n" : `VAR ups ${m[1]} "value of ${m[1]}"\n`;
   return "ERR UNKNOWN-COMMAND\n";
+}
+
+/** A client over a socket opened beforehand (the constructor is protected). */
+class AdoptedClient extends NutClient {
+  static adopt(sock: net.Socket): AdoptedClient {
+    return new AdoptedClient(sock, "127.0.0.1", 0, undefined);
+  }
+}
+
+/** The first line read from a socket through its 'data' events (without LF). */
+function readLine(sock: net.Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    sock.setEncoding("latin1").on("data", (d: string) => {
+      text += d;
+      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
+    });
+    sock.once("error", reject);
+  });
 }
 
 let server: FakeServer | undefined;
@@ -56,6 +76,20 @@ describe("framing", () => {
     ]);
     expect(v).toBe("value of x");
     expect(missing).toBeInstanceOf(VarNotSupportedError);
+  });
+
+  it("two connections reading one byte at a time at once each assemble only their own replies", async () => {
+    // both sockets read into one shared buffer (open-socket.ts): a partial line must be copied, not kept
+    const first = await fake(upsdLike, true);
+    const second = await NutClient.connect({ host: server!.host, port: server!.port });
+    clients.push(second);
+    const names = (prefix: string) => Array.from({ length: 5 }, (_, i) => `${prefix}${i}`);
+    const [a, b] = await Promise.all([
+      Promise.all(names("first.").map((n) => first.getVar("ups", n))),
+      Promise.all(names("second.").map((n) => second.getVar("ups", n))),
+    ]);
+    expect(a).toEqual(names("value of first."));
+    expect(b).toEqual(names("value of second."));
   });
 
   it("a connection closed in the middle of a list fails it with ServerDisconnectedError", async () => {
@@ -171,7 +205,11 @@ describe("timeouts and cancellation", () => {
     ac.abort();
     expect(await slow.catch((e) => e)).toBeInstanceOf(NutAbortError);
     expect(await next).toBe("value of next");
-    expect(await c.listVar("ups")).toHaveLength(3);
+    expect(await c.listVar("ups")).toEqual([
+      { name: "a", value: "1" },
+      { name: "b", value: "two words" },
+      { name: "c", value: 'q"x' },
+    ]);
   });
 
   it("a steady requester: answered requests leave nothing to time out, and a later silent one still times out", async () => {
@@ -206,6 +244,32 @@ describe("connecting and closing", () => {
     expect(err).toBeInstanceOf(NutConnectionError);
     expect(err.code).toBe("ECONNREFUSED");
     expect(err.message).toBe("Connection failure: Connection refused");
+  });
+
+  it("a socket from openSocket() that no connection reads is an ordinary socket: its bytes arrive as 'data'", async () => {
+    await fake(upsdLike);
+    const sock = await openSocket({ host: server!.host, port: server!.port });
+    try {
+      sock.write("GET VAR ups x\n");
+      expect(await readLine(sock)).toBe('VAR ups x "value of x"');
+    } finally {
+      sock.destroy();
+    }
+  });
+
+  it("bytes read before a connection attaches wait in the socket and reach the connection first", async () => {
+    await fake(upsdLike);
+    const sock = await openSocket({ host: server!.host, port: server!.port });
+    sock.write("GET VAR ups early\n");
+    while (sock.readableLength < 'VAR ups early "value of early"\n'.length) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const c = AdoptedClient.adopt(sock);
+    clients.push(c);
+    // nothing was pending when the connection read them: for it they are a reply to nothing
+    const err = await c.getVar("ups", "x").catch((e) => e);
+    expect(err).toBeInstanceOf(NutProtocolError);
+    expect(err.detail).toBe('reply with no request pending: VAR ups early "value of early"');
   });
 
   it("close() sends LOGOUT after the pending requests and closes", async () => {
