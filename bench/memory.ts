@@ -16,6 +16,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { lookupGroupId } from "../src/service/accounts.js";
 import { listenNotify } from "../test/helpers/notify-listener.js";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../test/helpers/nut-stack.js";
 
@@ -93,7 +94,7 @@ async function measureNutguard(
   chmodSync(dir, 0o755);
   const conf = join(dir, "upsmon.conf");
   writeFileSync(conf, upsmonConf(stack, n, dir));
-  chownSync(conf, 0, Number(/^nut:[^:]*:(\d+)/m.exec(readFileSync("/etc/group", "utf8"))?.[1] ?? 0));
+  chownSync(conf, 0, lookupGroupId("nut") ?? 0);
   chmodSync(conf, 0o640);
   const notify = listenNotify(dir);
   const child: ChildProcess = spawn(

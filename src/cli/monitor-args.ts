@@ -3,8 +3,7 @@
  * `DFBhic:P:f:pu:VK46W:`: clustered flags like `-DD`, values attached or separate), plus `--check`.
  * Pure: no I/O, no process state.
  */
-
-export type MonitorCommand = "fsd" | "stop" | "reload";
+import { type ControlCommand, parseControlCommand } from "../service/control.js";
 
 export interface MonitorArgs {
   /** `-f`: configuration file (undefined: $NUT_CONFPATH/upsmon.conf or /etc/nut/upsmon.conf). */
@@ -18,7 +17,7 @@ export interface MonitorArgs {
   /** `-p`: one privileged process, no privilege separation. */
   singleProcess: boolean;
   /** `-c`: signal the running daemon. */
-  command: MonitorCommand | undefined;
+  command: ControlCommand | undefined;
   /** `-P`: the PID to signal instead of the PID file's. */
   pid: number | undefined;
   /** `-K`: check POWERDOWNFLAG. */
@@ -57,12 +56,6 @@ export const MONITOR_USAGE = `usage: nutguard monitor [OPTIONS]
 
 const WITH_VALUE = new Set(["c", "P", "f", "u", "W"]);
 const FLAGS = new Set(["D", "F", "B", "h", "i", "p", "V", "K", "4", "6"]);
-
-/** upsmon's prefix match: `-c r` is reload (strncmp(optarg, "reload", strlen(optarg))). */
-function matchCommand(value: string): MonitorCommand | undefined {
-  if (value === "") return undefined;
-  return (["fsd", "stop", "reload"] as const).find((c) => c.startsWith(value));
-}
 
 export function parseMonitorArgs(argv: readonly string[]): MonitorArgs | { error: string } {
   const a: MonitorArgs = {
@@ -132,7 +125,7 @@ function applyFlag(a: MonitorArgs, opt: string): void {
 function applyValue(a: MonitorArgs, opt: string, value: string): string | undefined {
   switch (opt) {
     case "c": {
-      const command = matchCommand(value);
+      const command = parseControlCommand(value); // upsmon's prefix match: `-c r` is reload
       if (!command) return `Invalid command '${value}' (use fsd, stop or reload)`;
       a.command = command;
       return undefined;

@@ -39,6 +39,8 @@ export interface MonitorRunContext {
   log: Logger;
   /** Debug level in effect (-D count, NUT_DEBUG_LEVEL, DEBUG_MIN). */
   debugLevel: number;
+  /** In the daemon a `-B` starter spawned: the fd of the pipe it waits on for readiness. */
+  readinessFd: number | undefined;
 }
 export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
 
@@ -80,8 +82,26 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(impossible);
     return 1;
   }
-  const ctx: MonitorRunContext = { args, configPath, config: parsed.config, log, debugLevel };
+  // -B: this process only starts the daemon (this same command line) and waits until it is ready
+  const readinessFd = takeReadinessFd();
+  if (args.background && readinessFd === undefined) {
+    const { startInBackground } = await import("../service/service-main.js");
+    return startInBackground(log);
+  }
+  warnAboutConfig(parsed.config, log);
+  const ctx: MonitorRunContext = { args, configPath, config: parsed.config, log, debugLevel, readinessFd };
   return chooseRunner(args)(ctx);
+}
+
+/** upsmon's start-up warnings about the configuration, whichever process model runs. */
+function warnAboutConfig(config: UpsmonConfig, log: Logger): void {
+  if (config.shutdownCmd === undefined) log.warning("Warning: no shutdown command defined!");
+  if (config.notifyCmd === undefined) {
+    log.warning("Warning: no custom notification command defined, just so you know");
+  }
+  if (config.pollFreqSec === 0 || config.pollFreqAlertSec === 0) {
+    log.warning("POLLFREQ/POLLFREQALERT 0: polling continuously, as upsmon does");
+  }
 }
 
 /**
@@ -107,7 +127,7 @@ async function runSupervised(ctx: MonitorRunContext): Promise<number> {
     configPath: ctx.configPath,
     config: ctx.config,
     user: ctx.args.user,
-    background: ctx.args.background,
+    readinessFd: ctx.readinessFd,
     debugLevel: ctx.debugLevel,
     connectTimeoutMs: (ctx.args.connectTimeoutSec ?? 10) * 1000,
     log: ctx.log,
@@ -191,25 +211,13 @@ export function wireMonitorSignals(handle: MonitorHandle, log: Logger, main?: Ma
 /** `-p`: one process polls, notifies, and also writes POWERDOWNFLAG and runs SHUTDOWNCMD itself. */
 export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
   const { log, args } = ctx;
-  const readinessFd = takeReadinessFd();
-  if (args.background && readinessFd === undefined) {
-    const { startInBackground } = await import("../service/service-main.js");
-    return startInBackground(log);
-  }
   // the PID file (about this process), sd_notify and the -B readiness pipe
-  const main = MainProcess.start({ log, readinessFd });
+  const main = MainProcess.start({ log, readinessFd: ctx.readinessFd });
   if (!main) return 1;
   const { startMonitor } = await import("../monitor/daemon.js");
   const { createNutLink } = await import("../monitor/ups-link-nut.js");
   if (args.singleProcess) log.warning("Warning: running as one big root process by request (upsmon -p)");
   let config = ctx.config;
-  if (config.shutdownCmd === undefined) log.warning("Warning: no shutdown command defined!");
-  if (config.notifyCmd === undefined) {
-    log.warning("Warning: no custom notification command defined, just so you know");
-  }
-  if (config.pollFreqSec === 0 || config.pollFreqAlertSec === 0) {
-    log.warning("POLLFREQ/POLLFREQALERT 0: polling continuously, as upsmon does");
-  }
   if (config.powerDownFlag !== undefined) {
     const startup = clearPowerDownFlagAtStartup(config.powerDownFlag);
     if (startup.warning) log.warning(startup.warning);

@@ -6,7 +6,11 @@
  *
  * Must not do I/O: doctor-gather.ts reads the host, doctor-rules.ts judges the facts.
  */
+import { join } from "node:path";
 import { tokenizeText } from "../protocol/tokenizer.js";
+import { pidFilePath } from "./pidfile.js";
+import { SUPERVISOR_TITLE } from "./proc-identity.js";
+import { DEFAULT_RUNTIME_DIR, RUNTIME_DIR_GROUP, RUNTIME_DIR_MODE } from "./runtime-dir.js";
 
 /** How one monitor daemon is meant to run; the rules compare the host against this. */
 export interface DoctorTarget {
@@ -51,22 +55,25 @@ export const NUT_TARGET: DoctorTarget = {
   defaultRunAsUser: "nut",
 };
 
-/** nutguard's monitor; its PID file directory follows $NUT_PIDPATH (from the unit's environment). */
-export function nutguardTarget(pidPath = "/run/nutguard", confPath = "/etc/nut"): DoctorTarget {
+/**
+ * nutguard's monitor, with the daemon's own names (runtime-dir.ts, pidfile.ts, proc-identity.ts);
+ * its PID file directory follows $NUT_PIDPATH (from the unit's environment).
+ */
+export function nutguardTarget(pidPath = DEFAULT_RUNTIME_DIR, confPath = "/etc/nut"): DoctorTarget {
   return {
     name: "nutguard",
     label: "nutguard's monitor",
     unit: "nutguard-monitor.service",
-    runtimeDir: "/run/nutguard",
+    runtimeDir: DEFAULT_RUNTIME_DIR,
     runtimeDirOwner: "root",
     runtimeDirAltOwners: [],
-    runtimeDirGroup: "nut",
-    runtimeDirMode: 0o770,
+    runtimeDirGroup: RUNTIME_DIR_GROUP,
+    runtimeDirMode: RUNTIME_DIR_MODE,
     tmpfilesName: "nutguard.conf",
-    pidFile: `${pidPath.replace(/\/+$/, "")}/nutguard-monitor.pid`,
+    pidFile: pidFilePath(pidPath),
     pidFileWrittenBy: "main",
-    configFile: `${confPath.replace(/\/+$/, "")}/upsmon.conf`,
-    processNames: ["nutguard-monitor"], // the daemon's process title (the supervisor, or -p)
+    configFile: join(confPath, "upsmon.conf"),
+    processNames: [SUPERVISOR_TITLE], // the daemon's process title (the supervisor, or -p)
     defaultRunAsUser: "nut",
   };
 }

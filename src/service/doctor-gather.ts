@@ -28,6 +28,8 @@ import {
   tmpfilesEntriesFor,
   type UnitFacts,
 } from "./doctor-facts.js";
+import { parsePid } from "./pidfile.js";
+import { readProcInfo } from "./proc-identity.js";
 
 /** tmpfiles.d directories, highest priority first: a file name found earlier hides later ones. */
 const TMPFILES_DIRS = [
@@ -80,7 +82,7 @@ export async function gatherUnit(unit: string): Promise<UnitFacts | undefined> {
     type: p.Type ?? "",
     pidFile: p.PIDFile ?? "",
     mainPid,
-    mainPidParent: mainPid > 0 ? await parentPid(mainPid) : undefined,
+    mainPidParent: mainPid > 0 ? readProcInfo(mainPid)?.ppid : undefined,
     notifyAccess: p.NotifyAccess ?? "",
     execStart: parseExecStart(p.ExecStart ?? ""),
     environment: parseEnvironment(p.Environment ?? ""),
@@ -128,35 +130,18 @@ async function tmpfilesFacts(dir: string): Promise<{ entries: TmpfilesEntry[]; i
   return { entries, inert };
 }
 
-async function parentPid(pid: number): Promise<number | undefined> {
-  const stat = await readText(`/proc/${pid}/stat`);
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
-  const ppid = stat ? Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) : Number.NaN;
-  return Number.isInteger(ppid) ? ppid : undefined;
-}
-
-async function processFacts(pid: number): Promise<ProcessFacts> {
-  const stat = await readText(`/proc/${pid}/stat`);
-  if (stat === undefined) return { pid, alive: false, zombie: false };
-  const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-  const comm = (await readText(`/proc/${pid}/comm`))?.trim();
-  const argv0 = (await readText(`/proc/${pid}/cmdline`))?.split("\0")[0]?.trim();
+function processFacts(pid: number): ProcessFacts {
+  const info = readProcInfo(pid);
+  if (info === undefined) return { pid, alive: false, zombie: false };
+  const { state, comm, argv0 } = info;
   return { pid, alive: true, zombie: state === "Z" || state === "X", comm, argv0 };
 }
 
 async function pidFileFacts(path: string): Promise<PidFileFacts> {
   const content = await readText(path);
   if (content === undefined) return { path, exists: false };
-  const m = /^\s*(\d+)\s*$/.exec(content);
-  const pid = m ? Number(m[1]) : undefined;
-  const valid = pid !== undefined && pid > 1;
-  return {
-    path,
-    exists: true,
-    content,
-    pid: valid ? pid : undefined,
-    process: valid ? await processFacts(pid) : undefined,
-  };
+  const pid = parsePid(content);
+  return { path, exists: true, content, pid, process: pid === undefined ? undefined : processFacts(pid) };
 }
 
 async function configFacts(path: string): Promise<ConfigFacts> {

@@ -77,10 +77,6 @@ export class MainProcess {
     }
   }
 
-  get pidFile(): string {
-    return this.pid.path;
-  }
-
   /** The first poll round is done, or a reload finished. */
   markReady(): void {
     this.lastHeartbeatMs = Date.now();

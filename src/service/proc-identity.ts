@@ -20,6 +20,10 @@ export interface ProcInfo {
   pid: number;
   /** One-letter state from /proc/PID/stat (R, S, D, Z, ...). */
   state: string;
+  /** Parent PID from /proc/PID/stat. */
+  ppid: number;
+  /** The kernel's command name from /proc/PID/stat (as /proc/PID/comm: at most 15 characters). */
+  comm: string;
   /** First NUL-separated word of /proc/PID/cmdline ("" for zombies and kernel threads). */
   argv0: string;
   /** When the process started, in ms since the epoch. */
@@ -44,7 +48,8 @@ export function readProcInfo(pid: number): ProcInfo | undefined {
     return undefined;
   }
   // "pid (comm) state ppid ..." - comm may contain spaces and parentheses, so split after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const close = stat.lastIndexOf(")");
+  const rest = stat.slice(close + 2).split(" ");
   const state = rest[0] ?? "?";
   const startTicks = Number(rest[19]); // field 22 overall
   let argv0 = "";
@@ -56,6 +61,8 @@ export function readProcInfo(pid: number): ProcInfo | undefined {
   return {
     pid,
     state,
+    ppid: Number(rest[1]),
+    comm: stat.slice(stat.indexOf("(") + 1, close),
     argv0: argv0.trim(),
     startedAtMs: bootTime() + (startTicks * 1000) / CLOCK_TICKS_PER_SEC,
   };

@@ -1,9 +1,9 @@
 /**
  * `nutguard monitor` in split mode (the default as root): resolves the runtime directory and PID
  * file, takes the privileged settings (SHUTDOWNCMD, POWERDOWNFLAG, RUN_AS_USER) from the config
- * that cli/monitor.ts read as root, and either runs the supervisor in the foreground (-F, for
- * Type=notify/simple) or starts it in the background (-B, for Type=forking: this process exits 0
- * only once the daemon has written its PID file and is ready, and 1 if it failed).
+ * that cli/monitor.ts read as root, and runs the supervisor. Also the -B starter (Type=forking),
+ * which cli/monitor.ts uses for either process model: it starts the daemon in the background and
+ * exits 0 only once the daemon has written its PID file and is ready, and 1 if it failed.
  *
  * Imports only what the supervisor needs (see supervisor.ts).
  */
@@ -12,7 +12,7 @@ import type { Socket } from "node:net";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import type { Logger } from "../util/log.js";
 import { lookupUser } from "./accounts.js";
-import { READY_FD_ENV, takeReadinessFd } from "./main-process.js";
+import { READY_FD_ENV } from "./main-process.js";
 import { runSupervisor } from "./supervisor.js";
 
 export const DEFAULT_RUN_AS_USER = "nut";
@@ -22,8 +22,8 @@ export interface SplitModeOptions {
   config: UpsmonConfig;
   /** -u: account for the monitor process; RUN_AS_USER in the config wins, as in upsmon. */
   user: string | undefined;
-  /** -B: start in the background. */
-  background: boolean;
+  /** fd of the -B readiness pipe, in the daemon a -B starter spawned (cli/monitor.ts starts it). */
+  readinessFd: number | undefined;
   debugLevel: number;
   connectTimeoutMs: number;
   log: Logger;
@@ -63,21 +63,17 @@ export function startInBackground(log: Logger): Promise<number> {
 
 export async function runSplitMode(opts: SplitModeOptions): Promise<number> {
   const { log, config } = opts;
-  const readinessFd = takeReadinessFd();
-  if (opts.background && readinessFd === undefined) return startInBackground(log);
-
   const runAsUser = config.runAsUser ?? opts.user ?? DEFAULT_RUN_AS_USER;
   if (!lookupUser(runAsUser)) {
     log.error(`OS user ${runAsUser} not found`);
     return 1;
   }
-  if (config.shutdownCmd === undefined) log.warning("Warning: no shutdown command defined!");
   return runSupervisor({
     configPath: opts.configPath,
     settings: { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag, runAsUser },
     debugLevel: opts.debugLevel,
     connectTimeoutMs: opts.connectTimeoutMs,
     log,
-    readinessFd,
+    readinessFd: opts.readinessFd,
   });
 }

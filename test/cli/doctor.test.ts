@@ -13,12 +13,18 @@ describe("nutguard doctor options", () => {
     expect(lines.join("\n")).toContain("Usage: nutguard doctor [--fix] [--target nut|nutguard]...");
   });
 
-  it.each([[["--target", "upsd"]], [["--target"]], [["--frobnicate"]]])(
-    "rejects %j with exit status 2",
-    async (argv) => {
-      const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-      expect(await run(argv, () => undefined)).toBe(2);
-      expect(String(stderr.mock.calls[0]?.[0])).toMatch(/^nutguard doctor: /);
-    },
-  );
+  it.each([
+    [["--target", "upsd"], "nutguard doctor: --target takes nut or nutguard"],
+    [["--target"], "nutguard doctor: --target takes nut or nutguard"],
+    [["--frobnicate"], "nutguard doctor: unknown option '--frobnicate'"],
+  ])("rejects %j with exit status 2, the reason and the usage", async (argv, reason) => {
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    const out: string[] = [];
+    expect(await run(argv, (l) => out.push(l))).toBe(2);
+    expect(String(stderr.mock.calls[0]?.[0]).split("\n").slice(0, 2)).toEqual([
+      reason,
+      "Usage: nutguard doctor [--fix] [--target nut|nutguard]...",
+    ]);
+    expect(out).toEqual([]);
+  });
 });

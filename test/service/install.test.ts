@@ -44,7 +44,14 @@ describe("install-service", () => {
   }
 
   it("refuses a command that would break ExecStart=", () => {
-    expect(() => renderUnit("ExecStart=/usr/local/bin/nutguard monitor -F", "/bin/x\n/bin/y")).toThrow();
-    expect(() => renderUnit("ExecStart=/usr/local/bin/nutguard monitor -F", "/bin/x;rm")).toThrow();
+    expect(() => renderUnit("ExecStart=/usr/local/bin/nutguard monitor -F", "/bin/x\n/bin/y")).toThrow(
+      'Unusable command for ExecStart=: "/bin/x\\n/bin/y"',
+    );
+    expect(() => renderUnit("ExecStart=/usr/local/bin/nutguard monitor -F", "/bin/x;rm")).toThrow(
+      'Unusable command for ExecStart=: "/bin/x;rm"',
+    );
+    expect(renderUnit("ExecStart=/usr/local/bin/nutguard monitor -F", "/usr/bin/node /opt/ng/main.js")).toBe(
+      "ExecStart=/usr/bin/node /opt/ng/main.js monitor -F",
+    );
   });
 });

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlreadyRunningError, acquirePidFile, inspectPidFile, parsePid } from "../../src/service/pidfile.js";
+import { readProcInfo } from "../../src/service/proc-identity.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { killAll, start, waitUntil } from "../helpers/processes.js";
 
@@ -105,5 +106,24 @@ describe("PID file", () => {
     expect(parsePid("1\n")).toBeUndefined();
     expect(parsePid("12a\n")).toBeUndefined();
     expect(parsePid("99999999999\n")).toBeUndefined();
+  });
+});
+
+describe("/proc facts (proc-identity, also read by doctor)", () => {
+  it("reads state, parent, comm and argv[0], even when comm holds spaces and parentheses", async () => {
+    const bin = join(dir, "sl) eep (x");
+    symlinkSync("/bin/sleep", bin);
+    const p = start(bin, ["600"]);
+    await waitUntil("sleeping", () => readProcInfo(p.pid)?.state === "S");
+    expect(readProcInfo(p.pid)).toMatchObject({
+      pid: p.pid,
+      state: "S",
+      ppid: process.pid,
+      comm: "sl) eep (x",
+      argv0: bin,
+    });
+    p.child.kill("SIGKILL");
+    await p.exited;
+    expect(readProcInfo(p.pid)).toBeUndefined();
   });
 });

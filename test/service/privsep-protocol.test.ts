@@ -42,9 +42,9 @@ describe("privsep protocol", () => {
     expect(r.push("REA")).toEqual([]);
     expect(r.push("DY\nSHUT")).toEqual([{ kind: "ready" }]);
     expect(r.push("DOWN\n")).toEqual([{ kind: "shutdown" }]);
-    const long = r.push("x".repeat(600));
-    expect(long).toHaveLength(1);
-    expect(long[0]?.kind).toBe("invalid");
+    expect(r.push("x".repeat(600))).toEqual([
+      { kind: "invalid", line: "x".repeat(40), reason: "line too long" },
+    ]);
     expect(r.push("y".repeat(600))).toEqual([]);
     expect(r.push("tail\nHEARTBEAT\n")).toEqual([{ kind: "heartbeat" }]);
   });

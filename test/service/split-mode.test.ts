@@ -159,6 +159,22 @@ describe.runIf(process.getuid?.() === 0 && nut !== undefined)(
       await notify.waitFor("STOPPING=1");
     });
 
+    it("warns once about a missing SHUTDOWNCMD and NOTIFYCMD, in split mode as with -p", async () => {
+      const conf = writeConfig();
+      writeFileSync(conf, readFileSync(conf, "utf8").replace(/^(SHUTDOWNCMD|NOTIFYCMD) .*\n/gm, ""));
+      for (const flags of [["-F"], ["-F", "-p"]]) {
+        const from = notify.messages.length;
+        const mon = startMonitor(conf, flags);
+        await notify.waitFor("READY=1", 20_000, from);
+        mon.child.kill("SIGTERM");
+        expect(await mon.exited).toEqual({ code: 0, signal: null });
+        expect(mon.output().match(/^.*Warning: no .*$/gm)).toEqual([
+          "<4>Warning: no shutdown command defined!",
+          "<4>Warning: no custom notification command defined, just so you know",
+        ]);
+      }
+    });
+
     it("as a non-root user: one process (said once), and a missing runtime directory stops it with what is needed", async () => {
       const conf = writeConfig();
       const missing = join(dir, "no-such-run-dir");
