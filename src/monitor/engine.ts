@@ -262,6 +262,8 @@ export class MonitorEngine {
     const f = ups.flags;
     const name = ups.system;
     if (f.fsd) return true;
+    // The steady state, decided before building anything: communicating, not OFF, not on battery and
+    // no OB+LB episode to close, every check below ends in "not critical" (each clause has a test row).
     if (ups.commState !== 0 && !f.off && !f.onBattery && ups.oblbSinceMs === undefined) return false;
     const warn = (key: string, message: string) => notes.push({ key, log: { level: "warning", message } });
     const debug = (key: string, message: string) =>

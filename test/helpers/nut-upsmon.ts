@@ -39,35 +39,58 @@ export interface UpsmonStart {
   onStop(): void;
 }
 
+/** Where the stand-ins write, and the POWERDOWNFLAG path. */
+export interface StandInFiles {
+  notifyLog: string;
+  shutdownLog: string;
+  powerDownFlag: string;
+}
+
+/**
+ * The NOTIFYCMD and SHUTDOWNCMD stand-ins, `<dir>/notify-cmd` and `<dir>/shutdown-cmd`: they only
+ * append to the logs, in the format UpsmonInstance documents (nutguard-monitor.ts's eventsOf() reads
+ * it). Returns the upsmon.conf lines that use them, with short timers by default and POWERDOWNFLAG:
+ * the real upsmon and nutguard's monitor under test get the same ones, so they compare line for line.
+ */
+export async function writeStandIns(
+  dir: string,
+  files: StandInFiles,
+  timers: Pick<UpsmonOptions, "pollFreqSec" | "hostsyncSec" | "deadtimeSec" | "finalDelaySec">,
+): Promise<string[]> {
+  await writeFile(
+    join(dir, "shutdown-cmd"),
+    `#!/bin/sh\n# SHUTDOWNCMD stand-in: only logs\necho "$(date +%s.%N) SHUTDOWNCMD uid=$(id -u)" >> "${files.shutdownLog}"\n`,
+    { mode: 0o755 },
+  );
+  await writeFile(
+    join(dir, "notify-cmd"),
+    `#!/bin/sh\n# NOTIFYCMD: the message is the last argument\neval "msg=\\\${$#}"\n` +
+      `echo "$(date +%s.%N) uid=$(id -u) NOTIFYTYPE=$NOTIFYTYPE UPSNAME=$UPSNAME msg=$msg" >> "${files.notifyLog}"\n`,
+    { mode: 0o755 },
+  );
+  return [
+    `SHUTDOWNCMD "${join(dir, "shutdown-cmd")}"`,
+    `NOTIFYCMD "${join(dir, "notify-cmd")}"`,
+    `POLLFREQ ${timers.pollFreqSec ?? 1}`,
+    `POLLFREQALERT ${timers.pollFreqSec ?? 1}`,
+    `HOSTSYNC ${timers.hostsyncSec ?? 5}`,
+    `DEADTIME ${timers.deadtimeSec ?? 15}`,
+    `FINALDELAY ${timers.finalDelaySec ?? 0}`,
+    `POWERDOWNFLAG ${files.powerDownFlag}`,
+  ];
+}
+
 export async function startUpsmonInstance(a: UpsmonStart): Promise<UpsmonInstance> {
   const { dir: r, system, cred, options: mo } = a;
   const { gid } = nutUser();
   for (const sub of ["", "etc", "run", "out"]) await mkdir(join(r, sub), { recursive: true });
   const notifyLog = join(r, "out", "notify.log");
   const shutdownLog = join(r, "out", "shutdown.log");
-  await writeFile(
-    join(r, "shutdown-cmd"),
-    `#!/bin/sh\n# SHUTDOWNCMD stand-in: only logs\necho "$(date +%s.%N) SHUTDOWNCMD uid=$(id -u)" >> "${shutdownLog}"\n`,
-    { mode: 0o755 },
-  );
-  await writeFile(
-    join(r, "notify-cmd"),
-    `#!/bin/sh\n# NOTIFYCMD: the message is the last argument\neval "msg=\\\${$#}"\n` +
-      `echo "$(date +%s.%N) uid=$(id -u) NOTIFYTYPE=$NOTIFYTYPE UPSNAME=$UPSNAME msg=$msg" >> "${notifyLog}"\n`,
-    { mode: 0o755 },
-  );
   const conf = [
     "RUN_AS_USER nut",
     `MONITOR ${system} 1 ${cred.user} ${cred.pass} ${mo.role}`,
     "MINSUPPLIES 1",
-    `SHUTDOWNCMD "${join(r, "shutdown-cmd")}"`,
-    `NOTIFYCMD "${join(r, "notify-cmd")}"`,
-    `POLLFREQ ${mo.pollFreqSec ?? 1}`,
-    `POLLFREQALERT ${mo.pollFreqSec ?? 1}`,
-    `HOSTSYNC ${mo.hostsyncSec ?? 5}`,
-    `DEADTIME ${mo.deadtimeSec ?? 15}`,
-    `FINALDELAY ${mo.finalDelaySec ?? 0}`,
-    `POWERDOWNFLAG ${join(r, "run", "killpower")}`,
+    ...(await writeStandIns(r, { notifyLog, shutdownLog, powerDownFlag: join(r, "run", "killpower") }, mo)),
     // the notify types NUT 2.8.0 knows; newer ones are rejected by it
     ...[
       "ONLINE",

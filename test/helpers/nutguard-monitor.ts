@@ -1,7 +1,7 @@
 /**
  * Test helper: runs the real `nutguard monitor -p` CLI as a child process against a NutStack, with the
- * same stand-in scripts as the harness's real upsmon (NOTIFYCMD and SHUTDOWNCMD only append to log
- * files), so the two can be compared line for line.
+ * same stand-in scripts as the harness's real upsmon (writeStandIns(): NOTIFYCMD and SHUTDOWNCMD only
+ * append to log files), so the two can be compared line for line.
  *
  * The CLI is bundled once per test file with esbuild (from src/, so no stale dist/), into
  * node_modules/.cache so bare imports still resolve. Every process started is stopped by PID.
@@ -17,6 +17,7 @@ import { build } from "esbuild";
 import { NutClient } from "../../src/client/index.js";
 import { NOTIFY_TYPES } from "../../src/config/upsmon-notify-types.js";
 import type { NutStack } from "./nut-stack.js";
+import { writeStandIns } from "./nut-upsmon.js";
 
 /** The repository root: the nearest directory above this file (or its bundle) with src/cli/main.ts. */
 function findRepo(): string {
@@ -122,28 +123,11 @@ export async function startNutguardMonitor(
   const notifyLog = join(dir, "notify.log");
   const shutdownLog = join(dir, "shutdown.log");
   const flagPath = join(dir, "killpower");
-  await writeFile(
-    join(dir, "shutdown-cmd"),
-    `#!/bin/sh\necho "$(date +%s.%N) SHUTDOWNCMD uid=$(id -u)" >> "${shutdownLog}"\n`,
-    { mode: 0o755 },
-  );
-  await writeFile(
-    join(dir, "notify-cmd"),
-    `#!/bin/sh\neval "msg=\\\${$#}"\necho "$(date +%s.%N) uid=$(id -u) NOTIFYTYPE=$NOTIFYTYPE UPSNAME=$UPSNAME msg=$msg" >> "${notifyLog}"\n`,
-    { mode: 0o755 },
-  );
   const cred = o.credentials ?? (o.role === "primary" ? stack.users.primary : stack.users.secondary);
   const system = o.system ?? `${stack.upsNames[0]}@${stack.host}:${stack.port}`;
   const conf = [
     ...(o.monitors ?? [`MONITOR ${system} 1 ${cred.user} ${cred.pass} ${o.role}`]),
-    `SHUTDOWNCMD "${join(dir, "shutdown-cmd")}"`,
-    `NOTIFYCMD "${join(dir, "notify-cmd")}"`,
-    `POLLFREQ ${o.pollFreqSec ?? 1}`,
-    `POLLFREQALERT ${o.pollFreqSec ?? 1}`,
-    `HOSTSYNC ${o.hostsyncSec ?? 5}`,
-    `DEADTIME ${o.deadtimeSec ?? 15}`,
-    `FINALDELAY ${o.finalDelaySec ?? 0}`,
-    `POWERDOWNFLAG ${flagPath}`,
+    ...(await writeStandIns(dir, { notifyLog, shutdownLog, powerDownFlag: flagPath }, o)),
     ...NOTIFY_TYPES.map((t) => `NOTIFYFLAG ${t} SYSLOG+EXEC`),
     ...(o.extraConfig ?? []),
   ];

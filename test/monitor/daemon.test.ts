@@ -219,7 +219,7 @@ describe("daemon: the wait between rounds", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(polls).toBe(2); // the reload woke it: one round at once
     await new Promise((r) => setTimeout(r, 300));
-    expect(polls).toBe(2); // then a full 30 s wait again, not the old timer's remainder
+    expect(polls).toBe(2); // the wake is used up: a full 30 s wait again, not rounds back to back
     await handle.stop();
     expect(await handle.done).toEqual({ reason: "stopped", exitCode: 0 });
   });

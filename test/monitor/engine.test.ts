@@ -319,6 +319,19 @@ const critical: Row[] = [
     ],
     expected: ["0 ONBATT u", "0 LOWBATT u", "10 LOWBATT u", "20 SHUTDOWN-DECISION"],
   },
+  {
+    rule: "OBLBDURATION: an OB LB that ends with the power back starts its timer afresh next time",
+    conf: `${ONE_PRIMARY}OBLBDURATION 10\n`,
+    timeline: [[0, "OB LB"], ...every(5, 5, 15, "OL"), ...every(5, 20, 40, "OB LB")],
+    expected: [
+      "0 ONBATT u",
+      "0 LOWBATT u",
+      "5 ONLINE u",
+      "20 ONBATT u",
+      "20 LOWBATT u",
+      "30 SHUTDOWN-DECISION",
+    ],
+  },
 ];
 
 const POWER = "MONITOR alpha 2 mon pass primary\nMONITOR beta 1 mon pass primary\nMINSUPPLIES 2\n";
