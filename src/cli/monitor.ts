@@ -21,6 +21,7 @@ import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import { describeConfig } from "../monitor/describe-config.js";
 import { checkPowerDownFlag, clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
 import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
+import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { sendControl } from "../service/control.js";
 import { MainProcess, takeReadinessFd } from "../service/main-process.js";
 import { pidFilePath } from "../service/pidfile.js";
@@ -120,6 +121,13 @@ export function chooseRunner(args: MonitorArgs): MonitorRunner {
   return runSupervised;
 }
 
+/** How the monitor reaches upsd, from the command line: -W (connect timeout), -4 / -6 (address family). */
+function linkOptionsFrom(args: MonitorArgs): NutLinkOptions {
+  const o: NutLinkOptions = { connectTimeoutMs: (args.connectTimeoutSec ?? 10) * 1000 };
+  if (args.addressFamily !== undefined) o.family = args.addressFamily;
+  return o;
+}
+
 /** Split mode (service/service-main.ts), loaded only when used. */
 async function runSupervised(ctx: MonitorRunContext): Promise<number> {
   const { runSplitMode } = await import("../service/service-main.js");
@@ -129,7 +137,7 @@ async function runSupervised(ctx: MonitorRunContext): Promise<number> {
     user: ctx.args.user,
     readinessFd: ctx.readinessFd,
     debugLevel: ctx.debugLevel,
-    connectTimeoutMs: (ctx.args.connectTimeoutSec ?? 10) * 1000,
+    linkOptions: linkOptionsFrom(ctx.args),
     log: ctx.log,
   });
 }
@@ -244,13 +252,13 @@ export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> 
     },
     heartbeat: () => main.heartbeat(),
   };
-  const connectTimeoutMs = (args.connectTimeoutSec ?? 10) * 1000;
+  const linkOptions = linkOptionsFrom(args);
   const handle = startMonitor({
     config,
     host,
     log,
     debugLevel: ctx.debugLevel,
-    createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs }),
+    createLink: (entry) => createNutLink(entry, config, log, linkOptions),
     loadConfig: async () => {
       const next = await reloadUpsmonConf(ctx.configPath, log);
       if (next === undefined) return undefined;

@@ -16,6 +16,8 @@ export interface ConnectOptions {
   port?: number;
   /** Default 10000 ms, like NUT's tools. */
   connectTimeoutMs?: number;
+  /** Resolve and connect over IPv4 only (4) or IPv6 only (6), as upsmon's -4/-6; default either. */
+  family?: 4 | 6;
   /** Default for every request; default 10000 ms. */
   requestTimeoutMs?: number;
   /** Upgrade with STARTTLS right after connecting (plaintext on refusal unless `required`). */
@@ -70,6 +72,7 @@ export function openSocket(o: ConnectOptions): Promise<net.Socket> {
     const sock: net.Socket = net.connect({
       host: o.host,
       port,
+      ...(o.family ? { family: o.family } : {}),
       onread: {
         buffer: READ_BUFFER,
         callback: (length: number): boolean => {

@@ -26,6 +26,8 @@ export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** upsmon -4 / -6: reach the server over IPv4 only or IPv6 only. */
+  family?: 4 | 6;
   /** Send `VER` after this long without a request (default 30 s; upsd drops clients idle for 60 s). */
   keepaliveMs?: number;
 }
@@ -102,6 +104,7 @@ class NutUpsLink implements UpsLink {
       host: entry.host,
       port: entry.port,
       connectTimeoutMs: this.connectTimeoutMs,
+      ...(o.family ? { family: o.family } : {}),
       requestTimeoutMs: this.requestTimeoutMs,
       username: entry.username,
       password: entry.password,

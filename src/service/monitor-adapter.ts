@@ -6,14 +6,14 @@
  */
 import { loadUpsmonConfFile, logConfigMessages, reloadUpsmonConf } from "../monitor/config-file.js";
 import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
-import { createNutLink } from "../monitor/ups-link-nut.js";
+import { createNutLink, type NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
 
 export interface SplitMonitorOptions {
   configPath: string;
   host: MonitorHost;
   log: Logger;
-  connectTimeoutMs: number;
+  linkOptions: NutLinkOptions;
 }
 
 /**
@@ -33,7 +33,7 @@ export async function startSplitMonitor(o: SplitMonitorOptions): Promise<Monitor
     host: o.host,
     log,
     splitProcess: true,
-    createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs: o.connectTimeoutMs }),
+    createLink: (entry) => createNutLink(entry, config, log, o.linkOptions),
     loadConfig: async () => {
       const next = await reloadUpsmonConf(o.configPath, log);
       if (next !== undefined) config = next;

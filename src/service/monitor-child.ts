@@ -13,6 +13,7 @@
  */
 import { Socket } from "node:net";
 import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
+import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
 import { dropPrivileges } from "./privilege-drop.js";
 import { encodeMessage, type MonitorMessage } from "./privsep-protocol.js";
@@ -22,7 +23,7 @@ export interface ChildArgs {
   configPath: string;
   user: string;
   debugLevel: number;
-  connectTimeoutMs: number;
+  linkOptions: NutLinkOptions;
 }
 
 /** The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor. */
@@ -92,7 +93,7 @@ export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<num
       configPath: args.configPath,
       host,
       log,
-      connectTimeoutMs: args.connectTimeoutMs,
+      linkOptions: args.linkOptions,
     });
   } catch (err) {
     log.error((err as Error).message);

@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
 import { lookupUser } from "./accounts.js";
 import { READY_FD_ENV } from "./main-process.js";
@@ -25,7 +26,8 @@ export interface SplitModeOptions {
   /** fd of the -B readiness pipe, in the daemon a -B starter spawned (cli/monitor.ts starts it). */
   readinessFd: number | undefined;
   debugLevel: number;
-  connectTimeoutMs: number;
+  /** How the monitor reaches upsd (-W, -4/-6). */
+  linkOptions: NutLinkOptions;
   log: Logger;
 }
 
@@ -72,7 +74,7 @@ export async function runSplitMode(opts: SplitModeOptions): Promise<number> {
     configPath: opts.configPath,
     settings: { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag, runAsUser },
     debugLevel: opts.debugLevel,
-    connectTimeoutMs: opts.connectTimeoutMs,
+    linkOptions: opts.linkOptions,
     log,
     readinessFd: opts.readinessFd,
   });

@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
 import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
+import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
 import { MainProcess } from "./main-process.js";
 import { MessageReader, type ParsedMessage, PRIVSEP_CHILD_FLAG } from "./privsep-protocol.js";
@@ -35,8 +36,8 @@ export interface SupervisorOptions {
   readinessFd?: number | undefined;
   /** A script to run as the monitor child instead of `<entry> monitor --privsep-child` (tests). */
   childEntry?: string | undefined;
-  /** The monitor's connect timeout (-W). */
-  connectTimeoutMs?: number;
+  /** How the monitor reaches upsd (-W, -4/-6), passed on to the monitor process. */
+  linkOptions?: NutLinkOptions;
   /** How long a stopping monitor may take before it is killed. */
   stopTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -82,7 +83,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     configPath: opts.configPath,
     user: settings.runAsUser,
     debugLevel: opts.debugLevel,
-    connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+    linkOptions: opts.linkOptions ?? {},
   });
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...childArgv, childArgs], {
     stdio: ["ignore", "inherit", "inherit", "pipe"],

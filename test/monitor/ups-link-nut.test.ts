@@ -128,6 +128,22 @@ describe("UpsLink over NUT", () => {
   });
 });
 
+describe("UpsLink address family (-4 / -6)", () => {
+  it("-4 reaches a server on 127.0.0.1 by the name localhost; -6 does not (it asks for IPv6 only)", async () => {
+    server = await startFakeServer({ onLine: upsdLike({ "ups.status": "OL" }) });
+    const config = parseUpsmonConf(`MONITOR ups@localhost:${server.port} 1 m p secondary\n`, "t").config;
+    const entry = config.monitors[0]!;
+    link = createNutLink(entry, config, createMemoryLogger(), { family: 4, connectTimeoutMs: 2000 });
+    link.start();
+    expect(await link.poll()).toMatchObject({ kind: "status", status: "OL" });
+    await link.close();
+    link = createNutLink(entry, config, createMemoryLogger(), { family: 6, connectTimeoutMs: 1000, requestTimeoutMs: 500 });
+    link.start();
+    expect(await link.poll()).toMatchObject({ kind: "failure" });
+    expect(server.connectionCount).toBe(1);
+  });
+});
+
 describe("UpsLink keep-alive", () => {
   it("sends no VER while polls are more frequent than the keep-alive interval, and one when they stop", async () => {
     const { link, server } = await linkTo("secondary", { "ups.status": "OL" }, { keepaliveMs: 400 });
