@@ -4,10 +4,20 @@
  * -c reload|stop (signal the running server named in the PID file), -h, -V.
  * Thin: parse argv, start the server library, map signals, set the exit code.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startServer } from "../server/server.js";
+import {
+  AlreadyRunningError,
+  acquirePidFile,
+  describeStale,
+  type HeldPidFile,
+  inspectPidFile,
+  type PidFileOwner,
+} from "../service/pidfile.js";
 import { createStderrLogger } from "../util/log.js";
+
+/** The server's process title: its PID file counts as live only while a process with it runs. */
+const SERVER_OWNER: PidFileOwner = { title: "nutguard-server", name: "nutguard server" };
 
 const USAGE = `Usage: nutguard server [OPTIONS]
 
@@ -37,13 +47,21 @@ function signalRunning(command: string): number {
     return 1;
   }
   const file = pidFile();
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(file, "utf8").trim(), 10);
-  } catch {
-    process.stderr.write(`Error: can't open PID file ${file}: is nutguard server running?\n`);
+  // never signal a PID the file names unless it is a running nutguard server (pidfile.ts)
+  const state = inspectPidFile(file, SERVER_OWNER);
+  if (state.kind !== "live") {
+    const why =
+      state.kind === "stale"
+        ? `PID file ${file} is stale: ${describeStale(state)}`
+        : state.kind === "invalid"
+          ? `PID file ${file} does not hold a PID`
+          : state.kind === "unreadable"
+            ? state.reason
+            : `can't open PID file ${file}: is nutguard server running?`;
+    process.stderr.write(`Error: ${why}\n`);
     return 1;
   }
+  const pid = state.pid;
   try {
     process.kill(pid, signal);
   } catch (err) {
@@ -51,17 +69,6 @@ function signalRunning(command: string): number {
     return 1;
   }
   return 0;
-}
-
-function writePidFile(file: string): boolean {
-  try {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${process.pid}\n`);
-    renameSync(tmp, file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -93,6 +100,16 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const log = createStderrLogger({ debugLevel });
+  process.title = SERVER_OWNER.title;
+  // like upsd: refuse to start beside a running instance, and name this process in the PID file once
+  // it serves; a missing or unwritable PID directory (a non-root demo without /run/nut) only means
+  // running without a PID file
+  const pidPath = pidFile();
+  const before = inspectPidFile(pidPath, SERVER_OWNER);
+  if (before.kind === "live") {
+    log.error(new AlreadyRunningError(pidPath, before.pid, SERVER_OWNER.name).message);
+    return 1;
+  }
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ confPath: confPath(), log });
@@ -100,16 +117,24 @@ export async function run(argv: string[]): Promise<number> {
     log.error(`Fatal error: ${(err as Error).message}`);
     return 1;
   }
-  const pid = pidFile();
-  const wrotePid = writePidFile(pid);
-  if (!wrotePid) log.debug(`could not write ${pid}`);
+  let held: HeldPidFile | undefined;
+  try {
+    held = acquirePidFile(pidPath, log, process.pid, SERVER_OWNER);
+  } catch (err) {
+    if (err instanceof AlreadyRunningError) {
+      log.error(err.message);
+      await server.close();
+      return 1;
+    }
+    log.debug(`no PID file: ${(err as Error).message}`);
+  }
 
   return new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {
       log.notice(`Signal ${signal}: exiting`);
       process.off("SIGHUP", reload);
       void server.close().then(() => {
-        if (wrotePid) rmSync(pid, { force: true });
+        held?.release();
         resolveExit(0);
       });
     };

@@ -13,13 +13,22 @@
  * - the file is removed on clean exit, and only if it still names this process.
  *
  * Also the read side for `-c reload|stop|fsd`, which never modifies or deletes the file.
+ * `nutguard server` keeps its own PID file the same way, with its own owner (title and name).
  */
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../util/log.js";
-import { type Identity, identify } from "./proc-identity.js";
+import { type Identity, identify, SUPERVISOR_TITLE } from "./proc-identity.js";
 
 export const PID_FILE_NAME = "nutguard-monitor.pid";
+
+/** Whose PID file it is: the process title a live owner carries, and its name for messages. */
+export interface PidFileOwner {
+  title: string;
+  name: string;
+}
+/** The monitor daemon (main process: supervisor or -p). */
+export const MONITOR_OWNER: PidFileOwner = { title: SUPERVISOR_TITLE, name: "nutguard monitor" };
 
 export function pidFilePath(dir: string): string {
   return join(dir, PID_FILE_NAME);
@@ -39,7 +48,7 @@ export function parsePid(content: string): number | undefined {
   return Number.isSafeInteger(pid) && pid >= 2 && pid <= 4194304 ? pid : undefined;
 }
 
-export function inspectPidFile(path: string): PidFileState {
+export function inspectPidFile(path: string, owner: PidFileOwner = MONITOR_OWNER): PidFileState {
   let content: string;
   let mtimeMs: number;
   try {
@@ -52,7 +61,7 @@ export function inspectPidFile(path: string): PidFileState {
   }
   const pid = parsePid(content);
   if (pid === undefined) return { kind: "invalid", content: content.slice(0, 40) };
-  const identity = identify(pid, mtimeMs);
+  const identity = identify(pid, mtimeMs, owner.title);
   if (identity.kind === "ours") return { kind: "live", pid };
   return { kind: "stale", pid, identity };
 }
@@ -75,9 +84,10 @@ export class AlreadyRunningError extends Error {
   constructor(
     readonly path: string,
     readonly pid: number,
+    name = MONITOR_OWNER.name,
   ) {
     super(
-      `Fatal error: A previous nutguard monitor instance is already running (PID ${pid}, ${path})! ` +
+      `Fatal error: A previous ${name} instance is already running (PID ${pid}, ${path})! ` +
         "Either stop the previous instance first, or use the 'reload' command.",
     );
     this.name = "AlreadyRunningError";
@@ -96,7 +106,12 @@ export interface HeldPidFile {
  * Throws AlreadyRunningError when a live instance holds it, or an Error naming the path when the
  * file cannot be written.
  */
-export function acquirePidFile(path: string, log: Logger, pid = process.pid): HeldPidFile {
+export function acquirePidFile(
+  path: string,
+  log: Logger,
+  pid = process.pid,
+  owner: PidFileOwner = MONITOR_OWNER,
+): HeldPidFile {
   const tmp = `${path}.${pid}.tmp`;
   writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
   try {
@@ -107,8 +122,8 @@ export function acquirePidFile(path: string, log: Logger, pid = process.pid): He
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 2) throw err;
       }
-      const state = inspectPidFile(path);
-      if (state.kind === "live") throw new AlreadyRunningError(path, state.pid);
+      const state = inspectPidFile(path, owner);
+      if (state.kind === "live") throw new AlreadyRunningError(path, state.pid, owner.name);
       if (state.kind === "stale") log.notice(`Replacing stale PID file ${path}: ${describeStale(state)}`);
       else if (state.kind === "invalid") log.notice(`Replacing unparsable PID file ${path}`);
       else if (state.kind === "unreadable") throw new Error(state.reason);

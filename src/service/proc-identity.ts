@@ -79,11 +79,16 @@ export type Identity =
  * Classifies PID against the PID file that named it. `writtenAtMs` is the file's mtime; a process
  * that started more than `slackMs` after it cannot have written it.
  */
-export function identify(pid: number, writtenAtMs: number, slackMs = 2000): Identity {
+export function identify(
+  pid: number,
+  writtenAtMs: number,
+  title: string = SUPERVISOR_TITLE,
+  slackMs = 2000,
+): Identity {
   const info = readProcInfo(pid);
   if (!info) return { kind: "gone" };
   if (info.state === "Z" || info.state === "X") return { kind: "zombie", info };
-  if (info.argv0 !== SUPERVISOR_TITLE) return { kind: "other-program", info };
+  if (info.argv0 !== title) return { kind: "other-program", info };
   if (info.startedAtMs > writtenAtMs + slackMs) return { kind: "newer-than-file", info };
   return { kind: "ours", info };
 }

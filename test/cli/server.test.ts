@@ -72,6 +72,33 @@ describe("nutguard server (process)", () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 
+  it("a second server refuses to start beside a running one, and keeps its PID file intact", async () => {
+    const { dir } = await confDir();
+    const first = nutguard(["server"], dir);
+    const pidFile = join(dir, "nutguard-server.pid");
+    await waitUntil("the PID file", () => existsSync(pidFile));
+    const second = await runOnce(["server"], dir);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(
+      `Fatal error: A previous nutguard server instance is already running (PID ${first.child.pid}, ${pidFile})!`,
+    );
+    expect(Number(readFileSync(pidFile, "utf8"))).toBe(first.child.pid);
+    expect((await runOnce(["server", "-c", "stop"], dir)).code).toBe(0);
+    expect(await first.exited).toBe(0);
+  });
+
+  it("-c stop does not signal a PID file's process that is not a nutguard server (a stale file, PID reused)", async () => {
+    const { dir } = await confDir();
+    const bystander = spawn("sleep", ["30"], { stdio: "ignore" });
+    started.push(bystander);
+    writeFileSync(join(dir, "nutguard-server.pid"), `${bystander.pid}\n`);
+    const r = await runOnce(["server", "-c", "stop"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`is stale: PID ${bystander.pid} is another program (sleep)`);
+    expect(bystander.exitCode).toBeNull();
+    expect(bystander.signalCode).toBeNull();
+  });
+
   it("refuses a UPS with another driver: exit 1 and a message naming the section", async () => {
     const { dir } = await confDir();
     writeFileSync(join(dir, "ups.conf"), "[rack]\n\tdriver = usbhid-ups\n\tport = auto\n");

@@ -137,7 +137,11 @@ describe("UpsLink address family (-4 / -6)", () => {
     link.start();
     expect(await link.poll()).toMatchObject({ kind: "status", status: "OL" });
     await link.close();
-    link = createNutLink(entry, config, createMemoryLogger(), { family: 6, connectTimeoutMs: 1000, requestTimeoutMs: 500 });
+    link = createNutLink(entry, config, createMemoryLogger(), {
+      family: 6,
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 500,
+    });
     link.start();
     expect(await link.poll()).toMatchObject({ kind: "failure" });
     expect(server.connectionCount).toBe(1);
