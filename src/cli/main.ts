@@ -5,9 +5,8 @@
  * Thin on purpose: argv in, exit code out.
  */
 import { basename } from "node:path";
+import { NUTGUARD_VERSION } from "../util/version.js";
 import { SUBCOMMANDS } from "./commands.js";
-
-const VERSION = "0.1.0";
 
 function usage(): string {
   const width = Math.max(8, ...SUBCOMMANDS.map((c) => c.name.length));
@@ -38,7 +37,7 @@ export async function main(argv: string[], invokedAs: string): Promise<number> {
     return name === undefined ? 1 : 0;
   }
   if (name === "-V" || name === "--version") {
-    process.stdout.write(`nutguard ${VERSION}\n`);
+    process.stdout.write(`nutguard ${NUTGUARD_VERSION}\n`);
     return 0;
   }
   const command = SUBCOMMANDS.find((c) => c.name === name);

@@ -28,9 +28,8 @@ import { pidFilePath } from "../service/pidfile.js";
 import { PRIVSEP_CHILD_FLAG } from "../service/privsep-protocol.js";
 import { resolvePidDir } from "../service/runtime-dir.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
+import { NUTGUARD_VERSION } from "../util/version.js";
 import { MONITOR_USAGE, type MonitorArgs, parseMonitorArgs } from "./monitor-args.js";
-
-const VERSION = "0.1.0";
 
 /** Everything a runner needs: the parsed flags, the loaded configuration, a logger. */
 export interface MonitorRunContext {
@@ -61,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.version) {
-    process.stdout.write(`nutguard monitor ${VERSION} (upsmon-compatible)\n`);
+    process.stdout.write(`nutguard monitor ${NUTGUARD_VERSION} (upsmon-compatible)\n`);
     return 0;
   }
   if (args.command !== undefined) return sendCommand(args);

@@ -15,6 +15,7 @@ import {
   type PidFileOwner,
 } from "../service/pidfile.js";
 import { createStderrLogger } from "../util/log.js";
+import { NUTGUARD_VERSION } from "../util/version.js";
 
 /** The server's process title: its PID file counts as live only while a process with it runs. */
 const SERVER_OWNER: PidFileOwner = { title: "nutguard-server", name: "nutguard server" };
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     if (arg === "-V" || arg === "--version") {
-      process.stdout.write("Network UPS Tools upsd 2.8.0 compatible (nutguard server 0.1.0)\n");
+      process.stdout.write(`Network UPS Tools upsd 2.8.0 compatible (nutguard server ${NUTGUARD_VERSION})\n`);
       return 0;
     }
     if (arg === "-c") {

@@ -5,10 +5,12 @@
  * Must not: send anything on the socket (the connection does).
  */
 import net from "node:net";
+import { NUT_DEFAULT_PORT } from "../protocol/defaults.js";
 import { describeSystemError, NutConnectionError } from "../protocol/errors.js";
 import type { NutTlsOptions } from "./tls.js";
 
-export const NUT_PORT = 3493;
+/** upsd's port (the protocol room's NUT_DEFAULT_PORT, under the client's public name). */
+export const NUT_PORT = NUT_DEFAULT_PORT;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ConnectOptions {

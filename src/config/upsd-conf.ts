@@ -3,9 +3,11 @@
  * nutguard server uses. Directives upsd knows but nutguard does not use are accepted with a
  * warning; unknown ones too (upsd only logs them). Pure: text in, object out, no file access.
  */
+
+import { NUT_DEFAULT_PORT } from "../protocol/defaults.js";
 import { ConfigError, readConfigLines } from "./reader.js";
 
-export const NUT_DEFAULT_PORT = 3493;
+export { NUT_DEFAULT_PORT };
 
 export interface ListenAddress {
   host: string;

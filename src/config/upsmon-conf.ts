@@ -7,6 +7,7 @@
  * Pure: takes the file's text and name, returns data and messages. It must not read files, log,
  * or exit; the caller decides what to do with the messages (see cli/monitor.ts, monitor/daemon.ts).
  */
+import { NUT_DEFAULT_PORT } from "../protocol/defaults.js";
 import { tokenizeText } from "../protocol/tokenizer.js";
 import {
   defaultNotifyFlags,
@@ -17,7 +18,6 @@ import {
 } from "./upsmon-notify-types.js";
 
 /** upsd's IANA port, the default in a MONITOR system name. */
-const DEFAULT_NUT_PORT = 3493;
 
 export type MonitorRole = "primary" | "secondary";
 
@@ -162,7 +162,7 @@ export function splitUpsSystem(system: string): { upsName: string; host: string;
   const at = system.indexOf("@");
   const upsName = at < 0 ? system : system.slice(0, at);
   if (upsName === "") return `Error: unable to split UPS name [${system}]`;
-  if (at < 0) return { upsName, host: "localhost", port: DEFAULT_NUT_PORT };
+  if (at < 0) return { upsName, host: "localhost", port: NUT_DEFAULT_PORT };
   const hostPart = system.slice(at + 1);
   let host: string;
   let portText: string | undefined;
@@ -179,7 +179,7 @@ export function splitUpsSystem(system: string): { upsName: string; host: string;
     portText = colon < 0 ? undefined : hostPart.slice(colon + 1);
   }
   if (host === "") return `Error: unable to split UPS name [${system}]`;
-  let port = DEFAULT_NUT_PORT;
+  let port = NUT_DEFAULT_PORT;
   if (portText !== undefined) {
     port = /^\d+$/.test(portText) ? Number.parseInt(portText, 10) : Number.NaN;
     if (!(port >= 1 && port <= 65535)) return `Error: unable to split UPS name [${system}]`;

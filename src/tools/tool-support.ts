@@ -7,9 +7,10 @@
  */
 import { NutClient } from "../client/client.js";
 import { NutServerError } from "../protocol/errors.js";
+import { NUTGUARD_VERSION } from "../util/version.js";
 import type { UpsAddress } from "./upsname.js";
 
-export const NUTGUARD_VERSION = "0.1.0";
+export { NUTGUARD_VERSION };
 export const DEFAULT_CONNECT_TIMEOUT_SEC = 10;
 
 /** Ends a tool: `stderr` is printed as is (include the newlines), then the process exits with `code`. */

@@ -6,7 +6,7 @@
  * Pure: no I/O, no name resolution. Callers print `diagnostic` and their own error.
  */
 
-export const DEFAULT_NUT_PORT = 3493;
+import { NUT_DEFAULT_PORT } from "../protocol/defaults.js";
 
 export interface UpsAddress {
   host: string;
@@ -34,13 +34,13 @@ export function splitAddr(text: string): SplitResult<UpsAddress> {
     }
     host = tmp.slice(1, close);
     const rest = tmp.slice(close + 1);
-    if (!rest.startsWith(":")) return { ok: true, value: { host, port: DEFAULT_NUT_PORT } };
+    if (!rest.startsWith(":")) return { ok: true, value: { host, port: NUT_DEFAULT_PORT } };
     portText = rest.slice(1);
   } else {
     const colon = tmp.indexOf(":");
     // strtok_r(tmp, ":") skips leading separators and stops at the next one
     host = tmp.replace(/^:+/, "").split(":")[0] ?? "";
-    if (colon < 0) return { ok: true, value: { host, port: DEFAULT_NUT_PORT } };
+    if (colon < 0) return { ok: true, value: { host, port: NUT_DEFAULT_PORT } };
     portText = tmp.slice(colon + 1);
   }
   const port = strtolPrefix(portText);
@@ -61,7 +61,7 @@ export function splitName(text: string | undefined): SplitResult<UpsTarget> {
     if (tmp.includes(":")) {
       return { ok: false, diagnostic: "upscli_splitname: port specified, but not a hostname" };
     }
-    return { ok: true, value: { upsname: tmp, host: "localhost", port: DEFAULT_NUT_PORT } };
+    return { ok: true, value: { upsname: tmp, host: "localhost", port: NUT_DEFAULT_PORT } };
   }
   const upsname = tmp.slice(0, at);
   const rest = tmp.slice(at + 1);
