@@ -10,6 +10,7 @@
 import { Duplex } from "node:stream";
 import { startupSnapshot } from "node:v8";
 import { NutClient } from "../client/client.js";
+import { splitAddr, splitName } from "../protocol/upsname.js";
 import { getopt } from "../tools/getopt.js";
 import { connectTimeoutMs } from "../tools/tool-support.js";
 import {
@@ -19,7 +20,6 @@ import {
   formatValue,
   formatVariables,
 } from "../tools/upsc-output.js";
-import { splitAddr, splitName } from "../tools/upsname.js";
 import { OPTSTRING, run } from "./upsc.js";
 
 /** Replies of an in-memory upsd to the requests upsc sends. */

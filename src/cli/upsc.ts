@@ -4,6 +4,7 @@
  * Thin: argv → one request → formatted output (src/tools/upsc-output.ts). Never sends STARTTLS.
  */
 import type { NutClient } from "../client/client.js";
+import { splitAddr, splitName, type UpsAddress } from "../protocol/upsname.js";
 import { getopt } from "../tools/getopt.js";
 import {
   connectTimeoutMs,
@@ -22,7 +23,6 @@ import {
   formatVariables,
   type UpscQuery,
 } from "../tools/upsc-output.js";
-import { splitAddr, splitName, type UpsAddress } from "../tools/upsname.js";
 
 export const OPTSTRING = "+DhlLcVW:jA:";
 

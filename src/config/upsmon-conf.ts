@@ -7,8 +7,9 @@
  * Pure: takes the file's text and name, returns data and messages. It must not read files, log,
  * or exit; the caller decides what to do with the messages (see cli/monitor.ts, monitor/daemon.ts).
  */
-import { NUT_DEFAULT_PORT } from "../protocol/defaults.js";
+
 import { tokenizeText } from "../protocol/tokenizer.js";
+import { splitName } from "../protocol/upsname.js";
 import {
   defaultNotifyFlags,
   findNotifyType,
@@ -155,36 +156,15 @@ function strictInt(text: string): number | undefined {
 }
 
 /**
- * Split `upsname[@host[:port]]` as libupsclient's upscli_splitname: the host defaults to localhost
- * and the port to 3493; an IPv6 host is written `[addr]` or `[addr]:port`.
+ * Split `upsname[@host[:port]]` with libupsclient's upscli_splitname (protocol/upsname.ts), as upsmon
+ * does for MONITOR: the host defaults to localhost and the port to 3493; IPv6 hosts are `[addr]:port`.
+ * A name it refuses is upsmon's "unable to split" error, with libupsclient's diagnostic after it.
  */
 export function splitUpsSystem(system: string): { upsName: string; host: string; port: number } | string {
-  const at = system.indexOf("@");
-  const upsName = at < 0 ? system : system.slice(0, at);
-  if (upsName === "") return `Error: unable to split UPS name [${system}]`;
-  if (at < 0) return { upsName, host: "localhost", port: NUT_DEFAULT_PORT };
-  const hostPart = system.slice(at + 1);
-  let host: string;
-  let portText: string | undefined;
-  if (hostPart.startsWith("[")) {
-    const close = hostPart.indexOf("]");
-    if (close < 0) return `Error: unable to split UPS name [${system}]`;
-    host = hostPart.slice(1, close);
-    const rest = hostPart.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":")) return `Error: unable to split UPS name [${system}]`;
-    portText = rest === "" ? undefined : rest.slice(1);
-  } else {
-    const colon = hostPart.indexOf(":");
-    host = colon < 0 ? hostPart : hostPart.slice(0, colon);
-    portText = colon < 0 ? undefined : hostPart.slice(colon + 1);
-  }
-  if (host === "") return `Error: unable to split UPS name [${system}]`;
-  let port = NUT_DEFAULT_PORT;
-  if (portText !== undefined) {
-    port = /^\d+$/.test(portText) ? Number.parseInt(portText, 10) : Number.NaN;
-    if (!(port >= 1 && port <= 65535)) return `Error: unable to split UPS name [${system}]`;
-  }
-  return { upsName, host, port };
+  const split = splitName(system);
+  if (!split.ok) return `Error: unable to split UPS name [${system}] (${split.diagnostic})`;
+  const { upsname, host, port } = split.value;
+  return { upsName: upsname, host, port };
 }
 
 /** Single-quote wrap for SHUTDOWNCMD's extra tokens (NUT HEAD: `'arg'`). */

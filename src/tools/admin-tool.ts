@@ -7,6 +7,7 @@
  * Must not: know what the tool does with the connection.
  */
 import type { NutClient } from "../client/client.js";
+import { splitName, type UpsTarget } from "../protocol/upsname.js";
 import { DEFAULT_TRACKING_TIMEOUT_SEC } from "./admin-request.js";
 import { getopt, type ParsedOption } from "./getopt.js";
 import {
@@ -18,7 +19,6 @@ import {
   ToolExit,
   versionBanner,
 } from "./tool-support.js";
-import { splitName, type UpsTarget } from "./upsname.js";
 
 /** Runs a tool's body; with `ownStdoutGuard` the body handles a closed stdout itself (upslog). */
 export async function runAdminTool(

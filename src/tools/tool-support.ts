@@ -7,8 +7,8 @@
  */
 import { NutClient } from "../client/client.js";
 import { NutServerError } from "../protocol/errors.js";
+import type { UpsAddress } from "../protocol/upsname.js";
 import { NUTGUARD_VERSION } from "../util/version.js";
-import type { UpsAddress } from "./upsname.js";
 
 export { NUTGUARD_VERSION };
 export const DEFAULT_CONNECT_TIMEOUT_SEC = 10;

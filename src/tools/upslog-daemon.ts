@@ -12,12 +12,12 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, w
 import { constants as osConstants, hostname as osHostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { NutClient } from "../client/client.js";
+import type { UpsTarget } from "../protocol/upsname.js";
 import type { Logger } from "../util/log.js";
 import { parseUpsTarget } from "./admin-tool.js";
 import { BROKEN_PIPE_EXIT, connectTo, describeError, fatal } from "./tool-support.js";
 import { compileLogFormat, type LogFormatItem, logFormatVariables, renderLogLine } from "./upslog-format.js";
 import type { UpslogTarget } from "./upslog-options.js";
-import type { UpsTarget } from "./upsname.js";
 
 export interface UpslogRunOptions {
   targets: UpslogTarget[];

@@ -5,9 +5,10 @@
  * `-p <pidbase>`, `-u <user>`, and the legacy positional form `<ups> <file> <interval> [format...]`.
  * No I/O: errors come back as the text NUT prints.
  */
+
+import { strtolPrefix as atoi } from "../protocol/upsname.js";
 import { getopt } from "./getopt.js";
 import { DEFAULT_LOG_FORMAT, UPSHOST_PREFIX } from "./upslog-format.js";
-import { strtolPrefix as atoi } from "./upsname.js";
 
 const OPTSTRING = "+hDs:l:i:d:Nf:u:Vp:FBm:W:A:";
 

@@ -3,7 +3,7 @@
  * `do_type()`), as pure functions: `planRwType()` reads the TYPE flags and says what else must be
  * fetched; `formatRwEntry()` turns the fetched data into the block. No I/O.
  */
-import { strtolPrefix } from "./upsname.js";
+import { strtolPrefix } from "../protocol/upsname.js";
 
 /** What do_type() decided from the flags of `TYPE <ups> <var> <flags...>`. */
 export type RwTypePlan =

@@ -278,20 +278,27 @@ describe("upsmon.conf: fatal cases", () => {
   });
 });
 
-describe("upsmon.conf: UPS system names", () => {
+describe("upsmon.conf: UPS system names (libupsclient's upscli_splitname, as upsmon)", () => {
   it.each([
     ["ups", { upsName: "ups", host: "localhost", port: 3493 }],
     ["ups@host", { upsName: "ups", host: "host", port: 3493 }],
     ["ups@host:1234", { upsName: "ups", host: "host", port: 1234 }],
     ["ups@[fe80::1]", { upsName: "ups", host: "fe80::1", port: 3493 }],
     ["ups@[::1]:4000", { upsName: "ups", host: "::1", port: 4000 }],
+    // C's strtol reads the leading digits; text after "]" that is not ":port" leaves the default port
+    ["ups@host:80x", { upsName: "ups", host: "host", port: 80 }],
+    ["ups@[::1]x", { upsName: "ups", host: "::1", port: 3493 }],
   ])("%s", (system, expected) => {
     expect(splitUpsSystem(system)).toEqual(expected);
   });
-  it.each(["@host", "ups@", "ups@host:0", "ups@host:x", "ups@[::1", "ups@[::1]x"])(
-    "%s is an error",
-    (system) => {
-      expect(splitUpsSystem(system)).toBe(`Error: unable to split UPS name [${system}]`);
-    },
-  );
+  it.each([
+    ["@host", "upscli_splitname: got empty upsname string"],
+    ["ups@", "upscli_splitname: got the @ separator and then an empty hostname[:port] string"],
+    ["ups:1", "upscli_splitname: port specified, but not a hostname"],
+    ["ups@host:0", "upscli_splitaddr: no port number specified after ':' separator"],
+    ["ups@host:x", "upscli_splitaddr: no port number specified after ':' separator"],
+    ["ups@[::1", "upscli_splitaddr: missing closing bracket in [domain literal]"],
+  ])("%s is an error", (system, diagnostic) => {
+    expect(splitUpsSystem(system)).toBe(`Error: unable to split UPS name [${system}] (${diagnostic})`);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitAddr, splitName } from "../../src/tools/upsname.js";
+import { splitAddr, splitName } from "../../src/protocol/upsname.js";
 
 describe("splitName / splitAddr (libupsclient parity)", () => {
   it("defaults the host to localhost and the port to 3493", () => {

@@ -6,7 +6,7 @@
  * Pure: no I/O, no name resolution. Callers print `diagnostic` and their own error.
  */
 
-import { NUT_DEFAULT_PORT } from "../protocol/defaults.js";
+import { NUT_DEFAULT_PORT } from "./defaults.js";
 
 export interface UpsAddress {
   host: string;
