@@ -3,7 +3,7 @@
  * out (notifications, log lines, decisions). Types only; no behaviour, no I/O.
  */
 import type { NotifyType } from "../config/upsmon-notify-types.js";
-import type { CriticalReason } from "./events.js";
+import type { CriticalReason, UpsIdentity } from "./events.js";
 
 /** What one poll of one UPS produced. */
 export type PollResult =
@@ -15,6 +15,10 @@ export type PollResult =
       alarm?: string | undefined;
       /** `ups.mode.buzzwords` or `experimental.ups.mode.buzzwords`, when the UPS has one. */
       buzzwords?: string | undefined;
+      /** Every variable this poll read (ups.status included), by name: what snapshots and events show. */
+      vars?: Readonly<Record<string, string>>;
+      /** Device identity, when this poll (the first of a connection) read it. */
+      identity?: UpsIdentity;
     }
   | {
       kind: "failure";

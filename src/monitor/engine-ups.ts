@@ -58,6 +58,8 @@ export interface UpsState {
   offExpired: boolean;
   overSinceMs: number | undefined;
   oblbSinceMs: number | undefined;
+  /** Since when the UPS has been on battery (the OB that started the episode), undefined when not. */
+  onBatterySinceMs: number | undefined;
   /** LB was set by the DEADTIME promotion (last seen on battery, not heard from since), not by a poll. */
   deadPromoted: boolean;
   /** The critical reason found by the last evaluation round, undefined when not critical. */
@@ -101,6 +103,7 @@ export function newUpsState(system: string, role: MonitorRole, powerValue: numbe
     offExpired: false,
     overSinceMs: undefined,
     oblbSinceMs: undefined,
+    onBatterySinceMs: undefined,
     deadPromoted: false,
     criticalReason: undefined,
     alarmText: undefined,
@@ -203,10 +206,12 @@ export function applyStatus(
         ups.lineState = 1;
         ups.flags.online = true;
         ups.flags.onBattery = false;
+        ups.onBatterySinceMs = undefined;
       }
     } else if (token === "OB") {
       if (!ups.flags.onBattery) {
         ups.lineState = 0;
+        ups.onBatterySinceMs = nowMs;
         notify(out, ups, "ONBATT");
         ups.flags.onBattery = true;
         ups.flags.online = false;
@@ -367,6 +372,7 @@ export function forgetAfterTimeJump(ups: UpsState, nowMs: number): void {
   ups.fsdNotified = false;
   ups.deadPromoted = false;
   ups.criticalReason = undefined;
+  ups.onBatterySinceMs = undefined;
   ups.lastStatusText = undefined;
 }
 

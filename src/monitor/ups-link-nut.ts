@@ -15,6 +15,7 @@ import type { NutTlsOptions } from "../client/tls.js";
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
+import type { LinkStateChange } from "./monitor-view.js";
 import type { UpsLink } from "./ups-link.js";
 
 const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
@@ -81,6 +82,7 @@ class NutUpsLink implements UpsLink {
   private readonly requestOptions: { timeoutMs: number };
   /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
   private impossible = false;
+  private stateListener: ((change: LinkStateChange) => void) | undefined;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -116,6 +118,11 @@ class NutUpsLink implements UpsLink {
     this.session.on("state", (change: SessionStateChange) => this.onState(change));
   }
 
+  onStateChange(listener: (change: LinkStateChange) => void): void {
+    this.stateListener = listener;
+    if (this.impossible) listener({ state: "lost", error: this.lastError.message });
+  }
+
   start(): void {
     if (this.impossible) return;
     this.session.start();
@@ -130,6 +137,7 @@ class NutUpsLink implements UpsLink {
   }
 
   private onState(change: SessionStateChange): void {
+    this.reportState(change);
     if (change.state === "connected") {
       this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
       this.buzzwordVars = undefined;
@@ -142,6 +150,17 @@ class NutUpsLink implements UpsLink {
       if (first) this.log.error(line);
       else this.log.debug(line, 1);
     }
+  }
+
+  private reportState(change: SessionStateChange): void {
+    const report = this.stateListener;
+    if (report === undefined) return;
+    if (change.state === "disconnected") {
+      const lost: LinkStateChange = { state: "lost" };
+      if (change.error) lost.error = messageOf(change.error);
+      if (change.retryInMs !== undefined) lost.retryInMs = change.retryInMs;
+      report(lost);
+    } else if (change.state !== "idle") report({ state: change.state });
   }
 
   private async applyForPrimary(): Promise<void> {
