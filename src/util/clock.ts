@@ -19,8 +19,8 @@ export interface ClockTimer {
 export interface Clock {
   /** Milliseconds since the epoch (simulated for a virtual clock). */
   now(): number;
-  /** Calls `fn` once after `ms`. */
-  setTimer(fn: () => void, ms: number): ClockTimer;
+  /** Calls `fn` once after `ms`. `unref`: a real timer that does not keep the process alive. */
+  setTimer(fn: () => void, ms: number, options?: { unref?: boolean }): ClockTimer;
   /** Resolves after `ms`, or at once (without error) when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** I/O being awaited: a virtual clock holds time still until it settles. Returns `work`. */
@@ -42,11 +42,30 @@ function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
+/** Calls `fn` every `ms` on `clock` until the returned timer is cancelled. */
+export function repeatEvery(
+  clock: Clock,
+  ms: number,
+  fn: () => void,
+  options?: { unref?: boolean },
+): ClockTimer {
+  const timer = clock.setTimer(
+    () => {
+      timer.refresh();
+      fn();
+    },
+    ms,
+    options,
+  );
+  return timer;
+}
+
 /** Date.now and Node's timers. */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimer(fn, ms) {
+  setTimer(fn, ms, options) {
     const t = setTimeout(fn, ms);
+    if (options?.unref) t.unref();
     return {
       cancel: () => clearTimeout(t),
       refresh: () => {
