@@ -94,7 +94,7 @@ describe("UpsLink over NUT", () => {
     });
   });
 
-  it("reads what a dashboard needs each poll, pipelined after ups.status, and the identity once per connection", async () => {
+  it("reads what a dashboard needs each poll, after ups.status, and the identity once per connection", async () => {
     const { link, server } = await linkTo("secondary", {
       "ups.status": "OB DISCHRG",
       "battery.charge": "81",
