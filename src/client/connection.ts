@@ -60,6 +60,8 @@ export interface RequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** upsd's reply buffer (NUT_NET_ANSWER_MAX): it cuts longer replies, and their LF with them. */
+const NUT_LINE_BYTES = 512;
 /** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
 const MAX_LINE_BYTES = 64 * 1024;
 /**
@@ -456,6 +458,11 @@ export class NutConnection extends EventEmitter {
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
       const from = start;
       start = nl + 1;
+      if (nl - from > MAX_LINE_BYTES) {
+        // checked here too, for a long line that arrived in one read: words are never cut
+        this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
+        return;
+      }
       // fast path (GET VAR): the value is read off the buffer, the line is never cut out
       const p = this.queue.peek();
       const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
@@ -611,7 +618,12 @@ export class NutConnection extends EventEmitter {
 
   private timedOut(p: Pending, timeoutMs: number): void {
     if (p.done) return;
-    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms`));
+    // upsd cuts a reply past its 512-byte buffer and sends it without its LF: say so, not just "no reply"
+    const cut =
+      this.inBuf.length >= NUT_LINE_BYTES
+        ? ` (the reply stopped after ${this.inBuf.length} bytes without its line end: upsd cuts replies longer than ${NUT_LINE_BYTES} bytes)`
+        : "";
+    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms${cut}`));
     this.fail(
       new NutConnectionError(
         "TIMEOUT-CLOSED",
