@@ -89,6 +89,7 @@ export {
   NutConnectionError,
   NutError,
   NutProtocolError,
+  NutReplyMismatchError,
   NutServerError,
   NutTimeoutError,
   NutTlsError,

@@ -43,6 +43,7 @@ const RUNTIME_NAMES = [
   "NutConnectionError",
   "NutError",
   "NutProtocolError",
+  "NutReplyMismatchError",
   "NutServerError",
   "NutSession",
   "NutTimeoutError",
