@@ -1,0 +1,179 @@
+/**
+ * Planted configurations, each expecting exactly its finding, and a clean one with none. The "real"
+ * upsd is nutguard server with a static UPS (battery 1320 s at 100 %, LB at 10 %), on real time; the
+ * drill reads it, plays the outage on its own twin on simulated time, and reports.
+ */
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runDrill } from "../../src/drill/drill.js";
+import type { DrillReport } from "../../src/drill/drill-types.js";
+import { type RunningServer, startServer } from "../../src/server/server.js";
+import { createMemoryLogger } from "../../src/util/log.js";
+import { freePort, queryOnce } from "../helpers/nut-stack.js";
+
+const UPS_DEV = `ups.mfr: Acme
+ups.model: Rack 1500
+ups.status: OL
+ups.load: 40
+battery.charge: 100
+battery.runtime: 1320
+battery.charge.low: 10
+battery.runtime.low: 120
+`;
+
+let dir: string;
+let server: RunningServer;
+let port: number;
+let closedPort: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "nutguard-drill-test-"));
+  await writeFile(join(dir, "u.dev"), UPS_DEV);
+  await writeFile(join(dir, "ups.conf"), `[u]\n\tdriver = dummy-ups\n\tport = ${join(dir, "u.dev")}\n`);
+  await writeFile(join(dir, "upsd.conf"), "");
+  await writeFile(
+    join(dir, "upsd.users"),
+    "[mon]\n\tpassword = pw\n\tupsmon primary\n[sec]\n\tpassword = spw\n\tupsmon secondary\n",
+  );
+  server = await startServer({
+    confPath: dir,
+    log: createMemoryLogger(),
+    listen: [{ host: "127.0.0.1", port: 0 }],
+  });
+  port = server.addresses[0]!.port;
+  closedPort = await freePort();
+  // a program that exists but nobody may execute, and one the monitor's user cannot reach (mode 0700 dir)
+  await writeFile(join(dir, "not-executable"), "#!/bin/sh\nexit 0\n");
+  await chmod(join(dir, "not-executable"), 0o644);
+  await writeFile(join(dir, "notify"), "#!/bin/sh\nexit 0\n");
+  await chmod(join(dir, "notify"), 0o755);
+  await chmod(dir, 0o700);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function clean(): Record<string, string> {
+  return {
+    MONITOR: `u@127.0.0.1:${port} 1 mon pw primary`,
+    SHUTDOWNCMD: '"/bin/true"',
+    NOTIFYCMD: "/bin/true",
+    POWERDOWNFLAG: join(tmpdir(), "killpower"),
+  };
+}
+
+async function drill(lines: Record<string, string> | string[], shutdownTakesSec = 60): Promise<DrillReport> {
+  const text = Array.isArray(lines) ? lines : Object.entries(lines).map(([k, v]) => `${k} ${v}`);
+  const file = join(dir, `upsmon-${Math.random().toString(36).slice(2)}.conf`);
+  await writeFile(file, `${text.join("\n")}\n`);
+  return runDrill({
+    configPath: file,
+    scenarios: ["outage"],
+    execNotify: false,
+    shutdownTakesSec,
+    log: createMemoryLogger(),
+  });
+}
+
+const ids = (r: DrillReport) => r.findings.map((f) => f.id);
+
+describe("nutguard drill: planted configurations", () => {
+  it("a clean configuration: no finding, SHUTDOWNCMD recorded after LB, the UPS untouched", async () => {
+    const r = await drill(clean());
+    expect(ids(r)).toEqual([]);
+    expect(r.probes).toEqual([{ system: `u@127.0.0.1:${port}`, source: "real", unreachable: undefined }]);
+    const run = r.runs[0]!;
+    expect(run.shutdownCommand).toBe("/bin/true");
+    // LB at 90 % of 1320 s = 19m48s; SHUTDOWNCMD within a poll and FINALDELAY of it
+    expect(run.timeline.find((e) => e.what === "LOWBATT")!.tSec).toBeGreaterThanOrEqual(1188);
+    expect(run.shutdownAtSec!).toBeGreaterThanOrEqual(1188);
+    expect(run.shutdownAtSec!).toBeLessThanOrEqual(1188 + 5 + 5 + 1);
+    expect(await queryOnce(port, "GET NUMLOGINS u")).toBe("NUMLOGINS u 0");
+    expect(await queryOnce(port, "GET VAR u ups.status")).toBe('VAR u ups.status "OL"');
+    expect(server.model.findUps("u")!.fsd).toBe(false);
+  }, 60_000);
+
+  const planted: [
+    string,
+    (c: Record<string, string>) => Record<string, string> | string[],
+    string,
+    number?,
+  ][] = [
+    ["SHUTDOWNCMD not set", ({ SHUTDOWNCMD: _, ...c }) => c, "shutdowncmd-missing"],
+    [
+      "SHUTDOWNCMD with a typo",
+      (c) => ({ ...c, SHUTDOWNCMD: '"/sbin/shutdwn -h +0"' }),
+      "shutdowncmd-not-found",
+    ],
+    [
+      "SHUTDOWNCMD not executable",
+      (c) => ({ ...c, SHUTDOWNCMD: join(dir, "not-executable") }),
+      "shutdowncmd-not-executable",
+    ],
+    [
+      "NOTIFYCMD not found",
+      (c) => ({ ...c, NOTIFYCMD: "/usr/local/bin/no-such-notify" }),
+      "notifycmd-not-found",
+    ],
+    [
+      "NOTIFYCMD the monitor's user cannot reach",
+      (c) => ({ ...c, NOTIFYCMD: join(dir, "notify"), RUN_AS_USER: "nut" }),
+      "notifycmd-not-executable",
+    ],
+    [
+      "POWERDOWNFLAG in a missing directory",
+      (c) => ({ ...c, POWERDOWNFLAG: "/nonexistent-dir/killpower" }),
+      "powerdownflag-dir-missing",
+    ],
+    [
+      "MINSUPPLIES unreachable",
+      (c) => ({ ...c, MONITOR: `u@127.0.0.1:${closedPort} 1 mon pw primary` }),
+      "minsupplies-unreachable",
+    ],
+    [
+      "one of two UPSes unreachable",
+      (c) => [
+        ...Object.entries(c).map(([k, v]) => `${k} ${v}`),
+        `MONITOR v@127.0.0.1:${closedPort} 1 mon pw primary`,
+      ],
+      "ups-unreachable",
+    ],
+    [
+      "wrong MONITOR password",
+      (c) => ({ ...c, MONITOR: `u@127.0.0.1:${port} 1 mon wrong primary` }),
+      "credentials-rejected",
+    ],
+    [
+      "a secondary whose primary is unknown",
+      (c) => ({ ...c, MONITOR: `u@127.0.0.1:${port} 1 sec spw secondary` }),
+      "primary-unknown",
+    ],
+    ["runtime at LB shorter than the shutdown needs", (c) => c, "runtime-too-short", 600],
+    [
+      "nobody told about ONBATT",
+      (c) => [...Object.entries(c).map(([k, v]) => `${k} ${v}`), "NOTIFYFLAG ONBATT IGNORE"],
+      "nobody-told",
+    ],
+  ];
+  for (const [name, plant, id, takes] of planted) {
+    it(`${name}: exactly ${id}`, async () => {
+      const lines = plant(clean());
+      // NOTIFYCMD findings only matter when some notification is EXEC'd
+      const withExec = Array.isArray(lines) ? lines : Object.entries(lines).map(([k, v]) => `${k} ${v}`);
+      if (id.startsWith("notifycmd")) withExec.push("NOTIFYFLAG ONBATT SYSLOG+EXEC");
+      const r = await drill(withExec, takes);
+      expect(ids(r)).toEqual([id]);
+      expect(r.findings[0]!.fix.length).toBeGreaterThan(10);
+    }, 60_000);
+  }
+
+  it("a plan that never shuts down (power value 0, MINSUPPLIES 0): no-shutdown", async () => {
+    const r = await drill({ ...clean(), MONITOR: `u@127.0.0.1:${port} 0 mon pw primary`, MINSUPPLIES: "0" });
+    expect(ids(r)).toEqual(["no-shutdown"]);
+    expect(r.runs[0]!.timeline.some((e) => e.what === "EMPTY")).toBe(true);
+  }, 60_000);
+});
