@@ -11,17 +11,7 @@ import { NutClient } from "../../src/client/client.js";
 import { runOurs } from "../cli/run-tool.js";
 import { type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { type NutguardMonitor, startNutguardMonitor } from "../helpers/nutguard-monitor.js";
-
-const DEV = `device.mfr: Acme
-ups.mfr: Acme
-ups.model: Rack 1500
-ups.status: OL
-ups.load: 40
-battery.charge: 100
-battery.runtime: 1320
-battery.charge.low: 10
-battery.runtime.low: 120
-`;
+import { RACK_UPS_DEV } from "./rack-ups.js";
 
 let stack: NutStack;
 let monitor: NutguardMonitor;
@@ -36,7 +26,7 @@ async function varsOf(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  stack = await startNutStack({ devices: { rack: { dev: DEV } } });
+  stack = await startNutStack({ devices: { rack: { dev: RACK_UPS_DEV } } });
   monitor = await startNutguardMonitor(stack, { role: "primary", pollFreqSec: 1 });
   await stack.waitFor(async () => (await stack.query("GET NUMLOGINS rack")) === "NUMLOGINS rack 1");
 }, 60_000);

@@ -11,17 +11,9 @@ import { runDrill } from "../../src/drill/drill.js";
 import type { DrillReport } from "../../src/drill/drill-types.js";
 import { type RunningServer, startServer } from "../../src/server/server.js";
 import { createMemoryLogger } from "../../src/util/log.js";
+import { runOurs } from "../cli/run-tool.js";
 import { freePort, queryOnce } from "../helpers/nut-stack.js";
-
-const UPS_DEV = `ups.mfr: Acme
-ups.model: Rack 1500
-ups.status: OL
-ups.load: 40
-battery.charge: 100
-battery.runtime: 1320
-battery.charge.low: 10
-battery.runtime.low: 120
-`;
+import { RACK_UPS_DEV } from "./rack-ups.js";
 
 let dir: string;
 let server: RunningServer;
@@ -30,7 +22,7 @@ let closedPort: number;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nutguard-drill-test-"));
-  await writeFile(join(dir, "u.dev"), UPS_DEV);
+  await writeFile(join(dir, "u.dev"), RACK_UPS_DEV);
   await writeFile(join(dir, "ups.conf"), `[u]\n\tdriver = dummy-ups\n\tport = ${join(dir, "u.dev")}\n`);
   await writeFile(join(dir, "upsd.conf"), "");
   await writeFile(
@@ -176,4 +168,25 @@ describe("nutguard drill: planted configurations", () => {
     expect(ids(r)).toEqual(["no-shutdown"]);
     expect(r.runs[0]!.timeline.some((e) => e.what === "EMPTY")).toBe(true);
   }, 60_000);
+});
+
+describe("nutguard drill: exit status and output", () => {
+  it("2 for an unreadable configuration or an unknown --ups, 1 with findings, 0 clean; the text report", async () => {
+    const missing = await runOurs("drill", ["-f", join(dir, "nope.conf")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`Can't open ${join(dir, "nope.conf")}: No such file or directory`);
+    const file = join(dir, "cli-upsmon.conf");
+    const conf = Object.entries(clean()).map(([k, v]) => `${k} ${v}`);
+    await writeFile(file, `${conf.join("\n")}\n`);
+    expect((await runOurs("drill", ["-f", file, "--ups", "other"])).code).toBe(2);
+    const ok = await runOurs("drill", ["-f", file, "--shutdown-takes", "60"], { timeoutMs: 60_000 });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/t\+0s +MAINS-LOST/);
+    expect(ok.stdout).toMatch(/t\+19m5\ds +SHUTDOWNCMD +\/bin\/true {2}\(recorded, not run\)/);
+    expect(ok.stdout).toContain("Findings: none. The plan works.");
+    const bad = await runOurs("drill", ["-f", file, "--shutdown-takes", "600"], { timeoutMs: 60_000 });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("[runtime-too-short]");
+    expect(bad.stdout).toContain("fix: raise battery.runtime.low");
+  }, 120_000);
 });
