@@ -218,7 +218,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
       scenario,
       timeline,
       shutdownAtSec,
-      shutdownExpected: plans.some((p) => p?.shutdownExpected),
+      // the UPSes that keep their mains may alone meet MINSUPPLIES: then no shutdown is the right answer
+      shutdownExpected:
+        plans.some((p) => p?.shutdownExpected) &&
+        config.monitors.filter((m) => !o.selected.has(m.system)).reduce((sum, m) => sum + m.powerValue, 0) <
+          config.minSupplies,
       simulatedSec: Math.round(tNow()),
       wallMs: performance.now() - started,
       notifyCalls,

@@ -3,7 +3,7 @@
  * upsd is nutguard server with a static UPS (battery 1320 s at 100 %, LB at 10 %), on real time; the
  * drill reads it, plays the outage on its own twin on simulated time, and reports.
  */
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -189,4 +189,55 @@ describe("nutguard drill: exit status and output", () => {
     expect(bad.stdout).toContain("[runtime-too-short]");
     expect(bad.stdout).toContain("fix: raise battery.runtime.low");
   }, 120_000);
+});
+
+describe("nutguard drill --exec-notify and --ups", () => {
+  it("runs NOTIFYCMD for real with NUTGUARD_DRILL=1 (as RUN_AS_USER under root); only the named UPS loses power", async () => {
+    const hooks = await mkdtemp(join(tmpdir(), "nutguard-drill-notify-"));
+    try {
+      await chmod(hooks, 0o777);
+      const out = join(hooks, "calls");
+      await writeFile(
+        join(hooks, "notify"),
+        `#!/bin/sh\necho "$NUTGUARD_DRILL $NOTIFYTYPE $(id -un)" >> ${out}\n`,
+        { mode: 0o755 },
+      );
+      const file = join(dir, "exec-upsmon.conf");
+      await writeFile(
+        file,
+        [
+          `MONITOR u@127.0.0.1:${port} 1 mon pw primary`,
+          `MONITOR u@localhost:${port} 1 mon pw primary`,
+          "MINSUPPLIES 1",
+          'SHUTDOWNCMD "/bin/true"',
+          `NOTIFYCMD ${join(hooks, "notify")}`,
+          "NOTIFYFLAG ONBATT SYSLOG+EXEC",
+          "NOTIFYFLAG LOWBATT SYSLOG+EXEC",
+          "",
+        ].join("\n"),
+      );
+      const r = await runDrill({
+        configPath: file,
+        ups: `u@localhost:${port}`,
+        scenarios: ["outage"],
+        execNotify: true,
+        shutdownTakesSec: 60,
+        log: createMemoryLogger(),
+      });
+      const calls = (await readFile(out, "utf8")).trim().split("\n");
+      expect(calls.map((c) => c.split(" ").slice(0, 2).join(" "))).toEqual(["1 ONBATT", "1 LOWBATT"]);
+      if (process.getuid?.() === 0) expect(calls[0]!.split(" ")[2]).toBe("nut");
+      const run = r.runs[0]!;
+      expect(run.notifyCalls.map((c) => `${c.type} ${c.ups}`)).toEqual([
+        `ONBATT u@localhost:${port}`,
+        `LOWBATT u@localhost:${port}`,
+      ]);
+      // the other UPS stayed on line and alone meets MINSUPPLIES 1: no shutdown is the plan's answer
+      expect(run.timeline.filter((e) => e.what === "MAINS-LOST").map((e) => e.ups)).toEqual([
+        `u@localhost:${port}`,
+      ]);
+    } finally {
+      await rm(hooks, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
