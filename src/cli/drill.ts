@@ -6,6 +6,7 @@ import { DrillConfigError, runDrill } from "../drill/drill.js";
 import { DRILL_SCENARIOS, type DrillReport, type DrillScenario } from "../drill/drill-types.js";
 import { formatOffset, renderReport } from "../drill/timeline.js";
 import { defaultUpsmonConfPath } from "../monitor/config-file.js";
+import { wireSignals } from "../service/monitor-signals.js";
 import { createMemoryLogger, createStderrLogger, type Logger } from "../util/log.js";
 
 const USAGE = `Usage: nutguard drill [-f upsmon.conf] [-C nutguard.conf] [--ups NAME]
@@ -129,6 +130,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const kept = createMemoryLogger(0);
   const log: Logger = args.verbose ? createStderrLogger({ priorityPrefix: false, prefix: "drill" }) : kept;
+  const interrupted = new AbortController();
+  const unwire = wireSignals({ stop: () => interrupted.abort() });
   try {
     const report = await runDrill({
       configPath: args.configPath,
@@ -138,11 +141,18 @@ export async function run(argv: string[]): Promise<number> {
       execNotify: args.execNotify,
       ...(args.shutdownTakesSec !== undefined ? { shutdownTakesSec: args.shutdownTakesSec } : {}),
       log,
+      signal: interrupted.signal,
     });
+    if (interrupted.signal.aborted) {
+      process.stderr.write("nutguard drill: interrupted\n");
+      return 130;
+    }
     process.stdout.write(args.json ? reportJson(report) : renderReport(report));
     return report.findings.length === 0 ? 0 : 1;
   } catch (err) {
     process.stderr.write(`nutguard drill: ${(err as Error).message}\n`);
     return err instanceof DrillConfigError ? 2 : 1;
+  } finally {
+    unwire();
   }
 }

@@ -27,6 +27,8 @@ export interface DrillOptions {
   /** Seconds the host takes to shut down (default: the last boot's journal, else 60). */
   shutdownTakesSec?: number;
   log: Logger;
+  /** Ctrl-C: the running scenario stops, no further one starts. */
+  signal?: AbortSignal;
 }
 
 /** A configuration the drill cannot use (exit status 2). */
@@ -82,8 +84,18 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
 
   const runs: ScenarioRun[] = [];
   for (const scenario of o.scenarios) {
+    if (o.signal?.aborted) break;
+    const signal = o.signal ? { signal: o.signal } : {};
     runs.push(
-      await runScenario({ config, scenario, profiles, selected, execNotify: o.execNotify, log: o.log }),
+      await runScenario({
+        config,
+        scenario,
+        profiles,
+        selected,
+        execNotify: o.execNotify,
+        log: o.log,
+        ...signal,
+      }),
     );
   }
   const drilled = new Map([...profiles].filter(([system]) => selected.has(system)));

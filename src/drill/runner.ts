@@ -33,6 +33,8 @@ export interface RunScenarioOptions {
   /** Run NOTIFYCMD for real (NUTGUARD_DRILL=1), as RUN_AS_USER when the drill runs as root. */
   execNotify: boolean;
   log: Logger;
+  /** Ctrl-C: stop the scenario where it is (the temporary directory is still removed). */
+  signal?: AbortSignal;
 }
 
 const STEP_LABELS: Record<Exclude<TwinStep["kind"], "vars">, { what: string; detail: string }> = {
@@ -211,6 +213,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
       host,
     });
     clock.setTimer(() => void monitor.stop(), prerollSec * 1000 + endSec * 1000);
+    const interrupt = () => void monitor.stop();
+    o.signal?.addEventListener("abort", interrupt, { once: true });
+    if (o.signal?.aborted) interrupt();
     await clock.runUntil(monitor.done);
     await server.close();
     timeline.sort((a, b) => a.tSec - b.tSec);

@@ -1,7 +1,10 @@
 /** The drill's pure parts as tables: time offsets, twin profiles and LB timing, scenario plans, shell words, the journal. */
 import { describe, expect, it } from "vitest";
 import { parseDrillArgs } from "../../src/cli/drill.js";
+import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
+import type { HostFacts, ScenarioRun } from "../../src/drill/drill-types.js";
 import { shellProgram, shutdownSecondsFromJournal } from "../../src/drill/facts.js";
+import { findings } from "../../src/drill/findings.js";
 import { lowBatteryAtSec, planScenario, runtimeAtLowBattery, twinProfile } from "../../src/drill/scenario.js";
 import { formatOffset } from "../../src/drill/timeline.js";
 
@@ -137,5 +140,40 @@ describe("nutguard drill arguments", () => {
       configPath: "/cfg/upsmon.conf",
       scenarios: ["outage"],
     });
+  });
+});
+
+describe("findings from the scenario outcomes", () => {
+  const { config } = parseUpsmonConf('MONITOR u@h 1 a b primary\nSHUTDOWNCMD "/bin/true"\n', "upsmon.conf");
+  const facts: HostFacts = {
+    shutdownCmd: { program: "/bin/true", path: "/bin/true", user: "root", problem: undefined },
+    notifyCmd: undefined,
+    powerDownFlagDir: undefined,
+    localAddresses: ["127.0.0.1"],
+    shutdownTakes: { sec: 60, source: "option" },
+  };
+  const run = (
+    scenario: ScenarioRun["scenario"],
+    shutdownAtSec: number | undefined,
+    shutdownExpected: boolean,
+  ): ScenarioRun => ({
+    scenario,
+    timeline: [],
+    shutdownAtSec,
+    shutdownExpected,
+    simulatedSec: 0,
+    wallMs: 0,
+    notifyCalls: [],
+    shutdownCommand: undefined,
+    powerDownFlag: undefined,
+  });
+  it.each([
+    ["expected and happened", run("outage", 1190, true), []],
+    ["expected, never happened", run("comm-loss", undefined, true), ["no-shutdown"]],
+    ["blips, no shutdown", run("flapping", undefined, false), []],
+    ["blips shut the host down", run("flapping", 200, false), ["shutdown-on-blips"]],
+  ])("%s", (_name, r, expected) => {
+    const found = findings({ config, probes: [], profiles: new Map(), facts, runs: [r] });
+    expect(found.map((f) => f.id)).toEqual(expected);
   });
 });

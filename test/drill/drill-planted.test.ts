@@ -3,7 +3,8 @@
  * upsd is nutguard server with a static UPS (battery 1320 s at 100 %, LB at 10 %), on real time; the
  * drill reads it, plays the outage on its own twin on simulated time, and reports.
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +12,7 @@ import { runDrill } from "../../src/drill/drill.js";
 import type { DrillReport } from "../../src/drill/drill-types.js";
 import { type RunningServer, startServer } from "../../src/server/server.js";
 import { createMemoryLogger } from "../../src/util/log.js";
-import { runOurs } from "../cli/run-tool.js";
+import { NUTGUARD_BIN, runOurs } from "../cli/run-tool.js";
 import { freePort, queryOnce } from "../helpers/nut-stack.js";
 import { RACK_UPS_DEV } from "./rack-ups.js";
 
@@ -163,9 +164,10 @@ describe("nutguard drill: planted configurations", () => {
     }, 60_000);
   }
 
-  it("a plan that never shuts down (power value 0, MINSUPPLIES 0): no-shutdown", async () => {
+  it("monitoring only (power value 0, MINSUPPLIES 0): the battery runs out, no SHUTDOWNCMD, and that is the plan", async () => {
     const r = await drill({ ...clean(), MONITOR: `u@127.0.0.1:${port} 0 mon pw primary`, MINSUPPLIES: "0" });
-    expect(ids(r)).toEqual(["no-shutdown"]);
+    expect(ids(r)).toEqual([]);
+    expect(r.runs[0]!.shutdownAtSec).toBeUndefined();
     expect(r.runs[0]!.timeline.some((e) => e.what === "EMPTY")).toBe(true);
   }, 60_000);
 });
@@ -238,6 +240,42 @@ describe("nutguard drill --exec-notify and --ups", () => {
       ]);
     } finally {
       await rm(hooks, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("nutguard drill: Ctrl-C", () => {
+  it("stops the scenario, removes the twin's temporary directory and exits 130", async () => {
+    const priv = await mkdtemp(join(tmpdir(), "nutguard-drill-tmp-"));
+    try {
+      const file = join(dir, "int-upsmon.conf");
+      await writeFile(
+        file,
+        `${Object.entries(clean())
+          .map(([k, v]) => `${k} ${v}`)
+          .join("\n")}\nPOLLFREQ 1\nPOLLFREQALERT 1\n`,
+      );
+      const child = spawn(
+        NUTGUARD_BIN,
+        ["drill", "-f", file, "--scenario", "all", "--shutdown-takes", "60"],
+        {
+          env: { ...process.env, TMPDIR: priv },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+      const deadline = Date.now() + 30_000;
+      while ((await readdir(priv)).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect((await readdir(priv)).some((n) => n.startsWith("nutguard-drill-"))).toBe(true);
+      child.kill("SIGINT");
+      expect(await exited).toBe(130);
+      expect(stderr).toContain("nutguard drill: interrupted");
+      expect(await readdir(priv)).toEqual([]);
+    } finally {
+      await rm(priv, { recursive: true, force: true });
     }
   }, 60_000);
 });
