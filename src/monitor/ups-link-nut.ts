@@ -62,12 +62,19 @@ function messageOf(err: unknown): string {
   const m = (err as ErrorLike | undefined)?.message;
   return typeof m === "string" ? m : String(err);
 }
-/** The error, or the error that caused it, is a reply that did not answer its request. */
-function isReplyMismatch(err: unknown): boolean {
-  return (
-    codeOf(err) === REPLY_MISMATCH ||
-    codeOf((err as { cause?: unknown } | undefined)?.cause) === REPLY_MISMATCH
-  );
+/** The reply-mismatch error behind `err` (itself, or the error that caused it), if any. */
+function replyMismatchOf(err: unknown): unknown {
+  if (codeOf(err) === REPLY_MISMATCH) return err;
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return codeOf(cause) === REPLY_MISMATCH ? cause : undefined;
+}
+/** `GET VAR ups ups.status got VAR ups ups.mode.buzzwords "..."`, when the error says which. */
+function describeMismatch(err: unknown): string {
+  const e = err as { request?: unknown; replyLine?: unknown };
+  if (typeof e.request === "string" && typeof e.replyLine === "string") {
+    return `${e.request} got ${e.replyLine}`;
+  }
+  return messageOf(err);
 }
 
 /** STARTTLS settings for this server from CERTPATH/CERTVERIFY/FORCESSL/CERTHOST, or undefined for plaintext. */
@@ -162,12 +169,13 @@ class NutUpsLink implements UpsLink {
 
   /** A request failed: a reply that answered another request means no more pipelining to this server. */
   private noteFailure(err: unknown): void {
-    if (!isReplyMismatch(err) || oneAtATimeServers.has(this.server)) return;
+    const mismatch = replyMismatchOf(err);
+    if (mismatch === undefined || oneAtATimeServers.has(this.server)) return;
     oneAtATimeServers.add(this.server);
     this.oneRequestAtATime();
     this.log.warning(
       `UPS [${this.entry.system}]: server ${this.server} answered a request with the reply to another ` +
-        `(${messageOf(err)}); talking to it one request at a time from now on`,
+        `(${describeMismatch(mismatch)}); talking to it one request at a time from now on`,
     );
     // the client closes such a connection; make sure its replies are never used again
     this.session.client?.destroy();

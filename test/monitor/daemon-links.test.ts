@@ -26,6 +26,8 @@ class ScriptedUpsd {
   frozen = false;
   /** Freeze when the n-th `GET VAR ups ups.status` arrives (it gets no reply). */
   freezeAtStatusRequest = Number.POSITIVE_INFINITY;
+  /** When freezing, also close the connection: the next poll then waits on a connection attempt. */
+  dropWhenFreezing = false;
   loginReply = "OK\n";
   statusRequests = 0;
   server!: FakeServer;
@@ -51,7 +53,7 @@ class ScriptedUpsd {
     if (w[0] === "GET" && w[1] === "VAR") {
       if (w[3] === "ups.status") {
         if (++this.statusRequests >= this.freezeAtStatusRequest) this.frozen = true;
-        if (this.frozen) return null;
+        if (this.frozen) return this.dropWhenFreezing ? { close: true } : null;
       }
       const value = w[3] === "ups.status" ? this.status : this.vars[w[3]!];
       return value === undefined ? "ERR VAR-NOT-SUPPORTED\n" : `VAR ${w[2]} ${w[3]} "${value}"\n`;
@@ -180,6 +182,26 @@ describe("daemon + links: DEADTIME never stretches", () => {
     expect(m.notifier.seen.map((s) => s.what)).toEqual([`ONBATT ${sys}`, "SHUTDOWN"]);
     // one poll outstanding on the frozen server, never a second one stacked on it
     expect(u.statusRequests).toBe(2);
+  });
+
+  it("the same when the server dropped the connection and freezes: the poll waits on a connection attempt", async () => {
+    const u = await upsd((s) => {
+      s.status = "OB";
+      s.freezeAtStatusRequest = 2;
+      s.dropWhenFreezing = true; // accepts the reconnection, never answers USERNAME
+    });
+    const sys = `ups@127.0.0.1:${u.server.port}`;
+    const m = monitor(
+      `MONITOR ${sys} 1 mon pass secondary\nDEADTIME 8\nPOLLFREQ 1\nPOLLFREQALERT 1\nHOSTSYNC 1\n`,
+    );
+    await until(() => m.shutdowns.length > 0, "the shutdown");
+    const lastGoodPoll = m.notifier.seen.find((s) => s.what === `ONBATT ${sys}`)!.t;
+    const promoted = m.timed.find((l) => l.message === `Promoting dead UPS: ${sys}`)!.t;
+    expect(promoted - lastGoodPoll).toBeGreaterThan(8000);
+    expect(promoted - lastGoodPoll).toBeLessThanOrEqual(8000 + 1000);
+    expect(m.shutdowns).toEqual([promoted]);
+    expect(m.notifier.seen.map((s) => s.what)).toEqual([`ONBATT ${sys}`, `COMMBAD ${sys}`, "SHUTDOWN"]);
+    expect(u.server.connectionCount).toBe(2); // reconnected once, and that attempt never completed
   });
 
   it("a frozen server does not delay the polls of another server's UPS", async () => {
