@@ -236,9 +236,11 @@ class MonitorDaemon {
         return;
       }
       if (this.stopping) break;
-      // the next round starts one interval after this one started (at once if that has passed)
+      // the next round starts one interval after this one started (at once if that has passed; never
+      // later than one interval from now, should the clock have been set back)
       const beforeMs = this.now();
-      const sleepMs = Math.max(0, roundStartMs + this.intervalMs() - beforeMs);
+      const intervalMs = this.intervalMs();
+      const sleepMs = Math.min(intervalMs, Math.max(0, roundStartMs + intervalMs - beforeMs));
       await this.sleep(sleepMs);
       this.checkTimeJump(beforeMs, sleepMs);
       roundStartMs = this.now();

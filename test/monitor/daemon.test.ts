@@ -257,6 +257,36 @@ describe("daemon: time jumps", () => {
   });
 });
 
+describe("daemon: the clock set back", () => {
+  it("during a round: notified as a time jump, and the next round still comes one interval later", async () => {
+    let offsetMs = 0;
+    let polls = 0;
+    const config = parseUpsmonConf("POLLFREQ 0\nMONITOR u 1 m p primary\n", "t").config;
+    const log = createMemoryLogger();
+    const notifier = new RecordingNotifier({ config, log });
+    const handle = startMonitor({
+      config,
+      log,
+      notifier,
+      minIntervalMs: 100,
+      now: () => Date.now() + offsetMs,
+      host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
+      createLink: (entry) =>
+        new (class extends ScriptedLink {
+          override async poll(): Promise<PollResult> {
+            // the second poll takes 100 ms, and the clock is set back an hour while it runs
+            if (++polls === 2) setTimeout(() => (offsetMs = -3_600_000), 50);
+            if (polls === 2) await new Promise((r) => setTimeout(r, 100));
+            return super.poll();
+          }
+        })(entry, ["OL"]),
+    });
+    await vi.waitUntil(() => polls >= 4, { timeout: 5000 });
+    await handle.stop();
+    expect(notifier.seen.filter((n) => n.startsWith("SUSPEND"))).toEqual(["SUSPEND_TIMEJUMP_UNEXPECTED"]);
+  });
+});
+
 describe("daemon: a poll that does not come back", () => {
   it("is no news within the link's pollTimeoutMs, then a failed poll (COMMBAD); never doubled; its late result counts", async () => {
     const clock = new VirtualClock(1_000_000, 20);
