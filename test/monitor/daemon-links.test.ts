@@ -266,60 +266,49 @@ describe("daemon + links: LOGIN refused", () => {
   });
 });
 
-/**
- * The client's reply check (REPLY-MISMATCH, issue 10 item 1) is another branch's work: until it is
- * merged, the monitor cannot tell a reordered reply, and this test says so instead of failing.
- * TODO(h-link): drop this guard once main has NutReplyMismatchError.
- */
-const clientChecksReplies = "NutReplyMismatchError" in (await import("../../src/protocol/errors.js"));
-if (!clientChecksReplies) console.warn("SKIPPED: the client does not check replies yet (REPLY-MISMATCH)");
-
-describe.skipIf(!clientChecksReplies)(
-  "daemon + links: a server that answers pipelined requests out of order",
-  () => {
-    it("after the first mismatch the monitor reconnects, asks one thing at a time, sees OB LB and shuts down", async () => {
-      // replies to the requests that arrive together go out in reverse order
-      const batches = new Map<FakeConnection, string[]>();
-      const largestBatch = new Map<FakeConnection, number>();
-      const u = await upsd(
-        (s) => {
-          s.status = "OB LB";
-          s.vars = { "ups.mode.buzzwords": "vendor:none", "experimental.ups.mode.buzzwords": "vendor:none" };
-        },
-        (line, conn) => {
-          if (!line.startsWith("GET VAR")) return undefined;
-          const batch = batches.get(conn) ?? [];
-          batches.set(conn, batch);
-          batch.push(line);
-          largestBatch.set(conn, Math.max(largestBatch.get(conn) ?? 0, batch.length));
-          if (batch.length === 1) {
-            setTimeout(() => {
-              batches.delete(conn);
-              for (const l of batch.reverse()) conn.write(u.answer(l) as string);
-            }, 5);
-          }
-          return null;
-        },
-      );
-      const sys = `ups@127.0.0.1:${u.server.port}`;
-      const m = monitor(`MONITOR ${sys} 1 mon pass primary\nPOLLFREQ 1\nPOLLFREQALERT 1\n`, { speedup: 2 });
-      await until(() => m.shutdowns.length > 0, "the shutdown");
-      expect(await m.handle.done).toEqual({ reason: "shutdown", exitCode: 0 });
-      const warnings = m.lines.filter((l) => l.message.includes("one request at a time"));
-      expect(warnings.map((l) => l.level)).toEqual(["warning"]);
-      expect(warnings[0]!.message).toContain(
-        `UPS [${sys}]: server 127.0.0.1:${u.server.port} answered a request`,
-      );
-      // the first (pipelined) poll failed; every later connection got one request at a time
-      const what = m.notifier.seen.map((s) => s.what);
-      expect(what.slice(0, 1)).toEqual([`COMMBAD ${sys}`]);
-      expect(what).toContain(`ONBATT ${sys}`);
-      expect(what).toContain(`LOWBATT ${sys}`);
-      expect(what.at(-1)).toBe("SHUTDOWN");
-      expect(u.server.connectionCount).toBeGreaterThanOrEqual(2);
-      const perConnection = [...largestBatch.values()];
-      expect(perConnection[0]).toBeGreaterThan(1);
-      expect(perConnection.slice(1).every((n) => n === 1)).toBe(true);
-    });
-  },
-);
+describe("daemon + links: a server that answers pipelined requests out of order", () => {
+  it("after the first mismatch the monitor reconnects, asks one thing at a time, sees OB LB and shuts down", async () => {
+    // replies to the requests that arrive together go out in reverse order
+    const batches = new Map<FakeConnection, string[]>();
+    const largestBatch = new Map<FakeConnection, number>();
+    const u = await upsd(
+      (s) => {
+        s.status = "OB LB";
+        s.vars = { "ups.mode.buzzwords": "vendor:none", "experimental.ups.mode.buzzwords": "vendor:none" };
+      },
+      (line, conn) => {
+        if (!line.startsWith("GET VAR")) return undefined;
+        const batch = batches.get(conn) ?? [];
+        batches.set(conn, batch);
+        batch.push(line);
+        largestBatch.set(conn, Math.max(largestBatch.get(conn) ?? 0, batch.length));
+        if (batch.length === 1) {
+          setTimeout(() => {
+            batches.delete(conn);
+            for (const l of batch.reverse()) conn.write(u.answer(l) as string);
+          }, 5);
+        }
+        return null;
+      },
+    );
+    const sys = `ups@127.0.0.1:${u.server.port}`;
+    const m = monitor(`MONITOR ${sys} 1 mon pass primary\nPOLLFREQ 1\nPOLLFREQALERT 1\n`, { speedup: 2 });
+    await until(() => m.shutdowns.length > 0, "the shutdown");
+    expect(await m.handle.done).toEqual({ reason: "shutdown", exitCode: 0 });
+    const warnings = m.lines.filter((l) => l.message.includes("one request at a time"));
+    expect(warnings.map((l) => l.level)).toEqual(["warning"]);
+    expect(warnings[0]!.message).toContain(
+      `UPS [${sys}]: server 127.0.0.1:${u.server.port} answered a request`,
+    );
+    // the first (pipelined) poll failed; every later connection got one request at a time
+    const what = m.notifier.seen.map((s) => s.what);
+    expect(what.slice(0, 1)).toEqual([`COMMBAD ${sys}`]);
+    expect(what).toContain(`ONBATT ${sys}`);
+    expect(what).toContain(`LOWBATT ${sys}`);
+    expect(what.at(-1)).toBe("SHUTDOWN");
+    expect(u.server.connectionCount).toBeGreaterThanOrEqual(2);
+    const perConnection = [...largestBatch.values()];
+    expect(perConnection[0]).toBeGreaterThan(1);
+    expect(perConnection.slice(1).every((n) => n === 1)).toBe(true);
+  });
+});
