@@ -254,7 +254,7 @@ class MonitorDaemon {
       this.emit({
         kind: "round",
         timeMs: nowMs,
-        critical: evaluation.critical,
+        critical: Object.freeze(evaluation.critical),
         healthyPowerValue: evaluation.healthyPowerValue,
         minSupplies: this.config.minSupplies,
         shutdown: evaluation.shutdown || this.userFsd,
