@@ -55,7 +55,9 @@ export class NutListener {
 
   async start(): Promise<ListenAddress[]> {
     for (const addr of this.options.addresses) {
-      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      // allowHalfOpen: a client's FIN must not end our side while replies are still queued (Node
+      // would end the socket at once and drop every later write); we end it when the queue is done.
+      const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
       server.maxConnections = this.options.maxConn;
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -103,6 +105,8 @@ export class NutListener {
     log.debug(`connect from ${address}`, 2);
     let tokenizer = new Tokenizer();
     let closing = false;
+    /** The client half-closed: end our side once every line it sent has been answered. */
+    let peerEnded = false;
 
     // Lines read but not yet answered: a read is split into lines at once, but lines are answered
     // only while the client's unsent output stays under MAX_PENDING_OUTPUT_BYTES. The rest waits,
@@ -141,7 +145,9 @@ export class NutListener {
         socket.end();
       } else if (after === "tls") {
         upgrade(socket);
-      } else if (queue.length > 0) {
+      } else if (queue.length === 0) {
+        if (peerEnded) socket.end();
+      } else {
         waitingForDrain = true;
         socket.pause();
         const resume = () => {
@@ -161,13 +167,20 @@ export class NutListener {
       if (!waitingForDrain) answerQueued();
     };
 
+    const onEnd = () => {
+      peerEnded = true;
+      if (!waitingForDrain && queue.length === 0) conn.socket.end();
+    };
+
     const upgrade = (plain: Socket) => {
       plain.off("data", onData);
+      plain.off("end", onEnd);
       const secure = new TLSSocket(plain, { isServer: true, secureContext: this.options.tls! });
       session.tls = true;
       tokenizer = new Tokenizer();
       conn.socket = secure;
       secure.on("data", onData);
+      secure.on("end", onEnd);
       secure.on("error", (e) => {
         log.warning(`SSL handshake failed with ${address}: ${e.message}`);
         secure.destroy();
@@ -175,6 +188,7 @@ export class NutListener {
     };
 
     raw.on("data", onData);
+    raw.on("end", onEnd);
     raw.on("error", (e) => log.debug(`client ${address}: ${e.message}`, 2));
     raw.on("close", () => {
       this.conns.delete(conn);

@@ -24,6 +24,30 @@ async function open(port = fx!.port): Promise<RawClient> {
 
 const VER = "Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/";
 
+/** Count `END LIST VAR dummy` lines as they arrive on `c` (replaces its line reader). */
+function countListEnds(c: RawClient): { count: number; reach(n: number): Promise<void> } {
+  c.socket.removeAllListeners("data");
+  const marker = "END LIST VAR dummy\n";
+  let tail = "";
+  const waiters: (() => void)[] = [];
+  const state = {
+    count: 0,
+    reach(n: number): Promise<void> {
+      return new Promise((resolve) => {
+        const check = () => (state.count >= n ? resolve() : waiters.push(check));
+        check();
+      });
+    },
+  };
+  c.socket.on("data", (d: string) => {
+    const text = tail + d;
+    state.count += text.split(marker).length - 1;
+    tail = text.endsWith(marker) ? "" : text.slice(-(marker.length - 1)); // never a whole marker
+    for (const w of waiters.splice(0)) w();
+  });
+  return state;
+}
+
 describe("listener: framing (transcript §13.7)", () => {
   it("answers two commands sent in one write, in order", async () => {
     fx = await startFixture();
@@ -136,6 +160,23 @@ describe("listener: bad input never hurts it", () => {
     expect(await c.lines(2)).toEqual(['VAR dummy ups.status "OL"', "OK Goodbye"]);
     expect(await c.closedWithin(2000)).toBe(true);
   });
+
+  it("answers every one of 20,000 pipelined requests from a client that half-closes before reading", async () => {
+    fx = await startFixture();
+    const c = await open();
+    c.socket.pause();
+    // ~20 MB of replies: far more than the kernel's socket buffers, so most are still queued in
+    // the server when the client's FIN arrives
+    const n = 20_000;
+    c.write("LIST VAR dummy\n".repeat(n));
+    await new Promise((r) => setTimeout(r, 500));
+    c.socket.end();
+    await new Promise((r) => setTimeout(r, 200));
+    const ends = countListEnds(c);
+    c.socket.resume();
+    expect(await c.closedWithin(30_000)).toBe(true);
+    expect(ends.count).toBe(n);
+  }, 60_000);
 
   it("keeps answering a client that pipelines far more than it reads", async () => {
     fx = await startFixture();
@@ -271,20 +312,9 @@ describe("listener: bounded memory", () => {
     await new Promise((r) => setTimeout(r, 500));
     // the server holds at most its limit plus one batch of replies for this client
     expect(fx.server.unsentOutputBytes).toBeLessThan(1024 * 1024);
-    c.socket.removeAllListeners("data");
-    const marker = "END LIST VAR dummy\n";
-    let ends = 0;
-    let tail = "";
-    const done = new Promise<void>((resolve) => {
-      c.socket.on("data", (d: string) => {
-        const text = tail + d;
-        ends += text.split(marker).length - 1;
-        tail = text.endsWith(marker) ? "" : text.slice(-(marker.length - 1)); // never a whole marker
-        if (ends >= n) resolve();
-      });
-    });
+    const ends = countListEnds(c);
     c.socket.resume();
-    await done;
-    expect(ends).toBe(n);
+    await ends.reach(n);
+    expect(ends.count).toBe(n);
   }, 60_000);
 });
