@@ -29,6 +29,8 @@ export interface StartServerOptions {
   idleTimeoutMs?: number;
   /** How often simulations advance (default 100 ms). */
   tickMs?: number;
+  /** Bound on memory held for all clients together (default 32 MiB; see listener.ts). */
+  maxHeldBytes?: number;
   /** cmdvartab location (default: $NUT_DATAPATH/cmdvartab, then /usr/share/nut/cmdvartab). */
   cmdvartabPath?: string;
 }
@@ -216,6 +218,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
     tls,
     idleTimeoutMs: options.idleTimeoutMs,
+    maxHeldBytes: options.maxHeldBytes,
   });
   const addresses = await listener.start();
 

@@ -303,6 +303,35 @@ describe("listener: STARTTLS", () => {
 });
 
 describe("listener: bounded memory", () => {
+  it("past the bound for all clients, drops the client holding the most and logs it; others keep every reply", async () => {
+    const limit = 2 * 1024 * 1024;
+    fx = await startFixture({ maxHeldBytes: limit });
+    const n = 8000; // ~10 MB of replies per client, far past the kernel's socket buffers
+    const readers: RawClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await open();
+      c.socket.pause();
+      readers.push(c);
+      c.write("LIST VAR dummy\n".repeat(n));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const watcher = await open();
+    expect(await watcher.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+    const dropped = fx.log.lines.filter((l) => l.message.startsWith("Dropping client 127.0.0.1: it holds "));
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.every((l) => l.level === "warning")).toBe(true);
+    expect(fx.server.unsentOutputBytes).toBeLessThanOrEqual(limit);
+    // the clients not dropped still get every reply once they read
+    const counts = readers.map((c) => countListEnds(c));
+    for (const c of readers) c.socket.resume();
+    // each client either reads all its replies or finds its connection closed
+    await Promise.all(readers.map((c, i) => Promise.race([counts[i]!.reach(n), c.closedWithin(30_000)])));
+    const survivors = readers.filter((c) => !c.closed);
+    expect(readers.length - survivors.length).toBe(dropped.length);
+    expect(survivors.length).toBeGreaterThan(0);
+    for (const c of survivors) expect(counts[readers.indexOf(c)]!.count).toBe(n);
+  }, 60_000);
+
   it("stops answering a client that does not read, and resumes when it does", async () => {
     fx = await startFixture();
     const c = await open();

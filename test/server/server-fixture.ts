@@ -77,6 +77,8 @@ export async function startFixture(
     devices?: Record<string, NutDeviceSpec>;
     upsdConf?: string[];
     idleTimeoutMs?: number;
+    /** Bound on what all clients together hold (StartServerOptions.maxHeldBytes). */
+    maxHeldBytes?: number;
     /** Serve NUT's own descriptions (/usr/share/nut/cmdvartab) like upsd does. */
     nutDescriptions?: boolean;
     /** Enable STARTTLS with a self-signed certificate (`<dir>/cert.pem`). */
@@ -91,6 +93,7 @@ export async function startFixture(
     confPath: dir,
     log,
     idleTimeoutMs: o.idleTimeoutMs,
+    maxHeldBytes: o.maxHeldBytes,
     cmdvartabPath: o.nutDescriptions ? undefined : join(dir, "none"),
   });
   return {
