@@ -7,7 +7,7 @@
  * It must not contain protocol rules (session.ts) or dummy-ups rules (simulation.ts).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { type Descriptions, parseCmdvartab } from "../config/cmdvartab.js";
@@ -15,10 +15,11 @@ import { ConfigError } from "../config/reader.js";
 import { parseUpsConf } from "../config/ups-conf.js";
 import { type ListenAddress, NUT_DEFAULT_PORT, parseUpsdConf, type UpsdConf } from "../config/upsd-conf.js";
 import { parseUpsdUsers } from "../config/upsd-users.js";
+import { ConfigFileError, readConfigFile, readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import { NutListener } from "./listener.js";
 import { ServerModel, type UpsEntry } from "./model.js";
-import { DummyUpsSimulation, type SimulationMode } from "./simulation.js";
+import { type DataFileRead, DummyUpsSimulation, type SimulationMode } from "./simulation.js";
 
 export interface StartServerOptions {
   /** Directory with upsd.conf, ups.conf, upsd.users (NUT_CONFPATH). */
@@ -52,21 +53,13 @@ interface WatchedSim {
   mtimeMs: number | undefined;
 }
 
-function readOptional(file: string): string | undefined {
+/** A dummy-ups data file's text, or why it cannot be used (missing, not a regular file, too large). */
+function readDataFile(file: string): DataFileRead {
   try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function readRequired(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
+    return readConfigFile(file);
   } catch (err) {
-    throw new Error(
-      `Can't open ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message}`,
-    );
+    if (err instanceof ConfigFileError) return { error: err.message };
+    throw err;
   }
 }
 
@@ -83,7 +76,7 @@ function loadDescriptions(explicit: string | undefined): Descriptions | undefine
     ? [explicit]
     : [process.env.NUT_DATAPATH ? `${process.env.NUT_DATAPATH}/cmdvartab` : "", "/usr/share/nut/cmdvartab"];
   for (const file of candidates) {
-    const text = file ? readOptional(file) : undefined;
+    const text = file ? readOptionalConfigFile(file) : undefined;
     if (text !== undefined) return parseCmdvartab(text, file);
   }
   return undefined;
@@ -110,18 +103,19 @@ interface LoadedConfig {
 
 function loadConfig(confPath: string, log: Logger): LoadedConfig {
   const upsdFile = resolve(confPath, "upsd.conf");
-  const upsdText = readOptional(upsdFile);
+  // only a file that does not exist means the defaults: unreadable, a directory, a loop... is fatal
+  const upsdText = readOptionalConfigFile(upsdFile);
   if (upsdText === undefined) log.warning(`${upsdFile} not found: using defaults`);
   const upsd = parseUpsdConf(upsdText ?? "", upsdFile);
   for (const w of upsd.warnings) log.warning(w);
 
   const usersFile = resolve(confPath, "upsd.users");
-  const usersText = readOptional(usersFile);
+  const usersText = readOptionalConfigFile(usersFile);
   if (usersText === undefined) log.warning(`${usersFile} not found: no user may log in or change anything`);
   const users = parseUpsdUsers(usersText ?? "", usersFile);
 
   const upsFile = resolve(confPath, "ups.conf");
-  const upsConf = parseUpsConf(readRequired(upsFile), upsFile);
+  const upsConf = parseUpsConf(readConfigFile(upsFile), upsFile);
   const ups: LoadedConfig["ups"] = [];
   for (const section of upsConf.sections) {
     const driver = section.settings.get("driver");
@@ -164,7 +158,7 @@ function loadConfig(confPath: string, log: Logger): LoadedConfig {
 function tlsContext(upsd: UpsdConf, confPath: string): SecureContext | undefined {
   if (!upsd.certFile) return undefined;
   const file = resolve(confPath, upsd.certFile);
-  const pem = readRequired(file);
+  const pem = readConfigFile(file);
   try {
     return createSecureContext({ cert: pem, key: pem, minVersion: "TLSv1.2" });
   } catch (err) {
@@ -197,7 +191,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         return old;
       }
       const sim = new DummyUpsSimulation({ port: u.port, mode: u.mode, fileLabel: u.file });
-      sim.loadFile(readOptional(u.file), now);
+      sim.loadFile(readDataFile(u.file), now);
       if (!sim.connected) log.error(`dummy-ups [${u.name}]: ${sim.failureReason}`);
       return {
         entry: { name: u.name, desc: u.desc, sim, fsd: false },
@@ -233,7 +227,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (m === w.mtimeMs) continue;
       w.mtimeMs = m;
       const wasConnected = w.entry.sim.connected;
-      w.entry.sim.fileChanged(readOptional(w.file), now);
+      w.entry.sim.fileChanged(readDataFile(w.file), now);
       if (!w.entry.sim.connected) log.error(`dummy-ups [${w.entry.name}]: ${w.entry.sim.failureReason}`);
       else if (!wasConnected) log.notice(`dummy-ups [${w.entry.name}]: data file read`);
     }

@@ -9,6 +9,10 @@
  *
  * Pure: no files, sockets, timers or clocks. The I/O shell reads the file and calls `update(nowMs)`.
  */
+
+/** The data file as the I/O shell read it: its text, or why it could not be used. */
+export type DataFileRead = string | { error: string };
+
 import { ConfigError, type ConfigLine, readConfigLines } from "../config/reader.js";
 import { stringMaxFor } from "./dummy-vars.js";
 
@@ -97,20 +101,20 @@ export class DummyUpsSimulation {
    * The data file's text as it is now (undefined: it could not be read). Starts a new pass from the
    * top, as dummy-ups does when it (re)opens the file; alarms are reset.
    */
-  loadFile(text: string | undefined, nowMs: number): void {
-    if (!this.parse(text)) return;
+  loadFile(file: DataFileRead, nowMs: number): void {
+    if (!this.parse(file)) return;
     this.startPass(nowMs);
     this.update(nowMs);
   }
 
-  private parse(text: string | undefined): boolean {
+  private parse(file: DataFileRead): boolean {
     this.lines = undefined;
-    if (text === undefined) {
-      this.failure = `cannot read ${this.fileLabel}`;
+    if (typeof file !== "string") {
+      this.failure = file.error;
       return false;
     }
     try {
-      this.lines = readConfigLines(text, this.fileLabel);
+      this.lines = readConfigLines(file, this.fileLabel);
     } catch (err) {
       this.failure = err instanceof ConfigError ? err.message : String(err);
       return false;
@@ -123,9 +127,9 @@ export class DummyUpsSimulation {
    * The data file changed on disk. dummy-once re-reads it at once (values set since are
    * overwritten); dummy-loop picks it up when the current pass ends, as it reopens the file then.
    */
-  fileChanged(text: string | undefined, nowMs: number): void {
-    if (this.mode === "dummy-loop" && this.connected && text !== undefined) this.pendingText = text;
-    else this.loadFile(text, nowMs);
+  fileChanged(file: DataFileRead, nowMs: number): void {
+    if (this.mode === "dummy-loop" && this.connected && typeof file === "string") this.pendingText = file;
+    else this.loadFile(file, nowMs);
   }
 
   /** Apply every line whose time has come. Call it often (e.g. every 100–250 ms). */
@@ -140,9 +144,9 @@ export class DummyUpsSimulation {
         }
         const nextStart = this.passHadTimer ? this.resumeAtMs : this.passStartMs + MIN_LOOP_PERIOD_MS;
         if (this.pendingText !== undefined) {
-          const text = this.pendingText;
+          const next = this.pendingText;
           this.pendingText = undefined;
-          if (!this.parse(text)) return;
+          if (!this.parse(next)) return;
         }
         this.startPass(Math.max(nextStart, this.resumeAtMs));
         continue;

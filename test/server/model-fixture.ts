@@ -25,7 +25,7 @@ export function makeModel(nowMs = 0): ServerModel {
   const entries = Object.entries(DEFAULT_DEVICES).map(([name, spec]) => {
     const file = `/nut/etc/${name}.${spec.seq ? "seq" : "dev"}`;
     const sim = new DummyUpsSimulation({ port: file, mode: spec.seq ? "dummy-loop" : "dummy-once" });
-    sim.loadFile(spec.seq ?? spec.dev, nowMs);
+    sim.loadFile(spec.seq ?? spec.dev ?? "", nowMs);
     return { name, desc: spec.desc, sim, fsd: false };
   });
   model.setUps(entries);

@@ -265,7 +265,9 @@ describe("session: escaping, name case, server.*, arity (§13.6)", () => {
 describe("session: a driver that is not running", () => {
   it("answers DRIVER-NOT-CONNECTED for data, but LIST UPS, NUMLOGINS and LIST CLIENT still work", () => {
     const model = makeModel();
-    model.findUps("dummy")!.sim.loadFile(undefined, 0);
+    model
+      .findUps("dummy")!
+      .sim.loadFile({ error: "Can't open /nut/etc/dummy.dev: No such file or directory" }, 0);
     const c = client(model);
     expect(c.send("GET VAR dummy ups.status")).toBe("ERR DRIVER-NOT-CONNECTED");
     expect(c.send("LIST VAR dummy")).toBe("ERR DRIVER-NOT-CONNECTED");
