@@ -95,10 +95,41 @@ function modeFor(port: string, explicit: string | undefined, file: string, line:
   return port.endsWith(".dev") ? "dummy-once" : "dummy-loop";
 }
 
+/**
+ * nutguard's own ups.conf key (real dummy-ups would refuse it): `nutguard_instcmds = yes` lists
+ * load.off, load.on, test.battery.start and test.battery.stop and makes them change ups.status
+ * (OFF, CAL), tracked as SUCCESS. Without it the UPS has dummy-ups's load.off only, which does
+ * nothing and is tracked as ERR UNKNOWN, as with upsd + dummy-ups. `nutguard demo` turns it on.
+ */
+export const NUTGUARD_INSTCMDS_KEY = "nutguard_instcmds";
+
+function commandEffectsFor(
+  setting: { value: string; line: number } | undefined,
+  file: string,
+  ups: string,
+): boolean {
+  if (setting === undefined) return false;
+  const v = setting.value.toLowerCase();
+  if (v === "yes" || v === "true" || v === "on") return true;
+  if (v === "no" || v === "false" || v === "off") return false;
+  throw new ConfigError(
+    file,
+    setting.line,
+    `UPS [${ups}]: ${NUTGUARD_INSTCMDS_KEY} must be yes or no, not "${setting.value}"`,
+  );
+}
+
 interface LoadedConfig {
   upsd: UpsdConf;
   users: ReturnType<typeof parseUpsdUsers>;
-  ups: { name: string; desc: string | undefined; port: string; file: string; mode: SimulationMode }[];
+  ups: {
+    name: string;
+    desc: string | undefined;
+    port: string;
+    file: string;
+    mode: SimulationMode;
+    commandEffects: boolean;
+  }[];
 }
 
 function loadConfig(confPath: string, log: Logger): LoadedConfig {
@@ -149,6 +180,7 @@ function loadConfig(confPath: string, log: Logger): LoadedConfig {
       port: port.value,
       file,
       mode: modeFor(port.value, modeSetting?.value, upsFile, modeSetting?.line ?? section.line),
+      commandEffects: commandEffectsFor(section.settings.get(NUTGUARD_INSTCMDS_KEY), upsFile, section.name),
     });
   }
   if (ups.length === 0) log.warning(`${upsFile} defines no UPS`);
@@ -186,11 +218,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const previous = new Map(watched.map((w) => [w.entry.name.toLowerCase(), w]));
     watched = config.ups.map((u) => {
       const old = previous.get(u.name.toLowerCase());
-      if (old && old.file === u.file && old.entry.sim.mode === u.mode) {
+      if (
+        old &&
+        old.file === u.file &&
+        old.entry.sim.mode === u.mode &&
+        old.entry.sim.commandEffects === u.commandEffects
+      ) {
         old.entry.desc = u.desc;
         return old;
       }
-      const sim = new DummyUpsSimulation({ port: u.port, mode: u.mode, fileLabel: u.file });
+      const sim = new DummyUpsSimulation({
+        port: u.port,
+        mode: u.mode,
+        fileLabel: u.file,
+        commandEffects: u.commandEffects,
+      });
       sim.loadFile(readDataFile(u.file), now);
       if (!sim.connected) log.error(`dummy-ups [${u.name}]: ${sim.failureReason}`);
       return {

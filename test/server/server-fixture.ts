@@ -27,6 +27,7 @@ export async function writeConfDir(
     upsConf += `[${name}]\n\tdriver = dummy-ups\n\tport = ${file}\n`;
     if (spec.desc !== undefined) upsConf += `\tdesc = ${quoteValue(spec.desc)}\n`;
     if (spec.mode !== undefined) upsConf += `\tmode = ${spec.mode}\n`;
+    if (spec.nutguardInstcmds) upsConf += "\tnutguard_instcmds = yes\n";
   }
   await writeFile(join(dir, "ups.conf"), upsConf);
   await writeFile(join(dir, "upsd.users"), DEFAULT_UPSD_USERS);
