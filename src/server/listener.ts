@@ -24,8 +24,8 @@ const MAX_PENDING_OUTPUT_BYTES = 256 * 1024;
  * holding the most is dropped: 32 MiB, about 100 clients that stopped reading with a full backlog.
  */
 export const DEFAULT_MAX_HELD_BYTES = 32 * 1024 * 1024;
-/** What a queued request line costs beyond its words (its objects), in the held-bytes count. */
-const QUEUED_LINE_OVERHEAD_BYTES = 64;
+/** What a queued request line costs beyond its words (its objects, measured: ~140 bytes), in the held-bytes count. */
+const QUEUED_LINE_OVERHEAD_BYTES = 128;
 
 function queuedCost(line: TokenizedLine): number {
   if (line.kind === "error") return QUEUED_LINE_OVERHEAD_BYTES;
@@ -155,7 +155,7 @@ export class NutListener {
 
     // Lines read but not yet answered: a read is split into lines at once, but lines are answered
     // only while the client's unsent output stays under MAX_PENDING_OUTPUT_BYTES. The rest waits,
-    // with reading paused, until the client has read its replies ("drain").
+    // with reading paused until all are answered, while the client has not read its replies ("drain").
     let queue: TokenizedLine[] = [];
     let waitingForDrain = false;
 
@@ -194,16 +194,18 @@ export class NutListener {
         upgrade(socket);
       } else if (queue.length === 0) {
         if (peerEnded) socket.end();
+        else socket.resume(); // read more only once every line read so far is answered
       } else {
         waitingForDrain = true;
         socket.pause();
         // only a client whose replies pile up gets here: then check the bound for all clients
         this.enforceHeldBound();
         if (socket.destroyed) return;
+        // reading stays paused until the queue is empty: a client that sends faster than it reads
+        // costs its unsent replies plus the lines of one read, not everything it sent
         const resume = () => {
           waitingForDrain = false;
           if (socket.destroyed) return;
-          socket.resume();
           answerQueued();
         };
         if (accepted) setImmediate(resume);
