@@ -278,30 +278,34 @@ describe("server: data files and configuration", () => {
 });
 
 describe("listener: STARTTLS", () => {
-  it("upgrades the connection with the CERTFILE certificate; PROTVER works inside TLS", async () => {
-    fx = await startFixture({ tls: true });
-    const c = await open();
-    expect(await c.ask("STARTTLS")).toBe("OK STARTTLS");
-    c.socket.removeAllListeners("data");
-    const secure = tls.connect({
-      socket: c.socket,
-      ca: readFileSync(join(fx.dir, "cert.pem")),
-      checkServerIdentity: () => undefined,
-    });
-    await new Promise<void>((resolve, reject) => {
-      secure.once("secureConnect", () => resolve());
-      secure.once("error", reject);
-    });
-    const reply = (line: string) =>
-      new Promise<string>((resolve) => {
-        secure.once("data", (d) => resolve(d.toString()));
-        secure.write(line + "\n");
+  // upsd's net_starttls() ignores arguments: "STARTTLS now" starts TLS too
+  it.each(["STARTTLS", "STARTTLS now"])(
+    "%s upgrades the connection with the CERTFILE certificate; PROTVER works inside TLS",
+    async (request) => {
+      fx = await startFixture({ tls: true });
+      const c = await open();
+      expect(await c.ask(request)).toBe("OK STARTTLS");
+      c.socket.removeAllListeners("data");
+      const secure = tls.connect({
+        socket: c.socket,
+        ca: readFileSync(join(fx.dir, "cert.pem")),
+        checkServerIdentity: () => undefined,
       });
-    expect(await reply("PROTVER")).toBe("1.3\n");
-    expect(await reply("STARTTLS")).toBe("ERR ALREADY-SSL-MODE\n");
-    expect(await reply("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"\n');
-    secure.destroy();
-  });
+      await new Promise<void>((resolve, reject) => {
+        secure.once("secureConnect", () => resolve());
+        secure.once("error", reject);
+      });
+      const reply = (line: string) =>
+        new Promise<string>((resolve) => {
+          secure.once("data", (d) => resolve(d.toString()));
+          secure.write(line + "\n");
+        });
+      expect(await reply("PROTVER")).toBe("1.3\n");
+      expect(await reply("STARTTLS")).toBe("ERR ALREADY-SSL-MODE\n");
+      expect(await reply("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"\n');
+      secure.destroy();
+    },
+  );
 });
 
 describe("listener: bounded memory", () => {
