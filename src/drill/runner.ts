@@ -199,7 +199,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
         clock.setTimer(() => {
           timeline.push({ tSec: tNow(), ups: system, ...STEP_LABELS[s.kind] });
           const entry = server.model.findUps(`twin${i}`);
-          if (entry && s.kind === "driver-gone") entry.sim.loadFile(undefined, clock.now());
+          if (entry && s.kind === "driver-gone")
+            entry.sim.loadFile({ error: "the drill stopped the driver" }, clock.now());
           if (entry && s.kind === "fsd") entry.fsd = true;
         }, at);
       }

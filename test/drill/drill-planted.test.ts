@@ -279,3 +279,37 @@ describe("nutguard drill: Ctrl-C", () => {
     }
   }, 60_000);
 });
+
+describe("nutguard drill --scenario all", () => {
+  it("outage, comm-loss, primary-fsd and flapping each end as the monitor's rules say, with no finding", async () => {
+    const file = join(dir, "all-upsmon.conf");
+    await writeFile(
+      file,
+      `${Object.entries(clean())
+        .map(([k, v]) => `${k} ${v}`)
+        .join("\n")}\n`,
+    );
+    const r = await runDrill({
+      configPath: file,
+      scenarios: ["outage", "comm-loss", "primary-fsd", "flapping"],
+      execNotify: false,
+      shutdownTakesSec: 60,
+      log: createMemoryLogger(),
+    });
+    expect(ids(r)).toEqual([]);
+    const [outage, comm, fsd, flap] = r.runs;
+    const decision = (run: typeof outage) => run!.timeline.find((e) => e.what === "DECISION")?.detail;
+    expect(decision(outage)).toContain("critical (oblb-primary)");
+    // the driver stops at 60 s; DEADTIME 15 s later the UPS last seen on battery is dead
+    expect(comm!.timeline.map((e) => e.what)).toContain("COMMBAD");
+    expect(decision(comm)).toContain("critical (dead-on-battery)");
+    expect(comm!.shutdownAtSec!).toBeGreaterThanOrEqual(60 + 15);
+    expect(comm!.shutdownAtSec!).toBeLessThan(120);
+    expect(decision(fsd)).toContain("critical (fsd)");
+    expect(fsd!.shutdownAtSec!).toBeGreaterThanOrEqual(60);
+    expect(fsd!.shutdownAtSec!).toBeLessThan(80);
+    expect(flap!.shutdownAtSec).toBeUndefined();
+    expect(flap!.timeline.filter((e) => e.what === "ONBATT")).toHaveLength(5);
+    expect(flap!.timeline.filter((e) => e.what === "ONLINE")).toHaveLength(5);
+  }, 120_000);
+});
