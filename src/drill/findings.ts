@@ -141,7 +141,7 @@ const runtime: Rule = ({ config, profiles, facts }) => {
       id: "runtime-too-short",
       subject: system,
       message: `about ${left} s of runtime are left when the UPS reports low battery, but the host needs ${need} s (FINALDELAY ${config.finalDelaySec} + HOSTSYNC ${config.hostSyncSec} + shutdown ${facts.shutdownTakes.sec} s${facts.shutdownTakes.source === "journal" ? " measured from the last boot's journal" : facts.shutdownTakes.source === "default" ? " assumed" : ""})`,
-      fix: `raise battery.runtime.low (or battery.charge.low) on the UPS to at least ${need} s of runtime (upsrw), or add a runtime threshold, or shorten FINALDELAY/HOSTSYNC`,
+      fix: `raise battery.runtime.low (or battery.charge.low) on the UPS to at least ${need} s of runtime (upsrw), or shorten FINALDELAY/HOSTSYNC`,
     });
   }
   return out;
