@@ -12,11 +12,8 @@ command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || missing="$missing g++-aarch6
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing="$missing qemu-user-static"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-package-tools: installing$missing" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  sh "$(dirname "$0")/apt-get-install.sh" ensure-package-tools $missing
 else
   echo "ensure-package-tools: packaging needs:$missing (as root: sh scripts/ensure-package-tools.sh)" >&2
   exit 1
