@@ -16,7 +16,6 @@
 // does it), dpkg-deb, binutils (strip), python3/make/g++ (node-gyp); arm64 also g++-aarch64-linux-gnu and
 // qemu-user-static (to build the snapshot with the arm64 Node) — scripts/ensure-package-tools.sh installs them.
 import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   chmodSync,
   cpSync,
@@ -24,7 +23,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -34,6 +32,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { buildCliSnapshot } from "./bundle.mjs";
 import { writeManPages } from "./man.mjs";
+import { fetchNodeRuntime } from "./node-runtime.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PREFIX = "usr/lib/nutguard";
@@ -81,27 +80,15 @@ function parseArgs(argv) {
   return o;
 }
 
-/** The pinned runtime, downloaded with `npm pack` once and checked against the pinned integrity. */
+/** The pinned runtime (packaging/runtime.json), from the npm registry, checked against the pinned integrity. */
 function fetchRuntime(cache, arch) {
   const pin = JSON.parse(readFileSync(join(root, "packaging/runtime.json"), "utf8"));
   const { name, integrity } = pin.packages[arch];
-  const dir = join(cache, `${name}-${pin.version}`);
-  if (existsSync(join(dir, "package/bin/node"))) return { dir: join(dir, "package"), version: pin.version };
-  const tgz = join(cache, `${name}-${pin.version}.tgz`);
-  if (!existsSync(tgz)) {
-    console.error(`package: downloading ${name}@${pin.version} from the npm registry`);
-    run("npm", ["pack", `${name}@${pin.version}`, "--pack-destination", cache, "--silent"], { cwd: cache });
+  try {
+    return fetchNodeRuntime({ cache, name, version: pin.version, integrity });
+  } catch (err) {
+    die(err.message);
   }
-  const actual = `sha512-${createHash("sha512").update(readFileSync(tgz)).digest("base64")}`;
-  if (actual !== integrity) {
-    rmSync(tgz, { force: true });
-    die(`${tgz}: integrity ${actual} is not the pinned ${integrity} (packaging/runtime.json)`);
-  }
-  rmSync(`${dir}.partial`, { recursive: true, force: true });
-  mkdirSync(`${dir}.partial`, { recursive: true });
-  run("tar", ["-xzf", tgz, "-C", `${dir}.partial`, "package/bin/node", "package/include", "package/LICENSE"]);
-  renameSync(`${dir}.partial`, dir);
-  return { dir: join(dir, "package"), version: pin.version };
 }
 
 /** npm's own node-gyp (the one `npm rebuild` would use). */
