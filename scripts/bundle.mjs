@@ -1,6 +1,6 @@
 // Bundles the `nutguard` CLI into one CommonJS file, dist/cli/nutguard.cjs (package.json "bin"), so a
 // tool such as `nutguard upsc` starts without resolving and compiling dozens of ES modules.
-// Run by `npm run build` after tsc. What it does, and why (README, "Client tools": start-up):
+// Run by `npm run build` after tsc. What it does, and why (docs/client-tools.md, "Start-up"):
 //  - CommonJS, not ESM: Node 20 reaches user code several ms sooner (no ESM loader start-up).
 //  - Everything reachable from src/cli/main.ts is bundled, subcommands included; each subcommand
 //    stays lazy (esbuild wraps dynamically imported modules in init functions).
@@ -206,7 +206,7 @@ if [ -z "\${NODE_OPTIONS:-}" ]; then
 fi
 `;
   const script = `#!/bin/sh
-# nutguard upsc, started from a V8 start-up snapshot (README, "Client tools": start-up).
+# nutguard upsc, started from a V8 start-up snapshot (docs/client-tools.md, "Start-up").
 # Written by scripts/bundle.mjs (npm run build) for this Node binary; rebuild after upgrading Node.
 # upsc never opens TLS, but Node 20 reads and parses NODE_EXTRA_CA_CERTS at every start-up (a whole
 # CA bundle: ~70 ms of CPU where it names /etc/ssl/certs/ca-certificates.crt), so it is dropped here.
