@@ -194,6 +194,9 @@ function launcher() {
 # start-up snapshot built for exactly that runtime (/${PREFIX}/dist/cli/nutguard.blob): every subcommand
 # starts with its code already compiled. exec keeps one process (the monitor's PID is systemd's MainPID).
 # V8 flags in NODE_OPTIONS make Node refuse a snapshot, so then the bundle runs (same behaviour, slower start).
+# NODE_EXTRA_CA_CERTS is dropped as systemd drops it for the service: Node would parse that whole CA bundle at
+# every start (tens of ms of CPU); the monitor verifies upsd against upsmon.conf's CERTPATH only.
+unset NODE_EXTRA_CA_CERTS
 node=/${PREFIX}/bin/node
 cli=/${PREFIX}/dist/cli
 if [ -z "\${NODE_OPTIONS:-}" ] && [ -r "$cli/nutguard.blob" ]; then
@@ -328,7 +331,7 @@ async function main() {
   run("dpkg-deb", ["--root-owner-group", ...compression(o.fast), "--build", r, out]);
   console.log(out);
   if (o.lintian) {
-    const l = spawnSync("lintian", ["--info", "--display-info", "--suppress-tags", "", out], { encoding: "utf8" });
+    const l = spawnSync("lintian", ["--fail-on", "error", out], { encoding: "utf8" });
     process.stdout.write(l.stdout + l.stderr);
     if (l.status !== 0) die("lintian reported errors");
   }
