@@ -21,6 +21,8 @@ export const CHARTS: readonly ChartSpec[] = [
 
 const W = 300;
 const H = 64;
+/** Keeps lines at the top or bottom of the scale off the frame. */
+const PAD = 4;
 
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -35,7 +37,7 @@ export function renderChart(
   const points = samples
     .filter((s) => s.ms >= startMs && s.ms <= endMs && s[spec.field] !== undefined)
     .map((s) => [s.ms, s[spec.field]!] as const);
-  const label = `${spec.title}, last ${Math.round((endMs - startMs) / 3600_000)} h`;
+
   if (points.length === 0) {
     return `<figure class="chart"><figcaption>${esc(spec.title)}</figcaption><p class="nodata">no data yet</p></figure>`;
   }
@@ -44,20 +46,32 @@ export function renderChart(
   let hi = spec.max ?? Math.max(...values);
   if (spec.min === undefined) lo -= (hi - lo) * 0.1 + 1;
   if (spec.max === undefined) hi += (hi - lo) * 0.1 + 1;
-  const span = Math.max(1, endMs - startMs);
-  const x = (ms: number) => ((ms - startMs) / span) * W;
-  const y = (v: number) => H - ((v - lo) / (hi - lo)) * H;
+  // less than the whole window recorded yet: the chart spans what there is (said below it)
+  const from = Math.max(startMs, points[0]![0]);
+  const span = Math.max(1, endMs - from);
+  const x = (ms: number) => ((ms - from) / span) * W;
+  const y = (v: number) => PAD + (H - 2 * PAD) * (1 - (v - lo) / Math.max(1e-9, hi - lo));
   const coords = points.map(([ms, v]) => `${x(ms).toFixed(1)},${y(v).toFixed(1)}`);
   // a single reading still shows as a short flat line up to now
   if (points.length === 1) coords.push(`${W},${y(points[0]![1]).toFixed(1)}`);
   const last = values[values.length - 1]!;
+  const since =
+    from > startMs
+      ? `since ${new Date(from).toISOString().slice(11, 16)} UTC`
+      : `last ${sinceText(endMs - startMs)}`;
+  const label = `${spec.title}, ${since}`;
   return (
     `<figure class="chart"><figcaption>${esc(spec.title)} <span>${last} ${spec.unit}</span></figcaption>` +
     `<svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${esc(label)}">` +
     `<rect x="0" y="0" width="${W}" height="${H}" fill="none" stroke="#ccc" stroke-width="1"/>` +
     `<polyline fill="none" stroke="#2563eb" stroke-width="2" vector-effect="non-scaling-stroke" points="${coords.join(" ")}"/>` +
-    `</svg><div class="range"><span>${fmt(lo)}</span><span>${fmt(hi)} ${spec.unit}</span></div></figure>`
+    `</svg><div class="range"><span>${fmt(lo)} to ${fmt(hi)} ${spec.unit}</span><span>${since}</span></div></figure>`
   );
+}
+
+function sinceText(ms: number): string {
+  const h = ms / 3600_000;
+  return h >= 1 ? `${Math.round(h)} h` : `${Math.round(ms / 60_000)} min`;
 }
 
 function fmt(v: number): string {
