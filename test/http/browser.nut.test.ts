@@ -88,9 +88,7 @@ describe("status page in headless Chromium", () => {
     });
     await page.locator("#conn", { hasText: "live" }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: `${ARTIFACTS}status-online.png`, fullPage: true });
-    await page.evaluate(() => {
-      (window as unknown as { notReloaded: boolean }).notReloaded = true;
-    });
+    await page.evaluate("window.notReloaded = true");
 
     await writeFile(stack.devicePath("dummy"), OL.replace("ups.status: OL", "ups.status: OB DISCHRG"));
     await page
@@ -99,9 +97,7 @@ describe("status page in headless Chromium", () => {
     await page
       .locator("ol.events li", { hasText: `${U}: On battery, discharging` })
       .waitFor({ timeout: 5000 });
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
-      true,
-    );
+    expect(await page.evaluate("window.notReloaded")).toBe(true);
     expect(await page.locator(`section.ups[data-ups="${U}"] tr`, { hasText: "On battery for" }).count()).toBe(
       1,
     );
@@ -118,7 +114,7 @@ describe("status page in headless Chromium", () => {
     const page = await context.newPage();
     await page.goto(base);
     await page.locator("section.ups").first().waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(360);
     await page.screenshot({ path: `${ARTIFACTS}status-phone.png`, fullPage: true });
     await context.close();
   });
