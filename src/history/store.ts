@@ -34,6 +34,8 @@ export class HistoryStore {
   private writing: Promise<void> = Promise.resolve();
   private persistent: boolean;
   private failedWrite = false;
+  private pending: string[] = [];
+  private writeQueued = false;
   readonly file: string;
 
   constructor(
@@ -131,34 +133,48 @@ export class HistoryStore {
   private append(r: HistoryRecord): void {
     this.apply(r);
     if (!this.persistent) return;
-    const line = encodeRecord(r);
+    this.pending.push(encodeRecord(r));
     this.linesInFile++;
-    this.writing = this.writing.then(() =>
-      appendFile(this.file, line, { mode: 0o640 }).then(
-        () => {
-          this.failedWrite = false;
-        },
-        (err: Error) => {
-          if (!this.failedWrite) this.log.warning(`history: cannot append to ${this.file}: ${err.message}`);
-          this.failedWrite = true;
-        },
-      ),
-    );
+    if (!this.writeQueued) {
+      this.writeQueued = true;
+      this.writing = this.writing.then(() => this.writePending());
+    }
     if (this.linesInFile > 2 * this.keptRecords() + 100) {
       this.prune();
       this.compact();
     }
   }
 
-  /** Rewrite the file with what is kept: temp file, fsync, rename (queued after pending appends). */
+  /** Append what is pending in one write (records that arrive while a write runs wait for the next). */
+  private async writePending(): Promise<void> {
+    this.writeQueued = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join("");
+    this.pending = [];
+    try {
+      await appendFile(this.file, text, { mode: 0o640 });
+      this.failedWrite = false;
+    } catch (err) {
+      if (!this.failedWrite)
+        this.log.warning(`history: cannot append to ${this.file}: ${(err as Error).message}`);
+      this.failedWrite = true;
+    }
+  }
+
+  /**
+   * Rewrite the file with what is kept: temp file, fsync, rename. Queued after pending writes; the
+   * content is taken when it runs, so every record applied by then is in it.
+   */
   private compact(): void {
     if (!this.persistent) return;
-    const records: HistoryRecord[] = this.events.map((e) => ({ t: "event", id: e.id, e: e.event }));
-    for (const list of this.samples.values()) for (const s of list) records.push({ t: "sample", ...s });
-    const text = HISTORY_HEADER + "\n" + records.map(encodeRecord).join("");
-    this.linesInFile = records.length;
-    const tmp = `${this.file}.tmp`;
+    this.linesInFile = this.keptRecords();
     this.writing = this.writing.then(async () => {
+      this.pending = [];
+      const records: HistoryRecord[] = this.events.map((e) => ({ t: "event", id: e.id, e: e.event }));
+      for (const list of this.samples.values()) for (const s of list) records.push({ t: "sample", ...s });
+      const text = HISTORY_HEADER + "\n" + records.map(encodeRecord).join("");
+      this.linesInFile = records.length;
+      const tmp = `${this.file}.tmp`;
       try {
         const fh = await open(tmp, "w", 0o640);
         try {

@@ -27,21 +27,24 @@ export interface HttpSettings {
   password: Secret | undefined;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
-  /** Where these came from, for messages ("/etc/nut/nutguard.conf [http]" or "--http"). */
+  /** Where `listen` came from, for messages ("/etc/nut/nutguard.conf [http]" or "--http"). */
   origin: string;
+  /** The nutguard.conf whose [http] section holds authentication. */
+  confFile: string;
 }
 
 export const DEFAULT_HTTP_PORT = 9399;
 
-export function emptyHttpSettings(origin: string): HttpSettings {
+export function emptyHttpSettings(confFile: string): HttpSettings {
   return {
+    origin: `${confFile} [http]`,
+    confFile,
     listen: [],
     token: undefined,
     user: undefined,
     password: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
-    origin,
   };
 }
 
@@ -100,7 +103,7 @@ function single(section: NgSection, key: string): NgEntry | undefined {
 
 export function httpFromSection(section: NgSection): HttpSettings {
   section.rejectUnknown(KEYS);
-  const s = emptyHttpSettings(`${section.file} [http]`);
+  const s = emptyHttpSettings(section.file);
   for (const e of section.all("listen")) {
     if (e.words.length !== 1) throw section.error(e, `"listen" takes one ADDR:PORT per line`);
     const l = parseListen(e.value);
@@ -140,7 +143,7 @@ export function checkExposure(s: HttpSettings): string | undefined {
   if (!open) return undefined;
   return (
     `refusing to listen on ${open.text} (${s.origin}): it is not a loopback address and no authentication is configured; ` +
-    `set "token" (or "token_file"), or "user" and "password" (or "password_file"), in [http] of nutguard.conf`
+    `set "token" (or "token_file"), or "user" and "password" (or "password_file"), in [http] of ${s.confFile}`
   );
 }
 

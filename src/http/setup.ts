@@ -50,9 +50,8 @@ export function parseHttpFlags(values: readonly string[]): ListenAddress[] {
 /** [http] with --http applied (it replaces `listen`, keeps authentication and TLS). */
 export function httpSettingsFor(conf: NutguardConfFile, cliListen: readonly ListenAddress[]): HttpSettings {
   const section = sectionsOf(conf, "http")[0];
-  const s = section ? httpFromSection(section) : emptyHttpSettings(`${conf.file} [http]`);
-  if (cliListen.length > 0)
-    return { ...s, listen: [...cliListen], origin: `--http (authentication from ${conf.file} [http])` };
+  const s = section ? httpFromSection(section) : emptyHttpSettings(conf.file);
+  if (cliListen.length > 0) return { ...s, listen: [...cliListen], origin: "--http" };
   return s;
 }
 

@@ -138,6 +138,8 @@ export function openStream(url: string, headers: Record<string, string> = {}) {
   return {
     events,
     status: () => res?.statusCode,
-    close: () => req.destroy(),
+    close: (): void => {
+      req.destroy();
+    },
   };
 }
