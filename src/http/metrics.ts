@@ -29,12 +29,16 @@ export const SHUTDOWN_PHASES: readonly ShutdownPhase[] = [
 
 /** A label value escaped for the text format (backslash, double quote, line feed). */
 export function escapeLabel(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
+const NEEDS_ESCAPE = /[\\"\n]/;
 
+/** `k="v"` pairs joined (the inside of `{...}`). */
 function labels(pairs: readonly (readonly [string, string])[]): string {
-  if (pairs.length === 0) return "";
-  return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+  let out = "";
+  for (const [k, v] of pairs) out += `${out === "" ? "" : ","}${k}="${escapeLabel(v)}"`;
+  return out;
 }
 
 /** A number as the text format writes it. */
@@ -46,18 +50,25 @@ function num(v: number): string {
 }
 
 class Exposition {
-  private readonly out: string[] = [];
+  private out = "";
   family(name: string, type: "gauge" | "counter", help: string, samples: readonly string[]): void {
     if (samples.length === 0) return;
-    this.out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
+    this.out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+    for (const line of samples) this.out += `${line}\n`;
   }
   text(): string {
-    return this.out.length === 0 ? "" : `${this.out.join("\n")}\n`;
+    return this.out;
   }
 }
 
-function sample(name: string, pairs: readonly (readonly [string, string])[], value: number): string {
-  return `${name}${labels(pairs)} ${num(value)}`;
+/** The labels of a UPS's sample plus one more pair. */
+function withLabel(ups: string, key: string, value: string): string {
+  return `${ups},${key}="${escapeLabel(value)}"`;
+}
+
+/** One sample line; `labelText` is the inside of the braces (already escaped), "" for none. */
+function sample(name: string, labelText: string, value: number): string {
+  return labelText === "" ? `${name} ${num(value)}` : `${name}{${labelText}} ${num(value)}`;
 }
 
 /** The value of a NUT variable as a finite number, or undefined. */
@@ -86,16 +97,21 @@ function stateSetWords(u: UpsSnapshot): string[] {
 export function renderMetrics(input: MetricsInput): string {
   const { snapshot: s, nowMs } = input;
   const x = new Exposition();
-  const per = (f: (u: UpsSnapshot, ups: readonly [string, string]) => string[]): string[] =>
-    s.ups.flatMap((u) => f(u, ["ups", u.system]));
+  // each UPS's label, escaped once per scrape
+  const upsLabels = s.ups.map((u) => labels([["ups", u.system]]));
+  const per = (f: (u: UpsSnapshot, ups: string) => string[]): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < s.ups.length; i++) for (const line of f(s.ups[i]!, upsLabels[i]!)) out.push(line);
+    return out;
+  };
 
   x.family("nut_exporter_info", "gauge", "nutguard's version and what serves these metrics.", [
     sample(
       "nut_exporter_info",
-      [
+      labels([
         ["version", input.version],
         ["mode", input.source],
-      ],
+      ]),
       1,
     ),
   ]);
@@ -103,7 +119,7 @@ export function renderMetrics(input: MetricsInput): string {
     "nut_ups_up",
     "gauge",
     "1 when the UPS was polled successfully within the last two poll intervals.",
-    per((u, ups) => [sample("nut_ups_up", [ups], isUp(u, s, nowMs) ? 1 : 0)]),
+    per((u, ups) => [sample("nut_ups_up", ups, isUp(u, s, nowMs) ? 1 : 0)]),
   );
   x.family(
     "nut_ups_status",
@@ -111,7 +127,7 @@ export function renderMetrics(input: MetricsInput): string {
     "UPS status word (ups.status) as a state set: 1 when the word is present.",
     per((u, ups) =>
       stateSetWords(u).map((w) =>
-        sample("nut_ups_status", [ups, ["status", w]], u.status.includes(w) ? 1 : 0),
+        sample("nut_ups_status", withLabel(ups, "status", w), u.status.includes(w) ? 1 : 0),
       ),
     ),
   );
@@ -120,12 +136,12 @@ export function renderMetrics(input: MetricsInput): string {
     "gauge",
     "UPS identity, as labels (value 1).",
     per((u, ups) => {
-      const pairs: (readonly [string, string])[] = [ups];
+      const pairs: [string, string][] = [];
       for (const [label, vars] of INFO_LABELS) {
         const v = vars.map((n) => u.readings.vars[n]).find((t) => t !== undefined);
         if (v !== undefined) pairs.push([label, v]);
       }
-      return [sample("nut_ups_info", pairs, 1)];
+      return [sample("nut_ups_info", pairs.length === 0 ? ups : `${ups},${labels(pairs)}`, 1)];
     }),
   );
   for (const m of VAR_METRICS) {
@@ -135,7 +151,7 @@ export function renderMetrics(input: MetricsInput): string {
       `${m.help} From ${m.variable}.`,
       per((u, ups) => {
         const v = numeric(u.readings.vars[m.variable]);
-        return v === undefined ? [] : [sample(m.metric, [ups], m.scale ? round(v * m.scale) : v)];
+        return v === undefined ? [] : [sample(m.metric, ups, m.scale ? round(v * m.scale) : v)];
       }),
     );
   }
@@ -146,7 +162,7 @@ export function renderMetrics(input: MetricsInput): string {
     per((u, ups) => [
       sample(
         "nut_ups_on_battery_seconds",
-        [ups],
+        ups,
         u.onBatterySinceMs === undefined ? 0 : Math.max(0, (nowMs - u.onBatterySinceMs) / 1000),
       ),
     ]),
@@ -158,7 +174,7 @@ export function renderMetrics(input: MetricsInput): string {
     per((u, ups) =>
       u.lastPollMs === undefined
         ? []
-        : [sample("nut_ups_last_poll_age_seconds", [ups], Math.max(0, (nowMs - u.lastPollMs) / 1000))],
+        : [sample("nut_ups_last_poll_age_seconds", ups, Math.max(0, (nowMs - u.lastPollMs) / 1000))],
     ),
   );
   x.family(
@@ -166,14 +182,16 @@ export function renderMetrics(input: MetricsInput): string {
     "gauge",
     "The connection to the UPS's upsd, as a state set.",
     per((u, ups) =>
-      LINK_STATES.map((st) => sample("nut_ups_link_state", [ups, ["state", st]], u.link === st ? 1 : 0)),
+      LINK_STATES.map((st) =>
+        sample("nut_ups_link_state", withLabel(ups, "state", st), u.link === st ? 1 : 0),
+      ),
     ),
   );
   x.family(
     "nut_ups_poll_failures_total",
     "counter",
     "Polls of the UPS that failed since start.",
-    per((u, ups) => [sample("nut_ups_poll_failures_total", [ups], u.pollFailures)]),
+    per((u, ups) => [sample("nut_ups_poll_failures_total", ups, u.pollFailures)]),
   );
   if (input.source === "monitor") renderMonitor(x, s, per);
   return x.text();
@@ -182,49 +200,49 @@ export function renderMetrics(input: MetricsInput): string {
 function renderMonitor(
   x: Exposition,
   s: MonitorSnapshot,
-  per: (f: (u: UpsSnapshot, ups: readonly [string, string]) => string[]) => string[],
+  per: (f: (u: UpsSnapshot, ups: string) => string[]) => string[],
 ): void {
   x.family(
     "nut_monitor_ups_role",
     "gauge",
     "This host's role for the UPS (MONITOR line), value 1.",
-    per((u, ups) => [sample("nut_monitor_ups_role", [ups, ["role", u.role]], 1)]),
+    per((u, ups) => [sample("nut_monitor_ups_role", withLabel(ups, "role", u.role), 1)]),
   );
   x.family(
     "nut_monitor_ups_power_value",
     "gauge",
     "The UPS's power value (MONITOR line).",
-    per((u, ups) => [sample("nut_monitor_ups_power_value", [ups], u.powerValue)]),
+    per((u, ups) => [sample("nut_monitor_ups_power_value", ups, u.powerValue)]),
   );
   x.family(
     "nut_monitor_critical",
     "gauge",
     'Whether the monitor counts the UPS as critical (1) and the rule that matched; reason="none" when healthy.',
     per((u, ups) => [
-      sample("nut_monitor_critical", [ups, ["reason", u.critical ?? "none"]], u.critical ? 1 : 0),
+      sample("nut_monitor_critical", withLabel(ups, "reason", u.critical ?? "none"), u.critical ? 1 : 0),
     ]),
   );
   x.family("nut_monitor_healthy_power_value", "gauge", "Sum of the power values of the healthy UPSes.", [
-    sample("nut_monitor_healthy_power_value", [], s.healthyPowerValue),
+    sample("nut_monitor_healthy_power_value", "", s.healthyPowerValue),
   ]);
   x.family(
     "nut_monitor_min_supplies",
     "gauge",
     "MINSUPPLIES: below this healthy power the host shuts down.",
-    [sample("nut_monitor_min_supplies", [], s.settings.minSupplies)],
+    [sample("nut_monitor_min_supplies", "", s.settings.minSupplies)],
   );
   x.family(
     "nut_monitor_shutdown_in_progress",
     "gauge",
     "1 once the monitor has started the forced shutdown.",
-    [sample("nut_monitor_shutdown_in_progress", [], s.shutdown === "none" ? 0 : 1)],
+    [sample("nut_monitor_shutdown_in_progress", "", s.shutdown === "none" ? 0 : 1)],
   );
   x.family(
     "nut_monitor_shutdown_phase",
     "gauge",
     "The forced shutdown's phase, as a state set.",
     SHUTDOWN_PHASES.map((p) =>
-      sample("nut_monitor_shutdown_phase", [["phase", p]], s.shutdown === p ? 1 : 0),
+      sample("nut_monitor_shutdown_phase", labels([["phase", p]]), s.shutdown === p ? 1 : 0),
     ),
   );
   x.family(
@@ -232,7 +250,7 @@ function renderMonitor(
     "counter",
     "Notifications the monitor sent since start, by NUT notify type.",
     NOTIFY_TYPES.map((t) =>
-      sample("nut_monitor_notifications_total", [["type", t]], s.notificationCounts[t] ?? 0),
+      sample("nut_monitor_notifications_total", labels([["type", t]]), s.notificationCounts[t] ?? 0),
     ),
   );
 }
