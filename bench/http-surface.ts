@@ -75,7 +75,15 @@ function upscSweep(stack: NutStack): number {
 
 async function run(n: number, bundle: string): Promise<string[]> {
   const devices = Object.fromEntries(Array.from({ length: n }, (_, i) => [`ups${i}`, { dev: DEV(i) }]));
-  const stack = await startNutStack({ devices });
+  // 100 dummy-ups drivers start at once: on a busy machine one may miss the harness's 10 s; try again
+  let stack: NutStack | undefined;
+  for (let attempt = 1; !stack; attempt++) {
+    stack = await startNutStack({ devices }).catch((err: Error) => {
+      if (attempt >= 3) throw err;
+      console.error(`stack of ${n} UPSes did not start (${err.message.split("\n")[0]}); again`);
+      return undefined;
+    });
+  }
   try {
     const target = `*@127.0.0.1:${stack.port}`;
     const bare = await child(bundle, "poller", target);
