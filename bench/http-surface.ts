@@ -27,9 +27,10 @@ const ms = (v: number) => `${v.toFixed(2)} ms`;
 const DEV = (i: number) =>
   `device.mfr: Bench\ndevice.model: Bench UPS ${i}\ndevice.serial: B${i}\nups.status: OL\nups.load: 23\nbattery.charge: 100\nbattery.runtime: 3000\ninput.voltage: 230.0\noutput.voltage: 230.0\nups.realpower: 120\nups.power: 150\n`;
 
-async function child(bundle: string, mode: string, target: string) {
+async function child(bundle: string, mode: string, target: string, env: Record<string, string> = {}) {
   const proc: ChildProcess = spawn(process.execPath, ["--expose-gc", bundle, mode, target, "2"], {
     stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: proc.stdout! });
   const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
@@ -54,6 +55,21 @@ function get(agent: http.Agent, port: number, path: string): Promise<number> {
       })
       .on("error", reject);
   });
+}
+
+/** Warm-up, SCRAPES timed scrapes, then 50 event-stream clients held open and 200 page loads. */
+async function load(port: number): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 200; i++) await get(agent, port, "/metrics");
+  const lat: number[] = [];
+  for (let i = 0; i < SCRAPES; i++) lat.push(await get(agent, port, "/metrics"));
+  const streams: http.ClientRequest[] = [];
+  for (let i = 0; i < 50; i++)
+    streams.push(http.get({ host: "127.0.0.1", port, path: "/api/v1/events/stream" }));
+  for (let i = 0; i < 200; i++) await get(agent, port, "/");
+  agent.destroy();
+  // the streams stay open until the process is measured and killed
+  return lat;
 }
 
 async function perUpsSweep(stack: NutStack): Promise<number> {
@@ -88,8 +104,8 @@ async function run(n: number, bundle: string): Promise<string[]> {
     const target = `*@127.0.0.1:${stack.port}`;
     const bare = await child(bundle, "poller", target);
     const withHttp = await child(bundle, "http", target);
+    const small = await child(bundle, "http", target, { SEMI_SPACE_MB: "1" });
     await new Promise((r) => setTimeout(r, 3000));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const body = await new Promise<string>((resolve) => {
       http.get({ host: "127.0.0.1", port: withHttp.port, path: "/metrics" }, (res) => {
         let b = "";
@@ -97,26 +113,20 @@ async function run(n: number, bundle: string): Promise<string[]> {
         res.on("end", () => resolve(b));
       });
     });
-    for (let i = 0; i < 200; i++) await get(agent, withHttp.port, "/metrics");
-    const lat: number[] = [];
-    for (let i = 0; i < SCRAPES; i++) lat.push(await get(agent, withHttp.port, "/metrics"));
-    const streams: http.ClientRequest[] = [];
-    for (let i = 0; i < 50; i++)
-      streams.push(http.get({ host: "127.0.0.1", port: withHttp.port, path: "/api/v1/events/stream" }));
-    for (let i = 0; i < 200; i++) await get(agent, withHttp.port, "/");
+    const lat = await load(withHttp.port);
+    const latSmall = await load(small.port);
     await new Promise((r) => setTimeout(r, 1000));
     const rssBare = await bare.rssKb();
     const rssHttp = await withHttp.rssKb();
-    for (const s of streams) s.destroy();
-    agent.destroy();
-    bare.stop();
-    withHttp.stop();
+    const rssSmall = await small.rssKb();
+    for (const c of [bare, withHttp, small]) c.stop();
+    const mb = (kb: number) => `+${((kb - rssBare) / 1024).toFixed(1)} MB`;
     const sweeps: number[] = [];
     for (let i = 0; i < SWEEPS; i++) sweeps.push(await perUpsSweep(stack));
     const upsc: number[] = [];
     for (let i = 0; i < Math.max(3, Math.floor(SWEEPS / 4)); i++) upsc.push(upscSweep(stack));
     return [
-      `| ${n} | ${Math.round(body.length / 1024)} KiB, ${body.split("\n").filter((l) => l && !l.startsWith("#")).length} samples | ${ms(pct(lat, 0.5))} / ${ms(pct(lat, 0.99))} | 0 | ${ms(pct(sweeps, 0.5))} / ${ms(pct(sweeps, 0.99))} | ${ms(pct(upsc, 0.5))} | ${3 * n} | ${rssBare} → ${rssHttp} kB (+${((rssHttp - rssBare) / 1024).toFixed(1)} MB) |`,
+      `| ${n} | ${Math.round(body.length / 1024)} KiB, ${body.split("\n").filter((l) => l && !l.startsWith("#")).length} samples | ${ms(pct(lat, 0.5))} / ${ms(pct(lat, 0.99))} | 0 | ${ms(pct(sweeps, 0.5))} / ${ms(pct(sweeps, 0.99))} | ${ms(pct(upsc, 0.5))} | ${3 * n} | ${rssBare} kB; ${mb(rssHttp)}; ${mb(rssSmall)} (semi-space 1 MB: scrape p50 / p99 ${ms(pct(latSmall, 0.5))} / ${ms(pct(latSmall, 0.99))}) |`,
     ];
   } finally {
     await stack.stop();
@@ -139,7 +149,7 @@ console.log(
   [
     `HTTP surface (nutguard exporter, poll every 2 s) vs per-UPS polling, real upsd 2.8.0 + dummy-ups, ${SCRAPES} scrapes, ${SWEEPS} sweeps`,
     "",
-    "| UPSes | /metrics size | scrape p50 / p99 | upsd round trips per scrape | nut_exporter-style sweep (nutguard client) p50 / p99 | same with C upsc (one process per UPS) p50 | upsd round trips per sweep | RSS poller alone → with HTTP (50 streams, after scrapes) |",
+    "| UPSes | /metrics size | scrape p50 / p99 | upsd round trips per scrape | nut_exporter-style sweep (nutguard client) p50 / p99 | same with C upsc (one process per UPS) p50 | upsd round trips per sweep | RSS: poller alone; added by HTTP (after the load, 50 streams open); added with V8 semi-space capped at 1 MB |",
     "|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n"),

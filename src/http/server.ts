@@ -86,10 +86,12 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     };
   };
 
-  const send = (res: ServerResponse, status: number, type: string, body: string, head: boolean) => {
+  const send = (res: ServerResponse, status: number, type: string, text: string, head: boolean) => {
+    // encoded once (a rendered page or scrape is one long rope of small strings)
+    const body = Buffer.from(text, "utf8");
     res.writeHead(status, {
       "content-type": type,
-      "content-length": Buffer.byteLength(body),
+      "content-length": body.length,
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       "content-security-policy": CSP,
