@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import v8 from "node:v8";
 import { parseTarget } from "../src/exporter/exporter-conf.js";
 import { ExporterPoller } from "../src/exporter/poller.js";
 import { HistoryStore } from "../src/history/store.js";
@@ -14,7 +13,6 @@ import { startHttpSurface } from "../src/http/server.js";
 import { createStderrLogger } from "../src/util/log.js";
 
 const [mode, targetText, interval] = process.argv.slice(2);
-if (process.env.SEMI_SPACE_MB) v8.setFlagsFromString(`--max-semi-space-size=${process.env.SEMI_SPACE_MB}`);
 const log = createStderrLogger({ priorityPrefix: false });
 const target = parseTarget(targetText!);
 if ("error" in target) throw new Error(target.error);

@@ -27,11 +27,14 @@ const ms = (v: number) => `${v.toFixed(2)} ms`;
 const DEV = (i: number) =>
   `device.mfr: Bench\ndevice.model: Bench UPS ${i}\ndevice.serial: B${i}\nups.status: OL\nups.load: 23\nbattery.charge: 100\nbattery.runtime: 3000\ninput.voltage: 230.0\noutput.voltage: 230.0\nups.realpower: 120\nups.power: 150\n`;
 
-async function child(bundle: string, mode: string, target: string, env: Record<string, string> = {}) {
-  const proc: ChildProcess = spawn(process.execPath, ["--expose-gc", bundle, mode, target, "2"], {
-    stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, ...env },
-  });
+async function child(bundle: string, mode: string, target: string, nodeFlags: string[] = []) {
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    ["--expose-gc", ...nodeFlags, bundle, mode, target, "2"],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: proc.stdout! });
   const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
   const ready = await next();
@@ -104,7 +107,7 @@ async function run(n: number, bundle: string): Promise<string[]> {
     const target = `*@127.0.0.1:${stack.port}`;
     const bare = await child(bundle, "poller", target);
     const withHttp = await child(bundle, "http", target);
-    const small = await child(bundle, "http", target, { SEMI_SPACE_MB: "1" });
+    const small = await child(bundle, "http", target, ["--max-semi-space-size=1"]);
     await new Promise((r) => setTimeout(r, 3000));
     const body = await new Promise<string>((resolve) => {
       http.get({ host: "127.0.0.1", port: withHttp.port, path: "/metrics" }, (res) => {
@@ -149,7 +152,7 @@ console.log(
   [
     `HTTP surface (nutguard exporter, poll every 2 s) vs per-UPS polling, real upsd 2.8.0 + dummy-ups, ${SCRAPES} scrapes, ${SWEEPS} sweeps`,
     "",
-    "| UPSes | /metrics size | scrape p50 / p99 | upsd round trips per scrape | nut_exporter-style sweep (nutguard client) p50 / p99 | same with C upsc (one process per UPS) p50 | upsd round trips per sweep | RSS: poller alone; added by HTTP (after the load, 50 streams open); added with V8 semi-space capped at 1 MB |",
+    "| UPSes | /metrics size | scrape p50 / p99 | upsd round trips per scrape | nut_exporter-style sweep (nutguard client) p50 / p99 | same with C upsc (one process per UPS) p50 | upsd round trips per sweep | RSS: poller alone; added by HTTP (after the load, 50 streams open); added with --max-semi-space-size=1 (as units/nutguard-exporter.service runs it) |",
     "|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n"),

@@ -49,15 +49,29 @@ function num(v: number): string {
   return String(v);
 }
 
+/**
+ * The exposition written straight into bytes: a scrape of 100 UPSes is ~200 KiB, and building it as
+ * one string would make V8 grow (and keep) its heap for every scrape's large string.
+ */
 class Exposition {
-  private out = "";
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private len = 0;
+  private put(text: string): void {
+    // a UTF-8 character takes at most 3 bytes per UTF-16 code unit
+    if (this.len + text.length * 3 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + text.length * 3));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    this.len += this.buf.write(text, this.len, "utf8");
+  }
   family(name: string, type: "gauge" | "counter", help: string, samples: readonly string[]): void {
     if (samples.length === 0) return;
-    this.out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-    for (const line of samples) this.out += `${line}\n`;
+    this.put(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+    for (const line of samples) this.put(`${line}\n`);
   }
-  text(): string {
-    return this.out;
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.len);
   }
 }
 
@@ -95,6 +109,11 @@ function stateSetWords(u: UpsSnapshot): string[] {
 }
 
 export function renderMetrics(input: MetricsInput): string {
+  return renderMetricsBytes(input).toString("utf8");
+}
+
+/** The exposition as UTF-8 bytes (what GET /metrics sends). */
+export function renderMetricsBytes(input: MetricsInput): Buffer {
   const { snapshot: s, nowMs } = input;
   const x = new Exposition();
   // each UPS's label, escaped once per scrape
@@ -194,7 +213,7 @@ export function renderMetrics(input: MetricsInput): string {
     per((u, ups) => [sample("nut_ups_poll_failures_total", ups, u.pollFailures)]),
   );
   if (input.source === "monitor") renderMonitor(x, s, per);
-  return x.text();
+  return x.bytes();
 }
 
 function renderMonitor(

@@ -18,7 +18,7 @@ import { NUTGUARD_VERSION } from "../util/version.js";
 import { eventJson, findUps, upsJson, upsListJson } from "./api.js";
 import { authorizer, type Credentials, challenge } from "./auth.js";
 import type { ListenAddress } from "./http-conf.js";
-import { renderMetrics } from "./metrics.js";
+import { renderMetricsBytes } from "./metrics.js";
 import { renderLive, renderPage } from "./page.js";
 import { APP_CSS, APP_JS } from "./page-assets.js";
 import { SseHub, type SseMessage } from "./sse.js";
@@ -86,9 +86,9 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     };
   };
 
-  const send = (res: ServerResponse, status: number, type: string, text: string, head: boolean) => {
-    // encoded once (a rendered page or scrape is one long rope of small strings)
-    const body = Buffer.from(text, "utf8");
+  const send = (res: ServerResponse, status: number, type: string, text: string | Buffer, head: boolean) => {
+    // encoded once (a rendered page is one long rope of small strings)
+    const body = typeof text === "string" ? Buffer.from(text, "utf8") : text;
     res.writeHead(status, {
       "content-type": type,
       "content-length": body.length,
@@ -149,7 +149,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     } else if (path === "/app.js") {
       send(res, 200, "text/javascript; charset=utf-8", APP_JS, head);
     } else if (path === "/metrics") {
-      const body = renderMetrics({
+      const body = renderMetricsBytes({
         snapshot: view.snapshot(),
         source: view.source,
         nowMs: t,
