@@ -70,6 +70,10 @@ export async function run(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
+  // a reload signal must not end the process (SIGHUP's default); settings are read at start only
+  process.on("SIGHUP", () =>
+    log.notice(`SIGHUP: nutguard exporter reads ${conf.file} at start only; restart it to apply changes`),
+  );
   log.notice(
     `nutguard exporter ${NUTGUARD_VERSION}: watching ${exporter.targets.map((t) => t.text).join(", ")} every ${exporter.intervalSec} s`,
   );
