@@ -14,8 +14,8 @@ import {
   httpSettingsFor,
   parseHttpFlags,
   readNutguardConf,
-  startSurfaceFrom,
-} from "../http/setup.js";
+} from "../http/settings.js";
+import { startSurfaceFrom } from "../http/setup.js";
 import { createStderrLogger } from "../util/log.js";
 import { NUTGUARD_VERSION } from "../util/version.js";
 import { EXPORTER_USAGE, parseExporterArgs } from "./exporter-args.js";

@@ -3,7 +3,7 @@ import { parseNutguardConf, sectionsOf } from "../../src/config/nutguard-conf.js
 import { exporterFromSection } from "../../src/exporter/exporter-conf.js";
 import { historyFromSection } from "../../src/history/history-conf.js";
 import { checkExposure, httpFromSection, isLoopback, parseListen } from "../../src/http/http-conf.js";
-import { httpSettingsFor, parseHttpFlags } from "../../src/http/setup.js";
+import { httpSettingsFor, parseHttpFlags } from "../../src/http/settings.js";
 
 const conf = (text: string) => parseNutguardConf(text, "/etc/nut/nutguard.conf");
 const http = (text: string) => httpFromSection(sectionsOf(conf(text), "http")[0]!);
