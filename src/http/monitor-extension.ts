@@ -16,26 +16,37 @@ interface MonitorReading {
   subscribe(listener: MonitorListener): () => void;
 }
 
-/** The extension that serves the monitor's view. */
+/**
+ * The extension that serves the monitor's view. `start` subscribes at once (no event is missed) and
+ * listens in the background: a surface that cannot start (a port in use) is logged and monitoring goes
+ * on — the dashboard never stands between the host and its shutdown.
+ */
 export function monitorHttpExtension(
   plan: MonitorHttpPlan,
   env: Readonly<Record<string, string | undefined>>,
 ) {
   return {
     name: "http",
-    start: async (ctx: { monitor: MonitorReading; log: Logger }): Promise<() => Promise<void>> => {
-      const conf = readNutguardConf(plan.confPath);
-      const http = httpSettingsFor(conf, parseHttpFlags(plan.http));
+    start: (ctx: { monitor: MonitorReading; log: Logger }): (() => Promise<void>) => {
       const view = {
         source: "monitor" as const,
         snapshot: () => ctx.monitor.snapshot(),
         subscribe: (l: MonitorListener) => ctx.monitor.subscribe(l),
       };
-      // startSurfaceFrom applies the exposure rule again and reads the secret files as this user
-      const { surface, history } = await startSurfaceFrom({ conf, http, view, log: ctx.log, env });
+      // the surface subscribes synchronously, before this returns; listening completes later
+      const started = (async () => {
+        const conf = readNutguardConf(plan.confPath);
+        const http = httpSettingsFor(conf, parseHttpFlags(plan.http));
+        // applies the exposure rule again and reads the secret files as the monitor's user
+        return startSurfaceFrom({ conf, http, view, log: ctx.log, env });
+      })().catch((err: Error) => {
+        ctx.log.error(`http: not serving: ${err.message}`);
+        return undefined;
+      });
       return async () => {
-        await surface.close();
-        await history.flush();
+        const s = await started;
+        await s?.surface.close();
+        await s?.history.flush();
       };
     },
   };
