@@ -109,6 +109,11 @@ export class ExporterPoller implements ObservedView {
       },
       healthyPowerValue: 0,
       shutdown: "none",
+      summary: [...this.ups.values()]
+        .map(
+          (u) => `${u.system}: ${u.lastPollMs === undefined ? "waiting" : u.status.join(" ") || "no status"}`,
+        )
+        .join(", "),
       notificationCounts: {},
     });
   }

@@ -53,6 +53,7 @@ export function snapshot(o: Partial<MonitorSnapshot> = {}): MonitorSnapshot {
     },
     healthyPowerValue: 1,
     shutdown: "none",
+    summary: "ups1@127.0.0.1:3493: OL",
     notificationCounts: {},
     ...o,
   };
