@@ -10,10 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NutClient } from "../../src/client/index.js";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { request } from "../helpers/nutguard-exporter.js";
-import { type NutguardMonitor, startNutguardMonitor } from "../helpers/nutguard-monitor.js";
+import { type NutguardMonitor, setUpsStatus, startNutguardMonitor } from "../helpers/nutguard-monitor.js";
 import { type Prometheus, startPrometheus } from "../helpers/prometheus.js";
 
 const RULES = fileURLToPath(new URL("../../contrib/prometheus/nutguard-alerts.yml", import.meta.url));
@@ -25,17 +24,6 @@ let prom: Prometheus;
 let dir: string;
 let url: string;
 let U: string;
-
-async function setStatus(status: string): Promise<void> {
-  const c = await NutClient.connect({ host: "127.0.0.1", port: stack.port });
-  try {
-    await c.username(stack.users.admin.user);
-    await c.password(stack.users.admin.pass);
-    await c.setVar("dummy", "ups.status", status);
-  } finally {
-    await c.close();
-  }
-}
 
 beforeAll(async () => {
   stack = await startNutStack({ devices: { dummy: DEFAULT_DEVICES.dummy! } });
@@ -88,7 +76,7 @@ describe("nutguard monitor --http", () => {
 
   it("Prometheus sees OB within three poll intervals, UpsOnBattery fires; OB LB makes it critical and it shuts down", async () => {
     await stack.waitFor(async () => (await value(`nut_ups_status{ups="${U}",status="OL"}`)) === "1", 30_000);
-    await setStatus("OB DISCHRG");
+    await setUpsStatus(stack, "dummy", "OB DISCHRG");
     await stack.waitFor(
       async () => (await value(`nut_ups_status{ups="${U}",status="OB"}`)) === "1",
       3 * POLL_SEC * 1000 + 1000, // + the scrape interval
@@ -96,7 +84,7 @@ describe("nutguard monitor --http", () => {
     await stack.waitFor(async () =>
       (await prom.alerts()).some((a) => a.labels.alertname === "UpsOnBattery" && a.state === "firing"),
     );
-    await setStatus("OB LB");
+    await setUpsStatus(stack, "dummy", "OB LB");
     await stack.waitFor(
       async () => (await value(`nut_monitor_critical{ups="${U}",reason="oblb-primary"}`)) === "1",
     );

@@ -12,10 +12,9 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { NutClient } from "../../src/client/index.js";
 import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { openStream } from "../helpers/nutguard-exporter.js";
-import { startNutguardMonitor } from "../helpers/nutguard-monitor.js";
+import { setUpsStatus, startNutguardMonitor } from "../helpers/nutguard-monitor.js";
 
 const POLL_SEC = 1;
 const FINAL_DELAY_SEC = 2;
@@ -29,17 +28,6 @@ afterAll(async () => {
   await stack?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function setStatus(status: string): Promise<void> {
-  const c = await NutClient.connect({ host: "127.0.0.1", port: stack.port });
-  try {
-    await c.username(stack.users.admin.user);
-    await c.password(stack.users.admin.pass);
-    await c.setVar("dummy", "ups.status", status);
-  } finally {
-    await c.close();
-  }
-}
 
 interface Ev {
   kind: string;
@@ -97,9 +85,9 @@ async function powerFailure(load: boolean) {
       }
       await stack.waitFor(async () => streams.every((s) => s.status() === 200));
     }
-    await setStatus("OB DISCHRG");
+    await setUpsStatus(stack, "dummy", "OB DISCHRG");
     await stack.waitFor(async () => mon.events().some((e) => e.startsWith("ONBATT")));
-    await setStatus("OB LB DISCHRG");
+    await setUpsStatus(stack, "dummy", "OB LB DISCHRG");
     await stack.waitFor(async () => mon.shutdowns().length > 0, 20_000);
     await stack.waitFor(async () =>
       watch.events.some((e) => e.event === "shutdown" && (e.data as Ev).phase === "shutdowncmd-requested"),
