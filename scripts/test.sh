@@ -13,6 +13,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 sh scripts/ensure-nut.sh
+sh scripts/ensure-test-tools.sh
 
 echo "== build" >&2
 npm run -s build

@@ -47,6 +47,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./monitor.js"),
   },
   {
+    name: "exporter",
+    summary: "serve Prometheus metrics, a JSON API and a status page for UPSes on upsd servers",
+    load: () => import("./exporter.js"),
+  },
+  {
     name: "doctor",
     summary: "check the monitor's service setup and fix what is safe",
     load: () => import("./doctor.js"),

@@ -8,9 +8,11 @@
  * parsing and output only; the monitor is assembled in service/compose-monitor.ts.
  */
 
+import { nutguardConfPathFor } from "../config/nutguard-conf.js";
 // Only light modules are imported statically: in split mode this file runs in the root supervisor,
 // which must not load the client or the engine (the daemon is imported where it runs).
 import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
+import { type MonitorHttpPlan, prepareMonitorHttp } from "../http/monitor-plan.js";
 import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
 import { describeConfig } from "../monitor/describe-config.js";
 import { checkPowerDownFlag } from "../monitor/powerdown-flag.js";
@@ -34,6 +36,8 @@ export interface MonitorRunContext {
   debugLevel: number;
   /** In the daemon a `-B` starter spawned: the fd of the pipe it waits on for readiness. */
   readinessFd: number | undefined;
+  /** `--http` / [http] listen: the HTTP surface to serve from the monitor process (checked at start). */
+  http: MonitorHttpPlan | undefined;
 }
 export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
 
@@ -75,6 +79,17 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(impossible);
     return 1;
   }
+  // the HTTP surface is checked here, before anything starts: a refused setting stops the monitor
+  let http: MonitorHttpPlan | undefined;
+  try {
+    http = prepareMonitorHttp({
+      confPath: args.nutguardConf ?? nutguardConfPathFor(configPath),
+      http: args.http,
+    });
+  } catch (err) {
+    log.error(`nutguard monitor: ${(err as Error).message}`);
+    return 1;
+  }
   // -B: this process only starts the daemon (this same command line) and waits until it is ready
   const readinessFd = takeReadinessFd();
   if (args.background && readinessFd === undefined) {
@@ -82,7 +97,15 @@ export async function run(argv: string[]): Promise<number> {
     return startInBackground(log);
   }
   warnAboutConfig(parsed.config, log);
-  const ctx: MonitorRunContext = { args, configPath, config: parsed.config, log, debugLevel, readinessFd };
+  const ctx: MonitorRunContext = {
+    args,
+    configPath,
+    config: parsed.config,
+    log,
+    debugLevel,
+    readinessFd,
+    http,
+  };
   return chooseRunner(args)(ctx);
 }
 
@@ -131,6 +154,7 @@ async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
     readinessFd: ctx.readinessFd,
     byRequest: ctx.args.singleProcess,
     linkOptions: linkOptionsFrom(ctx.args),
+    http: ctx.http,
   });
 }
 
@@ -145,6 +169,7 @@ async function runSupervised(ctx: MonitorRunContext): Promise<number> {
     debugLevel: ctx.debugLevel,
     linkOptions: linkOptionsFrom(ctx.args),
     log: ctx.log,
+    http: ctx.http,
   });
 }
 
