@@ -5,7 +5,8 @@
 # overlay of it (test/helpers/container.ts). Run as root.
 #
 # Usage: scripts/container-rootfs.sh [ensure|path|check] [SUITE...]
-#   ensure  build each rootfs unless the cached one carries the current stamp (default)
+#   ensure  build each rootfs unless the cached one carries the current stamp (default); several
+#           suites are built side by side
 #   path    print the rootfs directory of each suite
 #   check   exit 0 when every named rootfs is current, 1 otherwise (no building)
 # SUITE: bookworm (Debian 12: systemd 252, NUT 2.8.0; the default), bullseye (Debian 11: systemd
@@ -96,6 +97,17 @@ action=${1:-ensure}
 [ $# -gt 0 ] || set -- bookworm
 [ "$*" = all ] && set -- bullseye bookworm trixie
 case $action in path | check | ensure) ;; *) die "usage: $0 [ensure|path|check] [SUITE...]" ;; esac
+if [ "$action" = ensure ] && [ $# -gt 1 ]; then
+  # several suites: debootstrap is mostly waiting on downloads and dpkg, so build them side by side
+  pids=
+  for suite in "$@"; do
+    (use_suite "$suite" && ensure) &
+    pids="$pids $!"
+  done
+  failed=0
+  for pid in $pids; do wait "$pid" || failed=1; done
+  exit $failed
+fi
 for suite in "$@"; do
   use_suite "$suite"
   case $action in
