@@ -8,7 +8,7 @@
  * only stopped after nutguard's is ready, so a failure leaves NUT's running as it was).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { defaultUpsmonConfPath, loadUpsmonConfFile } from "../monitor/config-file.js";
 import { parseNutMode, parseSystemctlShow } from "./doctor-facts.js";
@@ -163,6 +163,7 @@ async function runStep(
       return `Recorded NUT's monitor as it was (${step.record.nutMonitor.unitFileState}, ${step.record.nutMonitor.wasActive ? "running" : "not running"}) in ${TAKEOVER_RECORD}`;
     case "remove-record":
       await rm(TAKEOVER_RECORD, { force: true });
+      await rmdir(dirname(TAKEOVER_RECORD)).catch(() => undefined); // only when empty
       return `Removed ${TAKEOVER_RECORD}`;
     case "install-unit": {
       const { installService } = await import("./install.js");
