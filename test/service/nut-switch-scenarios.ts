@@ -147,6 +147,11 @@ export function describeNutSwitch(suite: Suite): void {
       await waitFor("the monitor to end after SHUTDOWNCMD", async () =>
         (await ct.show(UNIT, ["ActiveState"])).ActiveState === "inactive" ? true : undefined,
       );
+      // and the hook itself, as systemd-shutdown would run it: it goes on to tell the UPS to power off
+      const hook = await ct.exec(["sh", "-x", "/lib/systemd/system-shutdown/nutshutdown"], {
+        timeoutMs: 60_000,
+      });
+      expect(hook.stderr).toMatch(/^\+ \/(usr\/)?s?bin\/upsdrvctl shutdown$/m);
       await mainsBack(ct);
     });
 
