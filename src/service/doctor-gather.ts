@@ -7,6 +7,7 @@
  */
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { readConfigFile } from "../util/config-file-read.js";
 import {
   type AccountFacts,
   type ConfigFacts,
@@ -56,9 +57,10 @@ const UNIT_PROPERTIES = [
 
 const run = runCommand;
 
+/** A config file's text; undefined when it cannot be used (missing, unreadable, not a regular file, > 1 MiB). */
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, "utf8");
+    return readConfigFile(path);
   } catch {
     return undefined;
   }
