@@ -24,3 +24,11 @@ export function runCommand(file: string, args: string[], timeoutMs = 15_000): Pr
     );
   });
 }
+
+/** `systemctl ARGS` (up to 2 minutes: a stop may wait for the daemon); throws with systemctl's reason. */
+export async function systemctl(args: string[]): Promise<void> {
+  const r = await runCommand("systemctl", args, 120_000);
+  if (r.code !== 0) {
+    throw new Error(`'systemctl ${args.join(" ")}' failed: ${r.stderr.trim() || `status ${r.code}`}`);
+  }
+}

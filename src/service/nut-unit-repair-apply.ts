@@ -9,7 +9,7 @@
 import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { gatherUnit } from "./doctor-gather.js";
-import { runCommand } from "./host-command.js";
+import { runCommand, systemctl } from "./host-command.js";
 import {
   NUT_UNIT,
   type NutVersion,
@@ -52,12 +52,6 @@ export async function planForThisHost(): Promise<RepairPlan> {
   });
 }
 
-async function systemctl(args: string[]): Promise<void> {
-  const r = await runCommand("systemctl", args, 120_000);
-  if (r.code !== 0)
-    throw new Error(`'systemctl ${args.join(" ")}' failed: ${r.stderr.trim() || `status ${r.code}`}`);
-}
-
 /** Restarts the unit if it is running now; says what it did. */
 async function restartIfRunning(): Promise<string | undefined> {
   const active = await runCommand("systemctl", ["is-active", "--quiet", NUT_UNIT]);
@@ -82,6 +76,20 @@ export async function applyNutUnitRepair(plan: RepairPlan & { ok: true }): Promi
   return done;
 }
 
+/**
+ * Removes /run/nut/upsmon.pid unless it names a running upsmon (a placeholder, or a dead child's PID
+ * that NUT's start-up probe and `upsmon -K` would trip over); resolves to whether it removed it.
+ */
+export async function removeStaleUpsmonPid(): Promise<boolean> {
+  const content = await readFile(UPSMON_PID_FILE, "utf8").catch(() => undefined);
+  if (content === undefined) return false;
+  const pid = Number(content.trim());
+  const comm = pid > 1 ? await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "") : "";
+  if (comm.trim() === "upsmon") return false;
+  await rm(UPSMON_PID_FILE, { force: true });
+  return true;
+}
+
 /** Removes the drop-in and the placeholder PID file it leaves; returns what was done. */
 export async function undoNutUnitRepair(): Promise<string[]> {
   const existing = await readFile(REPAIR_DROP_IN, "utf8").catch(() => undefined);
@@ -93,15 +101,7 @@ export async function undoNutUnitRepair(): Promise<string[]> {
   done.push("ran systemctl daemon-reload");
   const restarted = await restartIfRunning();
   if (restarted) done.push(restarted);
-  else {
-    // stopped: the stock unit would otherwise find our "-1" placeholder (or a dead child's PID) at its next start
-    const content = await readFile(UPSMON_PID_FILE, "utf8").catch(() => undefined);
-    const pid = Number(content?.trim());
-    const comm = pid > 1 ? await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "") : "";
-    if (content !== undefined && comm.trim() !== "upsmon") {
-      await rm(UPSMON_PID_FILE, { force: true });
-      done.push(`removed ${UPSMON_PID_FILE} (named no running upsmon)`);
-    }
-  }
+  // stopped: the stock unit would otherwise find our "-1" placeholder (or a dead child's PID) at its next start
+  else if (await removeStaleUpsmonPid()) done.push(`removed ${UPSMON_PID_FILE} (named no running upsmon)`);
   return done;
 }

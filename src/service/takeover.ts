@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises"
 import { dirname } from "node:path";
 import { defaultUpsmonConfPath, loadUpsmonConfFile } from "../monitor/config-file.js";
 import { parseNutMode, parseSystemctlShow } from "./doctor-facts.js";
-import { runCommand } from "./host-command.js";
+import { runCommand, systemctl } from "./host-command.js";
 import { takeoverConfigReasons } from "./takeover-config.js";
 import {
   NUT_MONITOR,
@@ -90,12 +90,6 @@ async function checkConfig(): Promise<{ reasons: string[]; systems: string[] }> 
   return { reasons, systems: parsed.config.monitors.map((m) => m.system) };
 }
 
-async function systemctl(args: string[]): Promise<void> {
-  const r = await runCommand("systemctl", args, 120_000);
-  if (r.code !== 0)
-    throw new Error(`'systemctl ${args.join(" ")}' failed: ${r.stderr.trim() || `status ${r.code}`}`);
-}
-
 async function writeRecord(record: TakeoverRecord): Promise<void> {
   await mkdir(dirname(TAKEOVER_RECORD), { recursive: true, mode: 0o755 });
   const tmp = `${TAKEOVER_RECORD}.${process.pid}.tmp`;
@@ -142,17 +136,6 @@ async function waitNutguardReady(systems: string[], timeoutMs: number): Promise<
   }
 }
 
-async function removeStaleUpsmonPid(): Promise<string | undefined> {
-  const content = await readFile(UPSMON_PID_FILE, "utf8").catch(() => undefined);
-  if (content === undefined) return undefined;
-  const pid = Number(content.trim());
-  const comm =
-    pid > 1 ? ((await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")) as string).trim() : "";
-  if (comm === "upsmon") return undefined;
-  await rm(UPSMON_PID_FILE, { force: true });
-  return `Removed the stale ${UPSMON_PID_FILE} (so that NUT's 'upsmon -K' in the shutdown hook does not trip over it)`;
-}
-
 async function runStep(
   step: Step,
   ctx: { systems: string[]; timeoutMs: number },
@@ -180,8 +163,12 @@ async function runStep(
         (await runCommand("systemctl", ["is-active", "--quiet", NUT_MONITOR])).code === 0 ? true : undefined,
       );
       return `${NUT_MONITOR} is active`;
-    case "remove-stale-upsmon-pid":
-      return removeStaleUpsmonPid();
+    case "remove-stale-upsmon-pid": {
+      const { removeStaleUpsmonPid } = await import("./nut-unit-repair-apply.js");
+      return (await removeStaleUpsmonPid())
+        ? `Removed the stale ${UPSMON_PID_FILE} (NUT's 'upsmon -K' in the shutdown hook probes it)`
+        : undefined;
+    }
   }
 }
 
