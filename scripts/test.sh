@@ -32,6 +32,6 @@ else
   echo "== container tests (real systemd in systemd-nspawn)" >&2
   sh scripts/ensure-container-tools.sh
   sh scripts/ensure-package-tools.sh
-  sh scripts/container-rootfs.sh ensure
+  sh scripts/container-rootfs.sh ensure all
   npx vitest run -c vitest.container.config.ts
 fi

@@ -57,6 +57,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./server.js"),
   },
   {
+    name: "takeover",
+    summary: "switch this host from NUT's upsmon (nut-monitor.service) to nutguard's monitor, or back",
+    load: () => import("./takeover.js"),
+  },
+  {
     name: "install-service",
     summary: "install the systemd unit, tmpfiles.d and sysusers.d files",
     load: () => import("./install-service.js"),

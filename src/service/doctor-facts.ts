@@ -167,6 +167,11 @@ export interface DoctorFacts {
   accounts: AccountFacts;
   /** Whether the daemon binary sends sd_notify messages (linked with libsystemd, or nutguard). */
   daemonNotifies: boolean;
+  /**
+   * The unit's journal messages (MESSAGE fields, oldest first) since it was last started in this boot;
+   * undefined when the journal was not read (not a systemd host, or the unit never started this boot).
+   */
+  journal?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------- parsers

@@ -13,6 +13,7 @@ import {
   type ProcessFacts,
   upsmonRunsInForeground,
 } from "./doctor-facts.js";
+import { JOURNAL_RULES } from "./doctor-journal-rules.js";
 
 export type Severity = "error" | "warning";
 
@@ -366,6 +367,7 @@ export const RULES: readonly Rule[] = [
   configMissing,
   configReadableByOthers,
   runAsUserMissing,
+  ...JOURNAL_RULES,
 ];
 
 export function diagnose(facts: DoctorFacts): Finding[] {
