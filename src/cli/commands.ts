@@ -47,6 +47,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./doctor.js"),
   },
   {
+    name: "notify",
+    summary: "send a test notification through nutguard.conf's channels",
+    load: () => import("./notify.js"),
+  },
+  {
     name: "server",
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),
