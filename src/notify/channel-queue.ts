@@ -195,7 +195,7 @@ export class ChannelQueue {
       this.failing = true;
       const then = result.transient
         ? `retrying for up to ${Math.round(this.lifetimeMs / 1000)} s`
-        : "not retried (the receiver refused it)";
+        : "not retried";
       this.o.log.warning(`notify [${this.o.name}]: cannot deliver ${what}; ${then}`);
     } else {
       this.o.log.debug(`notify [${this.o.name}]: try ${item.failures} failed: ${what}`);
