@@ -52,6 +52,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./notify.js"),
   },
   {
+    name: "upssched",
+    summary: "list the timers of the monitor's built-in upssched (-l)",
+    load: () => import("./upssched.js"),
+  },
+  {
     name: "server",
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),

@@ -22,6 +22,7 @@ import { loadChannels } from "../notify/load.js";
 import type { ReadyChannel } from "../notify/secrets.js";
 import { renderNotification } from "../notify/template.js";
 import { transportFor } from "../notify/transports.js";
+import { type Out, printedHelp, stderrLine, stdoutLine } from "./cli-output.js";
 
 const USAGE = `Usage: nutguard notify --test [EVENT] [--channel NAME]... [-C FILE] [-f FILE]
 
@@ -38,8 +39,6 @@ reports, for each channel, whether it was delivered.
 
 Exit status: 0 when every channel delivered, 1 when one did not, 2 on a usage or config error.
 `;
-
-type Out = (line: string) => void;
 
 interface NotifyArgs {
   event: NotifyType;
@@ -97,15 +96,8 @@ function testUps(upsmonPath: string): string {
   }
 }
 
-export async function run(
-  argv: string[],
-  out: Out = (l) => process.stdout.write(`${l}\n`),
-  err: Out = (l) => process.stderr.write(`${l}\n`),
-): Promise<number> {
-  if (argv.includes("-h") || argv.includes("--help")) {
-    out(USAGE.trimEnd());
-    return 0;
-  }
+export async function run(argv: string[], out: Out = stdoutLine, err: Out = stderrLine): Promise<number> {
+  if (printedHelp(argv, USAGE, out)) return 0;
   const args = parseArgs(argv, err);
   if (typeof args === "number") return args;
   const confPath = args.confPath ?? nutguardConfPathFor(args.upsmonPath);

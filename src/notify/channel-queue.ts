@@ -9,22 +9,11 @@
  * it ends (the next delivery), with the tries that failed and the notifications lost in between.
  * Time and timers are injected (`Clock`), so the policy is testable without waiting.
  */
+import { type Clock, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { RenderedNotification } from "./requests.js";
 import { DELIVERY_LIFETIME_MS, nextTryMs, type SendResult } from "./retry.js";
 import type { Transport } from "./transports.js";
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export const MAX_QUEUED = 100;
 

@@ -8,8 +8,9 @@
  */
 import { UPSLESS_NOTIFY_TYPES } from "../config/upsmon-notify-types.js";
 import type { MonitorEvent, MonitorSnapshot } from "../monitor/events.js";
+import { type Clock, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
-import { ChannelQueue, type Clock, realClock } from "./channel-queue.js";
+import { ChannelQueue } from "./channel-queue.js";
 import { DelayFilter } from "./delay-filter.js";
 import type { ReadyChannel } from "./secrets.js";
 import { type NotificationFacts, renderNotification } from "./template.js";

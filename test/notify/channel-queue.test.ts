@@ -4,38 +4,11 @@
  * (the network's side); the HTTP, SMTP and apprise tests cover the real transports.
  */
 import { describe, expect, it } from "vitest";
-import { ChannelQueue, type Clock } from "../../src/notify/channel-queue.js";
+import { ChannelQueue } from "../../src/notify/channel-queue.js";
 import type { RenderedNotification } from "../../src/notify/requests.js";
 import type { SendResult } from "../../src/notify/retry.js";
 import { createMemoryLogger } from "../../src/util/log.js";
-
-class ManualClock implements Clock {
-  t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private seq = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.seq;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (id: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== id);
-  };
-  /** Run every timer due up to `to`, letting promises settle between them. */
-  async advance(to: number): Promise<void> {
-    for (;;) {
-      await new Promise((r) => setImmediate(r));
-      const next = this.timers.filter((x) => x.at <= to).sort((a, b) => a.at - b.at)[0];
-      if (next === undefined) break;
-      this.timers = this.timers.filter((x) => x !== next);
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = to;
-    await new Promise((r) => setImmediate(r));
-  }
-}
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const n = (event: "ONBATT" | "ONLINE" | "FSD"): RenderedNotification => ({
   payload: {
