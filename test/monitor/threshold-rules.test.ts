@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { parseNutguardConf } from "../../src/config/nutguard-conf.js";
+import {
+  type Thresholds,
+  thresholdsFor,
+  thresholdsFromConf,
+  unknownThresholdUpses,
+} from "../../src/config/thresholds.js";
+import {
+  missingVariableWarnings,
+  type ThresholdView,
+  thresholdVerdict,
+} from "../../src/monitor/threshold-rules.js";
+
+const settings = (text: string) => thresholdsFromConf(parseNutguardConf(text, "/etc/nut/nutguard.conf"));
+
+describe("[thresholds] and [thresholds:<ups>]", () => {
+  it("per UPS overrides key by key; 0 turns one off", () => {
+    const s = settings(
+      "[thresholds]\ncharge = 30\nruntime = 300\n[thresholds:rack@localhost]\nruntime = 600\nonbattery = 120\n[thresholds:nas@localhost]\ncharge = 0\n",
+    );
+    expect(thresholdsFor(s, "rack@localhost")).toEqual({ charge: 30, runtime: 600, onbattery: 120 });
+    expect(thresholdsFor(s, "nas@localhost")).toEqual({ runtime: 300 });
+    expect(thresholdsFor(s, "other@localhost")).toEqual({ charge: 30, runtime: 300 });
+    expect(thresholdsFor(thresholdsFromConf(undefined), "x")).toEqual({});
+  });
+
+  it.each([
+    ["[thresholds]\ncharge = 101\n", ':2: charge must be a whole number from 0 to 100, not "101"'],
+    ["[thresholds]\nruntime = 5m\n", ':2: runtime must be a whole number from 0 to 86400, not "5m"'],
+    [
+      "[thresholds:ups@h]\nonbattery = -1\n",
+      ':2: onbattery must be a whole number from 0 to 86400, not "-1"',
+    ],
+    ["[thresholds]\nvoltage = 200\n", ':2: unknown setting "voltage" in [thresholds]'],
+    ["[thresholds]\ncharge = 20\ncharge = 30\n", ':3: "charge" given twice in [thresholds]'],
+  ])("refuses %j", (text, error) => {
+    expect(() => settings(text)).toThrow(`/etc/nut/nutguard.conf${error}`);
+  });
+
+  it("a [thresholds:<ups>] naming no MONITOR'd UPS is reported with its line", () => {
+    const s = settings(
+      "[thresholds:rack@localhost]\ncharge = 20\n[thresholds:typo@localhost]\ncharge = 20\n",
+    );
+    expect(unknownThresholdUpses(s, ["rack@localhost"])).toEqual([
+      "/etc/nut/nutguard.conf:3: [thresholds:typo@localhost] names no UPS of upsmon.conf's MONITOR lines (rack@localhost): ignored",
+    ]);
+  });
+});
+
+const T0 = 1_000_000;
+const view = (v: Partial<ThresholdView>): ThresholdView => ({
+  communicating: true,
+  onBattery: true,
+  charge: 80,
+  runtime: 1200,
+  onBatterySinceMs: T0,
+  ...v,
+});
+
+describe("threshold rules (evaluated after upsmon's, first match wins)", () => {
+  it.each<{
+    name: string;
+    t: Thresholds;
+    v: Partial<ThresholdView>;
+    nowMs?: number;
+    want: string | undefined;
+  }>([
+    { name: "nothing configured: off", t: {}, v: { charge: 1, runtime: 1 }, want: undefined },
+    {
+      name: "charge at the threshold",
+      t: { charge: 30 },
+      v: { charge: 30 },
+      want: "charge-threshold: battery.charge 30 % is at or below the threshold of 30 %",
+    },
+    { name: "charge above it", t: { charge: 30 }, v: { charge: 31 }, want: undefined },
+    {
+      name: "charge low but on line power (charging)",
+      t: { charge: 30 },
+      v: { charge: 10, onBattery: false },
+      want: undefined,
+    },
+    { name: "charge not reported", t: { charge: 30 }, v: { charge: undefined }, want: undefined },
+    {
+      name: "stale readings (not communicating)",
+      t: { charge: 30 },
+      v: { charge: 10, communicating: false },
+      want: undefined,
+    },
+    {
+      name: "runtime at the threshold",
+      t: { runtime: 300 },
+      v: { runtime: 300 },
+      want: "runtime-threshold: battery.runtime 300 s is at or below the threshold of 300 s",
+    },
+    { name: "runtime above it", t: { runtime: 300 }, v: { runtime: 301 }, want: undefined },
+    {
+      name: "on battery not yet long enough",
+      t: { onbattery: 120 },
+      v: {},
+      nowMs: T0 + 119_999,
+      want: undefined,
+    },
+    {
+      name: "on battery long enough",
+      t: { onbattery: 120 },
+      v: {},
+      nowMs: T0 + 120_000,
+      want: "onbattery-threshold: on battery for 120 s, the threshold is 120 s",
+    },
+    {
+      name: "back on line resets it",
+      t: { onbattery: 120 },
+      v: { onBattery: false, onBatterySinceMs: undefined },
+      nowMs: T0 + 500_000,
+      want: undefined,
+    },
+    {
+      name: "charge wins over runtime and time (table order)",
+      t: { charge: 90, runtime: 2000, onbattery: 1 },
+      v: {},
+      nowMs: T0 + 10_000,
+      want: "charge-threshold: battery.charge 80 % is at or below the threshold of 90 %",
+    },
+    {
+      name: "runtime wins over time",
+      t: { runtime: 2000, onbattery: 1 },
+      v: {},
+      nowMs: T0 + 10_000,
+      want: "runtime-threshold: battery.runtime 1200 s is at or below the threshold of 2000 s",
+    },
+  ])("$name", ({ t, v, nowMs, want }) => {
+    const verdict = thresholdVerdict(t, view(v), nowMs ?? T0);
+    expect(verdict === undefined ? undefined : `${verdict.id}: ${verdict.why}`).toBe(want);
+  });
+
+  it("a UPS that does not report a threshold's variable is named once per threshold", () => {
+    expect(
+      missingVariableWarnings(
+        "rack@localhost",
+        { charge: 20, runtime: 300, onbattery: 60 },
+        { "battery.charge": "100" },
+      ),
+    ).toEqual([
+      "UPS [rack@localhost] does not report battery.runtime: the runtime threshold (runtime = 300) from nutguard.conf cannot apply to it",
+    ]);
+    expect(missingVariableWarnings("rack@localhost", { onbattery: 60 }, {})).toEqual([]);
+  });
+});
