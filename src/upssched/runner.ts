@@ -1,6 +1,7 @@
 /**
- * The built-in upssched's I/O shell: a monitor subscriber that feeds the timers (timers.ts) the
- * notifications upsmon would have run `upssched` for (NOTIFYFLAG with EXEC), arms one timer for the
+ * The built-in upssched's I/O shell: it takes the monitor's place of the upssched program as NOTIFYCMD
+ * (monitor/actions.ts `setNotifyCmdHandler`: exactly the notifications whose NOTIFYFLAG has EXEC, with
+ * the message NOTIFYCMD would get), feeds them to the timers (timers.ts), arms one timer for the
  * next due one, and starts CMDSCRIPT for each run: argv = CMDSCRIPT's words + the timer or command
  * name, environment UPSNAME, NOTIFYTYPE, NOTIFYMSG (NUT 2.8.5), never through a shell, never waited
  * for (a script still running after 5 minutes is killed with its process group).
@@ -12,9 +13,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { parseUpsschedConf, type UpsschedConfig } from "../config/upssched-conf.js";
-import type { MonitorEvent } from "../monitor/events.js";
 import { type Clock, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { type SchedRun, type SchedTimer, UpsschedTimers } from "./timers.js";
@@ -50,8 +49,6 @@ export function loadUpsschedConf(path: string): UpsschedConfig {
 
 export interface BuiltinUpsschedOptions {
   conf: UpsschedConfig;
-  /** upsmon.conf: which notify types have EXEC (upsmon would have run upssched for them). */
-  upsmon: UpsmonConfig;
   log: Logger;
   /** Where `nutguard upssched -l` reads the timers; undefined: not written. */
   stateFile?: string;
@@ -60,7 +57,6 @@ export interface BuiltinUpsschedOptions {
 
 export class BuiltinUpssched {
   private readonly timers: UpsschedTimers;
-  private upsmon: UpsmonConfig;
   private conf: UpsschedConfig;
   private readonly clock: Clock;
   private timer: unknown;
@@ -69,28 +65,24 @@ export class BuiltinUpssched {
 
   constructor(private readonly o: BuiltinUpsschedOptions) {
     this.conf = o.conf;
-    this.upsmon = o.upsmon;
     this.clock = o.clock ?? realClock;
     this.timers = new UpsschedTimers(o.conf);
     for (const w of o.conf.warnings) o.log.warning(w);
     this.writeState();
   }
 
-  /** The monitor listener. */
-  readonly onEvent = (e: MonitorEvent): void => {
-    if (e.kind !== "notification" || this.stopped) return;
-    const flags = this.upsmon.notifyFlags[e.type];
-    if (flags.ignore || !flags.exec) return;
-    const runs = this.timers.notify(e.type, e.ups ?? "", e.message, this.clock.now());
+  /** What upsmon would have run upssched for (the monitor's NOTIFYCMD handler). Never blocks. */
+  readonly exec = (n: { type: string; system: string | undefined; message: string }): void => {
+    if (this.stopped) return;
+    const runs = this.timers.notify(n.type, n.system ?? "", n.message, this.clock.now());
     this.start(runs);
     this.arm();
     this.writeState();
   };
 
-  /** A reload: new rules and flags for the next events; running timers keep running. */
-  reconfigure(conf: UpsschedConfig, upsmon: UpsmonConfig): void {
+  /** A reload: new rules for the next events; running timers keep running. */
+  reconfigure(conf: UpsschedConfig): void {
     this.conf = conf;
-    this.upsmon = upsmon;
     this.timers.reconfigure(conf);
     for (const w of conf.warnings) this.o.log.warning(w);
   }
