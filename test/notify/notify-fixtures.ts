@@ -32,7 +32,11 @@ export function upsSnapshot(system: string, status: string, charge?: number, run
       load: undefined,
       inputVoltage: undefined,
       outputVoltage: undefined,
-      vars: {},
+      vars: {
+        "ups.status": status,
+        ...(charge === undefined ? {} : { "battery.charge": String(charge) }),
+        ...(runtime === undefined ? {} : { "battery.runtime": String(runtime) }),
+      },
     },
     identity: undefined,
     lastPollMs: 0,
