@@ -46,6 +46,7 @@ export class ChannelQueue {
   private failedTries = 0;
   private lost = 0;
   private stopped = false;
+  private readonly abort = new AbortController();
   private idleWaiters: (() => void)[] = [];
   private readonly clock: Clock;
   private readonly lifetimeMs: number;
@@ -93,9 +94,10 @@ export class ChannelQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Drop everything pending and cancel timers (the monitor is stopping). */
+  /** Drop everything pending, abort tries in flight, cancel timers (the monitor is stopping). */
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     this.clock.clearTimeout(this.retryTimer);
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
@@ -157,10 +159,11 @@ export class ChannelQueue {
   private async attempt(item: Item): Promise<number | undefined> {
     let result: SendResult;
     try {
-      result = await this.o.send(item.n);
+      result = await this.o.send(item.n, this.abort.signal);
     } catch (err) {
       result = { ok: false, transient: true, reason: (err as Error).message };
     }
+    if (this.stopped) return undefined;
     if (result.ok) {
       if (this.failing) {
         this.o.log.notice(

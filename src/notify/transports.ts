@@ -12,7 +12,21 @@ import { appriseArgs, type HttpRequestSpec, httpRequestFor, type RenderedNotific
 import { httpOutcome, type SendResult, smtpOutcome } from "./retry.js";
 import type { ReadyChannel } from "./secrets.js";
 
-export type Transport = (n: RenderedNotification) => Promise<SendResult>;
+/** One delivery attempt; `signal` aborts it (the monitor is stopping): it then resolves at once. */
+export type Transport = (n: RenderedNotification, signal?: AbortSignal) => Promise<SendResult>;
+
+const STOPPED: SendResult = { ok: false, transient: false, reason: "stopped" };
+
+/** Calls `onAbort` when `signal` aborts (at once if it already has); returns the undo. */
+function onAbort(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (signal === undefined) return () => {};
+  if (signal.aborted) {
+    queueMicrotask(onAbort);
+    return () => {};
+  }
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
 
 /** The transport of a channel. */
 export function transportFor(ch: ReadyChannel): Transport {
@@ -22,9 +36,9 @@ export function transportFor(ch: ReadyChannel): Transport {
     case "ntfy":
     case "slack":
     case "discord":
-      return (n) => postHttp(httpRequestFor(ch, n), timeoutMs);
+      return (n, signal) => postHttp(httpRequestFor(ch, n), timeoutMs, signal);
     case "apprise":
-      return (n) => runApprise(ch.command, appriseArgs(ch.urls, n), timeoutMs);
+      return (n, signal) => runApprise(ch.command, appriseArgs(ch.urls, n), timeoutMs, signal);
     case "email":
       return emailTransport(ch, timeoutMs);
   }
@@ -36,13 +50,18 @@ function errorText(err: unknown): string {
 }
 
 /** POST the request; resolves with the outcome within `timeoutMs` (the response body is read and dropped). */
-export function postHttp(spec: HttpRequestSpec, timeoutMs: number): Promise<SendResult> {
+export function postHttp(
+  spec: HttpRequestSpec,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<SendResult> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: SendResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      undo();
       req.destroy();
       resolve(r);
     };
@@ -58,6 +77,7 @@ export function postHttp(spec: HttpRequestSpec, timeoutMs: number): Promise<Send
       () => finish({ ok: false, transient: true, reason: `no answer within ${timeoutMs / 1000} s` }),
       timeoutMs,
     );
+    const undo = onAbort(signal, () => finish(STOPPED));
     req.on("response", (res) => {
       res.resume();
       res.on("end", () => finish(httpOutcome(res.statusCode ?? 0, res.statusMessage ?? "")));
@@ -69,7 +89,12 @@ export function postHttp(spec: HttpRequestSpec, timeoutMs: number): Promise<Send
 }
 
 /** Run apprise with argv; exit 0 = delivered. Its output is kept for the reason of a failure. */
-export function runApprise(command: string, args: string[], timeoutMs: number): Promise<SendResult> {
+export function runApprise(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<SendResult> {
   return new Promise((resolve) => {
     let output = "";
     let settled = false;
@@ -77,6 +102,7 @@ export function runApprise(command: string, args: string[], timeoutMs: number): 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      undo();
       resolve(r);
     };
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], shell: false });
@@ -93,13 +119,17 @@ export function runApprise(command: string, args: string[], timeoutMs: number): 
         reason: `${command} did not finish within ${timeoutMs / 1000} s`,
       });
     }, timeoutMs);
+    const undo = onAbort(signal, () => {
+      child.kill("SIGKILL");
+      finish(STOPPED);
+    });
     child.on("error", (err) =>
       finish({ ok: false, transient: false, reason: `cannot run ${command}: ${errorText(err)}` }),
     );
-    child.on("close", (code, signal) => {
+    child.on("close", (code, killedBy) => {
       if (code === 0) return finish({ ok: true });
       const last = output.trim().split("\n").filter(Boolean).pop();
-      const how = signal ? `killed by ${signal}` : `exit status ${code}`;
+      const how = killedBy ? `killed by ${killedBy}` : `exit status ${code}`;
       // apprise exits 1 when a service failed (worth another try), 2+ for usage/URL errors.
       finish({ ok: false, transient: code === 1, reason: `${command}: ${how}${last ? `: ${last}` : ""}` });
     });
@@ -109,7 +139,7 @@ export function runApprise(command: string, args: string[], timeoutMs: number): 
 type Mailer = { sendMail(m: object): Promise<unknown>; close(): void };
 
 function emailTransport(ch: Extract<ReadyChannel, { type: "email" }>, timeoutMs: number): Transport {
-  return async (n) => {
+  return async (n, signal) => {
     let mailer: Mailer;
     try {
       const nodemailer = (await import("nodemailer")).default;
@@ -129,11 +159,13 @@ function emailTransport(ch: Extract<ReadyChannel, { type: "email" }>, timeoutMs:
       return { ok: false, transient: false, reason: errorText(err) };
     }
     let timer: NodeJS.Timeout | undefined;
+    let undo = () => {};
     const timeout = new Promise<SendResult>((resolve) => {
       timer = setTimeout(
         () => resolve({ ok: false, transient: true, reason: `no answer within ${timeoutMs / 1000} s` }),
         timeoutMs,
       );
+      undo = onAbort(signal, () => resolve(STOPPED));
     });
     const send = mailer
       .sendMail({ from: ch.from, to: [...ch.to], subject: n.title, text: n.payload.message })
@@ -148,6 +180,7 @@ function emailTransport(ch: Extract<ReadyChannel, { type: "email" }>, timeoutMs:
       return await Promise.race([send, timeout]);
     } finally {
       clearTimeout(timer);
+      undo();
       mailer.close();
     }
   };

@@ -20,6 +20,8 @@ export interface HttpReceiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** Hung requests whose client gave up (closed the connection). */
+  readonly abandoned: number;
   /** Replies for the next requests, in order; after them every request gets `fallback`. */
   script(replies: Reply[], fallback?: Reply): void;
   /** Resolves when `count` requests have arrived. */
@@ -32,6 +34,7 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
   let replies: Reply[] = [];
   let fallback: Reply = 200;
   const hung = new Set<ServerResponse>();
+  let abandoned = 0;
   let waiters: { count: number; resolve: () => void }[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,8 +47,12 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
         body: Buffer.concat(chunks).toString("utf8"),
       });
       const reply = replies.shift() ?? fallback;
-      if (reply === "hang") hung.add(res);
-      else {
+      if (reply === "hang") {
+        hung.add(res);
+        res.on("close", () => {
+          if (hung.delete(res)) abandoned++;
+        });
+      } else {
         res.statusCode = reply;
         res.end(reply >= 400 ? "no" : "");
       }
@@ -62,6 +69,9 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    get abandoned() {
+      return abandoned;
+    },
     script(next, otherwise = 200) {
       replies = [...next];
       fallback = otherwise;
@@ -71,7 +81,10 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
       return requests.slice(0, count);
     },
     async close() {
-      for (const res of hung) res.destroy();
+      for (const res of [...hung]) {
+        hung.delete(res);
+        res.destroy();
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -209,4 +209,18 @@ describe("delivery failures", () => {
     notifier.onEvent(notification("SHUTDOWN"));
     expect(await notifier.settle(200)).toBe(false);
   });
+
+  it("stop() abandons tries in flight (the monitor exits without waiting for a hung receiver)", async () => {
+    const { receiver, notifier } = await setUp(
+      (url) => `[ops]\ntype = webhook\nurl = ${url}/h\ntimeout = 60\n`,
+    );
+    receiver.script([], "hang");
+    notifier.onEvent(notification("ONBATT"));
+    notifier.onEvent(notification("FSD"));
+    await receiver.waitFor(2);
+    notifier.stop();
+    await notifier.idle();
+    while (receiver.abandoned < 2) await new Promise((r) => setTimeout(r, 10));
+    expect(notifier.pending).toBe(0);
+  });
 });
