@@ -5,6 +5,10 @@
  * escaped; USERNAME/PASSWORD, SET values and INSTCMD parameters always quoted and escaped), sends it
  * through the connection's FIFO (so calls may be pipelined without awaiting), and turns the reply
  * into a value. `ERR` replies reject with the typed error for their code (src/protocol/errors.ts).
+ * Replies that echo names are checked against the request (SendSpec.echo), and SET VAR / INSTCMD
+ * replies against the connection's TRACKING switch: `OK TRACKING <id>` while it is on, `OK` while
+ * off. A reply that does not answer its request rejects with NutReplyMismatchError and closes the
+ * connection (connection.ts).
  *
  * Must not: hold state about the server beyond the connection, log, or retry.
  */
@@ -48,7 +52,18 @@ export interface CommandAccepted {
   trackingId?: string;
 }
 
+/** A TRACKING id as upsd makes them: a 36-character UUID. */
+const TRACKING_ID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/i;
+
 export class NutClient extends NutConnection {
+  /** This connection's TRACKING switch, as the server confirmed it (set when the OK arrives). */
+  private tracking = false;
+  /** SET VAR / INSTCMD: `OK TRACKING <id>` while tracking is on, exactly `OK` while it is off. */
+  private readonly answersCommand = (words: readonly string[]): boolean =>
+    this.tracking
+      ? words.length === 3 && words[1] === "TRACKING" && TRACKING_ID.test(words[2]!)
+      : words.length === 1;
+
   /** Connect (and STARTTLS when `tls` is given). Rejects with NutConnectionError / NutTlsError. */
   static async connect(o: ConnectOptions): Promise<NutClient> {
     const socket = await openSocket(o);
@@ -141,14 +156,21 @@ export class NutClient extends NutConnection {
     // upsd echoes the names as sent: bare names make `VAR <ups> <var> "<value>"` a fast-path reply
     const valueAfter = u === ups && v === varName ? ["VAR", ups, varName] : undefined;
     return this.request(
-      { line: `GET VAR ${u} ${v}`, label: "GET VAR", expect: EXPECT_VAR, encoded: true, valueAfter },
+      {
+        line: `GET VAR ${u} ${v}`,
+        label: "GET VAR",
+        expect: EXPECT_VAR,
+        echo: [ups, varName],
+        encoded: true,
+        valueAfter,
+      },
       valueAt3,
       o,
     );
   }
 
   async getType(ups: string, varName: string, o?: RequestOptions): Promise<VarType> {
-    const flags = (await this.cmd(["GET", "TYPE", ups, varName], "TYPE", o)).words.slice(3);
+    const flags = (await this.get(["TYPE", ups, varName], o)).words.slice(3);
     const str = flags.find((f) => f.startsWith("STRING:"));
     const t: VarType = {
       flags,
@@ -163,19 +185,19 @@ export class NutClient extends NutConnection {
 
   /** `GET DESC`: a variable's description ("Description unavailable" for unknown ones). */
   async getDesc(ups: string, varName: string, o?: RequestOptions): Promise<string> {
-    return valueAt(await this.cmd(["GET", "DESC", ups, varName], "DESC", o), 3);
+    return valueAt(await this.get(["DESC", ups, varName], o), 3);
   }
 
   async getCmdDesc(ups: string, cmd: string, o?: RequestOptions): Promise<string> {
-    return valueAt(await this.cmd(["GET", "CMDDESC", ups, cmd], "CMDDESC", o), 3);
+    return valueAt(await this.get(["CMDDESC", ups, cmd], o), 3);
   }
 
   async getUpsDesc(ups: string, o?: RequestOptions): Promise<string> {
-    return valueAt(await this.cmd(["GET", "UPSDESC", ups], "UPSDESC", o), 2);
+    return valueAt(await this.get(["UPSDESC", ups], o), 2);
   }
 
   async getNumLogins(ups: string, o?: RequestOptions): Promise<number> {
-    const r = await this.cmd(["GET", "NUMLOGINS", ups], "NUMLOGINS", o);
+    const r = await this.get(["NUMLOGINS", ups], o);
     return toInt(r.words[2], r);
   }
 
@@ -200,18 +222,36 @@ export class NutClient extends NutConnection {
   /** `SET VAR <ups> <var> "<value>"`. OK only means upsd forwarded it to the driver. */
   async setVar(ups: string, varName: string, value: string, o?: RequestOptions): Promise<CommandAccepted> {
     const line = `SET VAR ${encodeWord(ups)} ${encodeWord(varName)} ${quoteValue(value)}`;
-    return accepted(await this.send({ line, label: "SET VAR", expect: ["OK"], encoded: true }, o));
+    return accepted(
+      await this.send(
+        { line, label: "SET VAR", expect: EXPECT_OK, accept: this.answersCommand, encoded: true },
+        o,
+      ),
+    );
   }
 
+  /** `SET TRACKING ON|OFF`; from its OK on, SET VAR and INSTCMD replies must match the switch. */
   async setTracking(on: boolean, o?: RequestOptions): Promise<void> {
-    await this.cmd(["SET", "TRACKING", on ? "ON" : "OFF"], "OK", o);
+    await this.request(
+      { line: `SET TRACKING ${on ? "ON" : "OFF"}`, label: "SET TRACKING", expect: EXPECT_OK, encoded: true },
+      () => {
+        // runs as the OK arrives, before any later reply is read: a pipelined INSTCMD sees it
+        this.tracking = on;
+      },
+      o,
+    );
   }
 
   /** `INSTCMD <ups> <cmd> ["<param>"]`. OK only means upsd forwarded it to the driver. */
   async instcmd(ups: string, cmd: string, param?: string, o?: RequestOptions): Promise<CommandAccepted> {
     let line = `INSTCMD ${encodeWord(ups)} ${encodeWord(cmd)}`;
     if (param !== undefined) line += ` ${quoteValue(param)}`;
-    return accepted(await this.send({ line, label: "INSTCMD", expect: ["OK"], encoded: true }, o));
+    return accepted(
+      await this.send(
+        { line, label: "INSTCMD", expect: EXPECT_OK, accept: this.answersCommand, encoded: true },
+        o,
+      ),
+    );
   }
 
   /** `FSD <ups>`: set the forced-shutdown flag (latched by upsd until it restarts). */
@@ -278,6 +318,15 @@ export class NutClient extends NutConnection {
     );
   }
 
+  /** `GET <what> <names…>`, whose reply must be `<what> <names…> …`. */
+  private get(words: [string, ...string[]], o?: RequestOptions): Promise<Reply> {
+    const line = ["GET", ...words].map(encodeWord).join(" ");
+    return this.send(
+      { line, label: `GET ${words[0]}`, expect: [words[0]], echo: words.slice(1), encoded: true },
+      o,
+    );
+  }
+
   private list(query: readonly string[], o?: RequestOptions): Promise<Reply[]> {
     const line = ["LIST", ...query].map(encodeWord).join(" ");
     return this.send({ line, label: `LIST ${query[0] ?? ""}`, listQuery: query, encoded: true }, o);
@@ -289,6 +338,7 @@ function nameValues(items: Reply[]): VarEntry[] {
 }
 
 const EXPECT_VAR = ["VAR"] as const;
+const EXPECT_OK = ["OK"] as const;
 const lineOf = (r: Reply): string => r.line;
 const valueAt3 = (r: Reply): string => valueAt(r, 3);
 

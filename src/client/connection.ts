@@ -12,8 +12,16 @@
  * - An aborted request stays in the FIFO, so its reply, when it comes, is consumed and discarded.
  * - A timed-out request means the server may never answer it; later replies could then no longer be
  *   matched, so the connection is closed and every other pending request fails with a clear error.
- * - A reply that does not fit the request (wrong keyword, bad list framing) also closes the
- *   connection: `NutProtocolError` for that request, a connection error for the rest.
+ * - A reply must answer its request, as libupsclient checks it: the keyword, the names it echoes
+ *   (`VAR <ups> <var>`, `TYPE`, `DESC`, `CMDDESC`, `UPSDESC`, `NUMLOGINS`; compared without regard
+ *   to case), LIST framing (`BEGIN LIST <query>`, every item starting with the query, `END LIST
+ *   <query>`), and any shape check the command adds (`accept`, e.g. TRACKING). A reply that does
+ *   not is a `NutReplyMismatchError` for that request and closes the connection, since later replies
+ *   can no longer be matched: every other pending request fails with a `NutConnectionError`
+ *   `PROTOCOL-DESYNC` whose cause is the mismatch.
+ * - Replies are split with NUT's tokenizer rules but without its 512-character word limit, so a
+ *   value longer than NUT's 512-byte line (which upsd never sends, but other servers may) arrives
+ *   whole; a line past MAX_LINE_BYTES fails the connection instead.
  *
  * Must not: know command semantics (client.ts does), log, or retry (session.ts reconnects).
  */
@@ -25,6 +33,7 @@ import {
   NutAbortError,
   NutConnectionError,
   NutProtocolError,
+  NutReplyMismatchError,
   NutServerError,
   NutTimeoutError,
   ServerDisconnectedError,
@@ -51,8 +60,15 @@ export interface RequestOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** upsd's reply buffer (NUT_NET_ANSWER_MAX): it cuts longer replies, and their LF with them. */
+const NUT_LINE_BYTES = 512;
 /** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
 const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * Reply lines keep NUT's word rules but not its 512-character word cut (that limit is upsd's own
+ * line buffer): a longer value from a server that sends one is kept whole, never cut silently.
+ */
+const REPLY_LIMITS = { maxWordLength: MAX_LINE_BYTES } as const;
 const NO_ITEMS: Reply[] = [];
 const NO_OPTIONS: RequestOptions = Object.freeze({});
 const unset = (): void => {};
@@ -64,6 +80,10 @@ interface Pending {
   label: string;
   /** Allowed first reply words (case-sensitive) besides ERR; undefined: any line. */
   expect: readonly string[] | undefined;
+  /** See SendSpec.echo. */
+  echo: readonly string[] | undefined;
+  /** See SendSpec.accept. */
+  accept: ((words: readonly string[]) => boolean) | undefined;
   /** LIST query words (after LIST), for list requests. */
   listQuery: readonly string[] | undefined;
   listBegun: boolean;
@@ -91,8 +111,19 @@ export interface SendSpec {
   line: string;
   /** Names the request in errors (never carries credentials). */
   label: string;
-  /** Allowed first words of a single-line reply besides ERR; anything else is a protocol error. */
+  /** Allowed first words of a single-line reply besides ERR; anything else is a reply mismatch. */
   expect?: readonly string[];
+  /**
+   * The words a non-ERR single-line reply must carry right after its first word, compared without
+   * regard to case (libupsclient's verify_resp): `[ups, varName]` for `VAR <ups> <var> "<value>"`.
+   * Missing or different words are a reply mismatch.
+   */
+  echo?: readonly string[];
+  /**
+   * A check of a non-ERR single-line reply's words, run when the reply arrives (after every earlier
+   * reply): false makes it a reply mismatch. For shapes that depend on connection state (TRACKING).
+   */
+  accept?: (words: readonly string[]) => boolean;
   /** Makes this a LIST request: the query words after LIST, echoed in BEGIN/END and every item. */
   listQuery?: readonly string[];
   /** Resolve with ERR replies instead of rejecting (rawRequest). */
@@ -109,6 +140,22 @@ export interface SendSpec {
    * (ERR, escapes, other words) takes the general path.
    */
   valueAfter?: readonly string[];
+}
+
+/** The request for error messages: its line, or only its label when it carries credentials. */
+function requestText(p: Pending): string {
+  return p.label === "USERNAME" || p.label === "PASSWORD" ? p.label : p.wire.slice(0, -1);
+}
+
+/** `words[1…]` start with `echo`, compared without regard to case (libupsclient: strcasecmp). */
+function echoes(words: readonly string[], echo: readonly string[]): boolean {
+  if (words.length <= echo.length) return false;
+  for (let i = 0; i < echo.length; i++) {
+    const w = words[i + 1]!;
+    const e = echo[i]!;
+    if (w !== e && w.toUpperCase() !== e.toUpperCase()) return false;
+  }
+  return true;
 }
 
 /** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
@@ -134,7 +181,7 @@ export class NutConnection extends EventEmitter {
   /** How many of the oldest queued requests have been written to the socket. */
   private sentCount = 0;
   private readonly maxInFlight: number;
-  private tokenizer = new Tokenizer();
+  private tokenizer = new Tokenizer(REPLY_LIMITS);
   private outBuf = "";
   private flushScheduled = false;
   /** True while receive() handles a chunk: writes wait for its end instead of a setImmediate. */
@@ -228,6 +275,8 @@ export class NutConnection extends EventEmitter {
       wire: spec.line + "\n",
       label: spec.label,
       expect: spec.expect,
+      echo: spec.echo,
+      accept: spec.accept,
       listQuery: spec.listQuery,
       listBegun: false,
       items: spec.listQuery ? [] : NO_ITEMS,
@@ -409,6 +458,11 @@ export class NutConnection extends EventEmitter {
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
       const from = start;
       start = nl + 1;
+      if (nl - from > MAX_LINE_BYTES) {
+        // checked here too, for a long line that arrived in one read: words are never cut
+        this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
+        return;
+      }
       // fast path (GET VAR): the value is read off the buffer, the line is never cut out
       const p = this.queue.peek();
       const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
@@ -448,16 +502,21 @@ export class NutConnection extends EventEmitter {
     }
     const reply: Reply = { line, words };
     if (p.listQuery) return this.handleListLine(p, reply);
-    if (words[0] === "ERR" && !p.errAsReply) {
-      this.finish(p, serverErrorFromReply(words, line));
-    } else if (words[0] !== "ERR" && p.expect && !p.expect.includes(words[0] ?? "")) {
-      this.protocolFailure(p, `unexpected reply to ${p.label}: ${line}`, line);
-    } else {
-      this.finish(p, undefined, reply);
-      // only a successful STARTTLS hands the socket over; a refusal continues in plaintext
-      return p.handOver && words[0] === "OK";
+    if (words[0] === "ERR") {
+      if (!p.errAsReply) {
+        this.finish(p, serverErrorFromReply(words, line));
+        return false;
+      }
+    } else if (p.expect && !p.expect.includes(words[0] ?? "")) {
+      this.mismatch(p, `unexpected reply to ${requestText(p)}: ${line}`, line);
+      return false;
+    } else if ((p.echo && !echoes(words, p.echo)) || (p.accept && !p.accept(words))) {
+      this.mismatch(p, `reply does not answer ${requestText(p)}: ${line}`, line);
+      return false;
     }
-    return false;
+    this.finish(p, undefined, reply);
+    // only a successful STARTTLS hands the socket over; a refusal continues in plaintext
+    return p.handOver && words[0] === "OK";
   }
 
   private handleListLine(p: Pending, reply: Reply): boolean {
@@ -476,7 +535,7 @@ export class NutConnection extends EventEmitter {
         this.finish(p, undefined, p.items);
         break;
       case "unexpected":
-        this.protocolFailure(p, `reply does not frame LIST ${q.join(" ")}: ${reply.line}`, reply.line);
+        this.mismatch(p, `reply does not frame LIST ${q.join(" ")}: ${reply.line}`, reply.line);
     }
     return false;
   }
@@ -488,7 +547,7 @@ export class NutConnection extends EventEmitter {
     const out = this.tokenizer.feed(line + "\n");
     const first = out[0];
     if (first?.kind === "line") return first.words;
-    this.tokenizer = new Tokenizer(); // after an error it skips to the next LF; start clean instead
+    this.tokenizer = new Tokenizer(REPLY_LIMITS); // after an error it skips to the next LF; start clean instead
     throw new SyntaxError(first?.kind === "error" ? first.message : "unterminated quote");
   }
 
@@ -522,10 +581,16 @@ export class NutConnection extends EventEmitter {
     else p.resolve(value!);
   }
 
-  private protocolFailure(p: Pending, detail: string, line: string): void {
-    this.settle(p, new NutProtocolError(detail, line));
+  /** The reply does not answer `p`: fail it, and close the connection (nothing later can be matched). */
+  private mismatch(p: Pending, detail: string, line: string): void {
+    const err = new NutReplyMismatchError(requestText(p), detail, line);
+    this.settle(p, err);
     this.fail(
-      new NutConnectionError("PROTOCOL-DESYNC", `Connection closed after a protocol error: ${detail}`),
+      new NutConnectionError(
+        "PROTOCOL-DESYNC",
+        `Connection closed: a reply did not answer its request (${detail}), later replies could not be matched`,
+        { cause: err },
+      ),
     );
   }
 
@@ -553,7 +618,12 @@ export class NutConnection extends EventEmitter {
 
   private timedOut(p: Pending, timeoutMs: number): void {
     if (p.done) return;
-    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms`));
+    // upsd cuts a reply past its 512-byte buffer and sends it without its LF: say so, not just "no reply"
+    const cut =
+      this.inBuf.length >= NUT_LINE_BYTES
+        ? ` (the reply stopped after ${this.inBuf.length} bytes without its line end: upsd cuts replies longer than ${NUT_LINE_BYTES} bytes)`
+        : "";
+    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms${cut}`));
     this.fail(
       new NutConnectionError(
         "TIMEOUT-CLOSED",

@@ -1,7 +1,8 @@
 /**
  * How the lines of a LIST reply are recognised, as libupsclient checks them: `BEGIN LIST <query>`
  * (case-insensitive) or `ERR …` first, then items that start with the query words, then `END LIST`
- * (compared case-sensitively). Pure: no I/O.
+ * (compared case-sensitively) followed by the query words (case-insensitive; stricter than
+ * libupsclient, which accepts any `END LIST`). Pure: no I/O.
  */
 
 export type ListLine = "error" | "begin" | "item" | "end" | "unexpected";
@@ -20,7 +21,11 @@ export function classifyListLine(
       startsWith(words, 2, query);
     return isBegin ? "begin" : "unexpected";
   }
-  if (words[0] === "END" && words[1] === "LIST") return "end";
+  if (words[0] === "END" && words[1] === "LIST") {
+    // libupsclient stops at any `END LIST`; upsd always echoes the query there, and an END for
+    // another query means the replies are out of step
+    return words.length === query.length + 2 && startsWith(words, 2, query) ? "end" : "unexpected";
+  }
   return words.length > query.length && startsWith(words, 0, query) ? "item" : "unexpected";
 }
 

@@ -7,7 +7,8 @@
  *   preserved in `code` with the message "Unknown error", as libupsclient does.
  * - `NutConnectionError`: the TCP/TLS connection could not be made or broke (distinct from protocol errors).
  * - `NutTimeoutError`, `NutAbortError`: a request did not complete in time / was cancelled.
- * - `NutProtocolError`: the server's reply did not make sense ("Protocol error").
+ * - `NutProtocolError`: the server's reply did not make sense ("Protocol error"); its subclass
+ *   `NutReplyMismatchError` (code `REPLY-MISMATCH`): the reply does not answer the request.
  *
  * Pure: no I/O. Callers branch on `code`, never on message text.
  */
@@ -206,15 +207,37 @@ export class NutAbortError extends NutError {
   }
 }
 
-/** The server's reply did not fit the request (framing, echo mismatch, garbage): "Protocol error". */
+/** The server's reply did not make sense (garbage, a parse error, a missing value): "Protocol error". */
 export class NutProtocolError extends NutError {
-  readonly code = "PROTOCOL-ERROR";
+  readonly code: string = "PROTOCOL-ERROR";
   constructor(
     readonly detail: string,
     readonly replyLine?: string,
   ) {
     super("Protocol error");
     this.name = "NutProtocolError";
+  }
+}
+
+/**
+ * The reply does not answer the request: it names another UPS, variable or command than the request
+ * did (`VAR otherups ups.status "OB LB"` for `GET VAR ups ups.status`), is another command's reply
+ * (wrong keyword, a `TRACKING` answer the connection did not ask for), or breaks the framing of a LIST
+ * (BEGIN/END or an item that does not echo the query). libupsclient calls this "Protocol error". Later
+ * replies on that connection can no longer be matched to their requests, so the client closes it:
+ * every other pending request fails with a `NutConnectionError` `REPLY-MISMATCH-CLOSED` whose `cause`
+ * is this error. Code `REPLY-MISMATCH`.
+ */
+export class NutReplyMismatchError extends NutProtocolError {
+  override readonly code = "REPLY-MISMATCH";
+  constructor(
+    /** The request as sent, minus credentials (e.g. `GET VAR ups ups.status`). */
+    readonly request: string,
+    detail: string,
+    replyLine: string,
+  ) {
+    super(detail, replyLine);
+    this.name = "NutReplyMismatchError";
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { userInfo } from "node:os";
 import type { CommandAccepted, NutClient } from "../client/client.js";
-import { NutServerError } from "../protocol/errors.js";
+import { NutReplyMismatchError, NutServerError } from "../protocol/errors.js";
 import type { LineReader } from "./prompt.js";
 import { describeError, fatal } from "./tool-support.js";
 
@@ -74,7 +74,7 @@ async function enableTracking(client: NutClient, what: string): Promise<void> {
   try {
     await client.setTracking(true);
   } catch (err) {
-    if (err instanceof NutServerError) {
+    if (err instanceof NutServerError || err instanceof NutReplyMismatchError) {
       throw fatal(`Enabling ${what} status tracking failed. upsd answered: ${err.replyLine}`);
     }
     throw fatal(`Enabling ${what} status tracking failed: ${describeError(err)}`);
@@ -83,7 +83,9 @@ async function enableTracking(client: NutClient, what: string): Promise<void> {
 
 /**
  * Sends the request and turns its outcome into what NUT prints. `failedPrefix` is NUT's message for a
- * broken connection ("Instant command failed" / "Set variable failed").
+ * broken connection ("Instant command failed" / "Set variable failed"). A reply that does not answer
+ * the request (NutReplyMismatchError: another command's OK, a TRACKING answer that does not fit `-w`)
+ * is refused as NUT refuses a reply that is not OK: `Unexpected response from upsd: <line>`.
  */
 async function submitAdminRequest(
   request: () => Promise<CommandAccepted>,
@@ -92,7 +94,9 @@ async function submitAdminRequest(
   try {
     return await request();
   } catch (err) {
-    if (err instanceof NutServerError) throw fatal(`Unexpected response from upsd: ${err.replyLine}`);
+    if (err instanceof NutServerError || err instanceof NutReplyMismatchError) {
+      throw fatal(`Unexpected response from upsd: ${err.replyLine}`);
+    }
     throw fatal(`${failedPrefix}: ${describeError(err)}`);
   }
 }

@@ -6,7 +6,7 @@
  * Must not: print to stdout, or hold state between calls.
  */
 import { NutClient } from "../client/client.js";
-import { NutServerError } from "../protocol/errors.js";
+import { NutConnectionError, NutProtocolError, NutServerError } from "../protocol/errors.js";
 import type { UpsAddress } from "../protocol/upsname.js";
 import { NUTGUARD_VERSION } from "../util/version.js";
 
@@ -29,8 +29,12 @@ export function fatal(message: string): ToolExit {
   return new ToolExit(1, `${message}\n`);
 }
 
-/** What libupsclient's upscli_strerror() would say for this failure. */
+/**
+ * What libupsclient's upscli_strerror() would say for this failure. A request that failed because an
+ * earlier reply on the connection did not answer its request reports that: "Protocol error".
+ */
 export function describeError(err: unknown): string {
+  if (err instanceof NutConnectionError && err.cause instanceof NutProtocolError) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
 }
 

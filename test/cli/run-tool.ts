@@ -8,7 +8,8 @@
  * Must not: leave a process behind (each run is killed by PID at its time limit).
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -116,4 +117,22 @@ export function upslogArgs(o: UpslogArgs): string[] {
     ...(o.polls !== undefined ? ["-d", String(o.polls)] : []),
     ...(o.format !== undefined ? ["-f", o.format] : []),
   ];
+}
+
+/** Our upslog on `system`, logging `format` to stdout for `polls` polls (its PID file in a temporary directory). */
+export async function runOurUpslog(system: string, polls: number, format: string): Promise<ToolRun> {
+  const pidDir = mkdtempSync(join(tmpdir(), "nutguard-upslog-"));
+  try {
+    return await runOurs(
+      "upslog",
+      upslogArgs({ system, logFile: "-", pidFile: join(pidDir, "upslog.pid"), polls, format }),
+    );
+  } finally {
+    rmSync(pidDir, { recursive: true, force: true });
+  }
+}
+
+/** The logged lines of an upslog run whose format starts with `[`. */
+export function bracketLines(r: ToolRun): string[] {
+  return r.stdout.split("\n").filter((l) => l.startsWith("["));
 }
