@@ -8,6 +8,7 @@
  * Pure: readings and time in, a verdict out.
  */
 import type { Thresholds } from "../config/thresholds.js";
+import type { UpsState } from "./engine-ups.js";
 import type { CriticalReason } from "./events.js";
 
 /** What a threshold rule looks at, for one UPS this round. */
@@ -97,4 +98,34 @@ export function missingVariableWarnings(
     (r) =>
       `UPS [${system}] does not report ${r.variable}: the ${r.key} threshold (${r.key} = ${t[r.key]}) from nutguard.conf cannot apply to it`,
   );
+}
+
+/** A critical rule of nutguard's own, consulted after upsmon's table (engine.ts): reason and log line. */
+export type ExtraCriticalRule = (
+  ups: Readonly<UpsState>,
+  nowMs: number,
+) => { reason: CriticalReason; message: string } | undefined;
+
+/** The threshold rules as the engine's extra rule, with each UPS's thresholds from `thresholdsOf`. */
+export function thresholdCriticalRule(thresholdsOf: (system: string) => Thresholds): ExtraCriticalRule {
+  return (ups, nowMs) => {
+    const t = thresholdsOf(ups.system);
+    if (t.charge === undefined && t.runtime === undefined && t.onbattery === undefined) return undefined;
+    const verdict = thresholdVerdict(
+      t,
+      {
+        communicating: ups.commState === 1,
+        onBattery: ups.flags.onBattery,
+        charge: ups.charge,
+        runtime: ups.runtime,
+        onBatterySinceMs: ups.onBatterySinceMs,
+      },
+      nowMs,
+    );
+    if (verdict === undefined) return undefined;
+    return {
+      reason: verdict.id,
+      message: `UPS [${ups.system}]: ${verdict.why} (nutguard.conf) - declaring a critical state`,
+    };
+  };
 }

@@ -4,8 +4,8 @@
  * for primaries, reconnect and re-LOGIN after drops, and a keep-alive so upsd's 60 s idle cutoff is
  * never reached even with a long POLLFREQ.
  *
- * Polls ask `ups.status`, `ups.alarm` while ALARM is set, and the mode buzzwords (once per connection:
- * a UPS that does not have them is not asked again until the next reconnect).
+ * Polls read `ups.status` and what the snapshot shows, pipelined (poll-reader.ts): a variable the UPS
+ * does not have is not asked again until the next reconnect.
  * Must not interpret the status (the engine does) or decide anything.
  */
 
@@ -15,12 +15,11 @@ import type { NutTlsOptions } from "../client/tls.js";
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
+import type { LinkStateChange } from "./monitor-view.js";
+import { codeOf, messageOf, PollReader } from "./poll-reader.js";
 import type { UpsLink } from "./ups-link.js";
 
-const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
 const KEEPALIVE_MS = 30_000;
-/** An ALARM token in ups.status, in any case (upsmon compares tokens case-insensitively). */
-const ALARM_TOKEN = /(?:^| )alarm(?: |$)/i;
 
 export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
@@ -30,20 +29,6 @@ export interface NutLinkOptions {
   family?: 4 | 6;
   /** Send `VER` after this long without a request (default 30 s; upsd drops clients idle for 60 s). */
   keepaliveMs?: number;
-}
-
-interface ErrorLike {
-  code?: unknown;
-  message?: unknown;
-}
-
-function codeOf(err: unknown): string {
-  const c = (err as ErrorLike | undefined)?.code;
-  return typeof c === "string" ? c : "ERROR";
-}
-function messageOf(err: unknown): string {
-  const m = (err as ErrorLike | undefined)?.message;
-  return typeof m === "string" ? m : String(err);
 }
 
 /** STARTTLS settings for this server from CERTPATH/CERTVERIFY/FORCESSL/CERTHOST, or undefined for plaintext. */
@@ -71,8 +56,8 @@ export function createNutLink(
 class NutUpsLink implements UpsLink {
   private readonly session: NutSession;
   private lastError: { code: string; message: string } = { code: "CONNECTING", message: "Not connected yet" };
-  /** Buzzword variables this connection has (learned once per connection). */
-  private buzzwordVars: string[] | undefined;
+  /** What a poll reads, learned per connection. */
+  private readonly reader: PollReader;
   private keepalive: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -81,6 +66,7 @@ class NutUpsLink implements UpsLink {
   private readonly requestOptions: { timeoutMs: number };
   /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
   private impossible = false;
+  private stateListener: ((change: LinkStateChange) => void) | undefined;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -92,6 +78,7 @@ class NutUpsLink implements UpsLink {
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
     this.requestOptions = { timeoutMs: this.requestTimeoutMs };
+    this.reader = new PollReader(entry.upsName, entry.host);
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
       // upsmon refuses to connect at all rather than verify against nothing
@@ -116,6 +103,11 @@ class NutUpsLink implements UpsLink {
     this.session.on("state", (change: SessionStateChange) => this.onState(change));
   }
 
+  onStateChange(listener: (change: LinkStateChange) => void): void {
+    this.stateListener = listener;
+    if (this.impossible) listener({ state: "lost", error: this.lastError.message });
+  }
+
   start(): void {
     if (this.impossible) return;
     this.session.start();
@@ -130,9 +122,10 @@ class NutUpsLink implements UpsLink {
   }
 
   private onState(change: SessionStateChange): void {
+    this.reportState(change);
     if (change.state === "connected") {
       this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
-      this.buzzwordVars = undefined;
+      this.reader.reset();
       this.noteRequest();
       if (this.entry.role === "primary") void this.applyForPrimary();
     } else if (change.state === "disconnected" && change.error) {
@@ -142,6 +135,17 @@ class NutUpsLink implements UpsLink {
       if (first) this.log.error(line);
       else this.log.debug(line, 1);
     }
+  }
+
+  private reportState(change: SessionStateChange): void {
+    const report = this.stateListener;
+    if (report === undefined) return;
+    if (change.state === "disconnected") {
+      const lost: LinkStateChange = { state: "lost" };
+      if (change.error) lost.error = messageOf(change.error);
+      if (change.retryInMs !== undefined) lost.retryInMs = change.retryInMs;
+      report(lost);
+    } else if (change.state !== "idle") report({ state: change.state });
   }
 
   private async applyForPrimary(): Promise<void> {
@@ -173,43 +177,7 @@ class NutUpsLink implements UpsLink {
     const client = this.session.client ?? (await this.connectedClient());
     if (!client) return { kind: "failure", ...this.lastError };
     this.noteRequest();
-    const ups = this.entry.upsName;
-    const opts = this.requestOptions;
-    // pipelined: status and (when known or not yet learned) the buzzwords, in one write
-    const statusP = client.getVar(ups, "ups.status", opts);
-    // the common case: this UPS has no buzzword variables (learned on this connection)
-    const buzzP = this.buzzwordVars?.length === 0 ? undefined : this.fetchBuzzwords(client);
-    try {
-      const status = await statusP;
-      const buzzwords = buzzP === undefined ? undefined : await buzzP;
-      let alarm: string | undefined;
-      if (ALARM_TOKEN.test(status)) {
-        alarm = await client.getVar(ups, "ups.alarm", opts).catch(() => undefined);
-      }
-      return { kind: "status", status, alarm, buzzwords };
-    } catch (err) {
-      await buzzP?.catch(() => undefined);
-      const code = codeOf(err);
-      const message =
-        code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.entry.host}` : messageOf(err);
-      return { kind: "failure", code, message };
-    }
-  }
-
-  private async fetchBuzzwords(client: NutClient): Promise<string | undefined> {
-    const ups = this.entry.upsName;
-    const vars = this.buzzwordVars ?? BUZZWORD_VARS;
-    const learning = this.buzzwordVars === undefined;
-    const values = await Promise.all(
-      vars.map((v) =>
-        client.getVar(ups, v, { timeoutMs: this.requestTimeoutMs }).then(
-          (value) => ({ v, value, missing: false }),
-          (err: unknown) => ({ v, value: undefined, missing: codeOf(err) === "VAR-NOT-SUPPORTED" }),
-        ),
-      ),
-    );
-    if (learning) this.buzzwordVars = values.filter((r) => !r.missing).map((r) => r.v);
-    return values.find((r) => r.value !== undefined && r.value !== "")?.value;
+    return this.reader.read(client, this.requestOptions);
   }
 
   async setFsd(): Promise<boolean> {

@@ -9,7 +9,7 @@
  * it ends (the next delivery), with the tries that failed and the notifications lost in between.
  * Time and timers are injected (`Clock`), so the policy is testable without waiting.
  */
-import { type Clock, realClock } from "../util/clock.js";
+import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { RenderedNotification } from "./requests.js";
 import { DELIVERY_LIFETIME_MS, nextTryMs, type SendResult } from "./retry.js";
@@ -39,9 +39,9 @@ function describe(n: RenderedNotification): string {
 export class ChannelQueue {
   private readonly fifo: Item[] = [];
   private sending = false;
-  private retryTimer: unknown;
+  private retryTimer: ClockTimer | undefined;
   private readonly urgent = new Set<Promise<void>>();
-  private readonly timers = new Set<unknown>();
+  private readonly timers = new Set<ClockTimer>();
   private failing = false;
   private failedTries = 0;
   private lost = 0;
@@ -98,8 +98,8 @@ export class ChannelQueue {
   stop(): void {
     this.stopped = true;
     this.abort.abort();
-    this.clock.clearTimeout(this.retryTimer);
-    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.retryTimer?.cancel();
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
     this.fifo.length = 0;
     this.checkIdle();
@@ -126,7 +126,7 @@ export class ChannelQueue {
         return;
       }
       this.sending = true;
-      this.retryTimer = this.clock.setTimeout(
+      this.retryTimer = this.clock.setTimer(
         () => {
           this.sending = false;
           this.pump();
@@ -142,7 +142,7 @@ export class ChannelQueue {
       const retryAt = await this.attempt(item);
       if (retryAt === undefined || this.stopped) return;
       await new Promise<void>((resolve) => {
-        const t = this.clock.setTimeout(
+        const t = this.clock.setTimer(
           () => {
             this.timers.delete(t);
             resolve();

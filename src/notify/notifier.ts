@@ -8,7 +8,7 @@
  */
 import { UPSLESS_NOTIFY_TYPES } from "../config/upsmon-notify-types.js";
 import type { MonitorEvent, MonitorSnapshot } from "../monitor/events.js";
-import { type Clock, realClock } from "../util/clock.js";
+import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { ChannelQueue } from "./channel-queue.js";
 import { DelayFilter } from "./delay-filter.js";
@@ -64,7 +64,7 @@ export function factsOf(
 class ChannelPipeline {
   readonly queue: ChannelQueue;
   private readonly delay: DelayFilter<NotificationFacts>;
-  private timer: unknown;
+  private timer: ClockTimer | undefined;
 
   constructor(
     readonly ch: ReadyChannel,
@@ -84,15 +84,15 @@ class ChannelPipeline {
   }
 
   stop(): void {
-    this.clock.clearTimeout(this.timer);
+    this.timer?.cancel();
     this.queue.stop();
   }
 
   private arm(): void {
-    this.clock.clearTimeout(this.timer);
+    this.timer?.cancel();
     const due = this.delay.nextDueMs();
     if (due === undefined) return;
-    this.timer = this.clock.setTimeout(
+    this.timer = this.clock.setTimer(
       () => {
         this.emit(this.delay.due(this.clock.now()));
         this.arm();
@@ -138,15 +138,15 @@ export class ChannelNotifier {
    * Resolves true when they all settled in time.
    */
   async settle(maxMs: number): Promise<boolean> {
-    let timer: unknown;
+    let timer: ClockTimer | undefined;
     const timeout = new Promise<boolean>((resolve) => {
-      timer = this.clock.setTimeout(() => resolve(false), maxMs);
+      timer = this.clock.setTimer(() => resolve(false), maxMs);
     });
     const settled = Promise.all(this.pipelines.map((p) => p.queue.urgentSettled())).then(() => true);
     try {
       return await Promise.race([settled, timeout]);
     } finally {
-      this.clock.clearTimeout(timer);
+      timer?.cancel();
     }
   }
 

@@ -6,8 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { Socket } from "node:net";
 import { appriseArgs, type HttpRequestSpec, httpRequestFor, type RenderedNotification } from "./requests.js";
 import { httpOutcome, type SendResult, smtpOutcome } from "./retry.js";
 import type { ReadyChannel } from "./secrets.js";
@@ -49,12 +48,18 @@ function errorText(err: unknown): string {
   return e.code && !e.message.includes(e.code) ? `${e.message} (${e.code})` : (e.message ?? String(err));
 }
 
-/** POST the request; resolves with the outcome within `timeoutMs` (the response body is read and dropped). */
-export function postHttp(
+/**
+ * POST the request; resolves with the outcome within `timeoutMs` (the response body is read and
+ * dropped). node:http/https are loaded on first use (a monitor without channels never loads them).
+ */
+export async function postHttp(
   spec: HttpRequestSpec,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<SendResult> {
+  const url = new URL(spec.url);
+  const { request: send } =
+    url.protocol === "https:" ? await import("node:https") : await import("node:http");
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: SendResult) => {
@@ -65,9 +70,7 @@ export function postHttp(
       req.destroy();
       resolve(r);
     };
-    const url = new URL(spec.url);
     const body = Buffer.from(spec.body, "utf8");
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = send(url, {
       method: "POST",
       agent: false,
@@ -141,9 +144,26 @@ type Mailer = { sendMail(m: object): Promise<unknown>; close(): void };
 function emailTransport(ch: Extract<ReadyChannel, { type: "email" }>, timeoutMs: number): Transport {
   return async (n, signal) => {
     let mailer: Mailer;
+    // the TCP connection is ours (nodemailer's getSocket hook), so a timeout or a stopping monitor can
+    // close it: nodemailer itself has no way to abandon a send
+    let socket: Socket | undefined;
     try {
       const nodemailer = (await import("nodemailer")).default;
+      const { connect } = await import("node:net");
       mailer = nodemailer.createTransport({
+        getSocket: (
+          _options: unknown,
+          done: (err: Error | null, socket?: { connection: Socket }) => void,
+        ) => {
+          const s = connect({ host: ch.smtpHost, port: ch.smtpPort });
+          socket = s;
+          const failed = (err: Error) => done(err);
+          s.once("error", failed);
+          s.once("connect", () => {
+            s.off("error", failed);
+            done(null, { connection: s });
+          });
+        },
         host: ch.smtpHost,
         port: ch.smtpPort,
         secure: ch.smtpSecurity === "tls",
@@ -181,6 +201,7 @@ function emailTransport(ch: Extract<ReadyChannel, { type: "email" }>, timeoutMs:
     } finally {
       clearTimeout(timer);
       undo();
+      socket?.destroy();
       mailer.close();
     }
   };

@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseUpsschedConf, type UpsschedConfig } from "../config/upssched-conf.js";
-import { type Clock, realClock } from "../util/clock.js";
+import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { type SchedRun, type SchedTimer, UpsschedTimers } from "./timers.js";
 
@@ -59,7 +59,7 @@ export class BuiltinUpssched {
   private readonly timers: UpsschedTimers;
   private conf: UpsschedConfig;
   private readonly clock: Clock;
-  private timer: unknown;
+  private timer: ClockTimer | undefined;
   private readonly children = new Set<ChildProcess>();
   private stopped = false;
 
@@ -94,15 +94,15 @@ export class BuiltinUpssched {
   /** Stop: cancel the timer, remove the state file. Running scripts are left to finish. */
   stop(): void {
     this.stopped = true;
-    this.clock.clearTimeout(this.timer);
+    this.timer?.cancel();
     if (this.o.stateFile) rmSync(this.o.stateFile, { force: true });
   }
 
   private arm(): void {
-    this.clock.clearTimeout(this.timer);
+    this.timer?.cancel();
     const due = this.timers.nextDueMs();
     if (due === undefined || this.stopped) return;
-    this.timer = this.clock.setTimeout(
+    this.timer = this.clock.setTimer(
       () => {
         const runs = this.timers.due(this.clock.now());
         for (const r of runs) this.o.log.info(`upssched: timer ${r.arg} fired`);

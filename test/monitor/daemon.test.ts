@@ -4,16 +4,18 @@
  */
 import { describe, expect, it } from "vitest";
 import { type MonitorEntry, parseUpsmonConf, type UpsmonConfig } from "../../src/config/upsmon-conf.js";
+import type { NotifyType } from "../../src/config/upsmon-notify-types.js";
 import { Notifier } from "../../src/monitor/actions.js";
 import { type MonitorHost, startMonitor } from "../../src/monitor/daemon.js";
-import type { Notification, PollResult } from "../../src/monitor/engine-types.js";
+import type { PollResult } from "../../src/monitor/engine-types.js";
 import type { UpsLink } from "../../src/monitor/ups-link.js";
+import { realClock } from "../../src/util/clock.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 
 class RecordingNotifier extends Notifier {
   readonly seen: string[] = [];
-  override notify(n: Notification): void {
-    this.seen.push(`${n.type}${n.system ? ` ${n.system}` : ""}`);
+  override deliver(type: NotifyType, ups: string | undefined): void {
+    this.seen.push(`${type}${ups ? ` ${ups}` : ""}`);
   }
   override wall(text: string): void {
     this.seen.push(`wall: ${text}`);
@@ -237,7 +239,7 @@ describe("daemon: time jumps", () => {
       log,
       notifier,
       minIntervalMs: 200,
-      now: () => Date.now() + offsetMs,
+      clock: { ...realClock, now: () => Date.now() + offsetMs },
       host: {
         requestShutdown: async () => {
           hostCalls.push("requestShutdown");

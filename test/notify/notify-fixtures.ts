@@ -60,6 +60,7 @@ export function snapshotOf(...ups: UpsSnapshot[]): MonitorSnapshot {
       configPath: undefined,
     },
     healthyPowerValue: 1,
+    summary: "",
     shutdown: "none",
     notificationCounts: {},
   };
