@@ -9,8 +9,10 @@ import {
 import {
   missingVariableWarnings,
   type ThresholdView,
+  thresholdCriticalRule,
   thresholdVerdict,
 } from "../../src/monitor/threshold-rules.js";
+import { type Round, simulate } from "./timeline.js";
 
 const settings = (text: string) => thresholdsFromConf(parseNutguardConf(text, "/etc/nut/nutguard.conf"));
 
@@ -145,5 +147,146 @@ describe("threshold rules (evaluated after upsmon's, first match wins)", () => {
       "UPS [rack@localhost] does not report battery.runtime: the runtime threshold (runtime = 300) from nutguard.conf cannot apply to it",
     ]);
     expect(missingVariableWarnings("rack@localhost", { onbattery: 60 }, {})).toEqual([]);
+  });
+});
+
+describe("threshold timelines through the engine (after upsmon's rules)", () => {
+  const rule = (t: Thresholds) => thresholdCriticalRule(() => t);
+  const ob = (charge: number, runtime: number, status = "OB DISCHRG") => ({
+    status,
+    vars: { "ups.status": status, "battery.charge": String(charge), "battery.runtime": String(runtime) },
+  });
+  const ol = (charge: number) => ({
+    status: "OL CHRG",
+    vars: { "battery.charge": String(charge), "battery.runtime": "3000" },
+  });
+  const logs = ["nutguard.conf", "Giving up on the primary"];
+
+  it.each<{ name: string; conf?: string; t: Thresholds; rounds: Round[]; want: string[] }>([
+    {
+      name: "charge: a primary shuts down when charge reaches the threshold on battery",
+      t: { charge: 40 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(60, 900)],
+        [10, ob(45, 700)],
+        [15, ob(40, 650)],
+        [20, ob(30, 500)],
+      ],
+      want: [
+        "5 ONBATT u",
+        "15 log: UPS [u]: battery.charge 40 % is at or below the threshold of 40 % (nutguard.conf) - declaring a critical state",
+        "15 SHUTDOWN-DECISION u:charge-threshold",
+      ],
+    },
+    {
+      name: "charge: low while charging on line power is no reason",
+      t: { charge: 40 },
+      rounds: [
+        [0, ol(20)],
+        [5, ol(25)],
+        [10, ol(30)],
+      ],
+      want: [],
+    },
+    {
+      name: "runtime: shuts down at the threshold",
+      t: { runtime: 600 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(80, 900)],
+        [10, ob(70, 601)],
+        [15, ob(65, 600)],
+      ],
+      want: [
+        "5 ONBATT u",
+        "15 log: UPS [u]: battery.runtime 600 s is at or below the threshold of 600 s (nutguard.conf) - declaring a critical state",
+        "15 SHUTDOWN-DECISION u:runtime-threshold",
+      ],
+    },
+    {
+      name: "onbattery: counted from the OB that started the episode; a return to line resets it",
+      t: { onbattery: 30 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(90, 2000)],
+        [20, ob(85, 1800)],
+        [25, ol(85)],
+        [30, ob(84, 1700)],
+        [55, ob(80, 1500)],
+        [60, ob(79, 1450)],
+      ],
+      want: [
+        "5 ONBATT u",
+        "25 ONLINE u",
+        "30 ONBATT u",
+        "60 log: UPS [u]: on battery for 30 s, the threshold is 30 s (nutguard.conf) - declaring a critical state",
+        "60 SHUTDOWN-DECISION u:onbattery-threshold",
+      ],
+    },
+    {
+      name: "upsmon's rules come first: OB LB on a primary is oblb-primary, not a threshold",
+      t: { charge: 50 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(30, 100, "OB LB DISCHRG")],
+      ],
+      want: ["5 ONBATT u", "5 LOWBATT u", "5 SHUTDOWN-DECISION u:oblb-primary"],
+    },
+    {
+      name: "FSD from the primary: the secondary shuts down for fsd even with a threshold set",
+      conf: "MONITOR u 1 mon pass secondary\n",
+      t: { runtime: 60 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(50, 900)],
+        [10, ob(50, 900, "FSD OB DISCHRG")],
+      ],
+      want: ["5 ONBATT u", "10 FSD u", "10 SHUTDOWN-DECISION u:fsd"],
+    },
+    {
+      name: "secondary: OB LB still waits HOSTSYNC for the primary while no threshold is reached",
+      conf: "MONITOR u 1 mon pass secondary\nHOSTSYNC 15\n",
+      t: { runtime: 60 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(20, 300, "OB LB DISCHRG")],
+        [10, ob(18, 280, "OB LB DISCHRG")],
+        [21, ob(15, 250, "OB LB DISCHRG")],
+      ],
+      want: [
+        "5 ONBATT u",
+        "5 LOWBATT u",
+        "21 log: Giving up on the primary for UPS [u] after 16 sec since last comms",
+        "21 SHUTDOWN-DECISION u:hostsync-expired",
+      ],
+    },
+    {
+      name: "secondary: a threshold is the host's own policy and does not wait for the primary",
+      conf: "MONITOR u 1 mon pass secondary\nHOSTSYNC 15\n",
+      t: { runtime: 300 },
+      rounds: [
+        [0, ol(100)],
+        [5, ob(20, 300, "OB LB DISCHRG")],
+      ],
+      want: [
+        "5 ONBATT u",
+        "5 LOWBATT u",
+        "5 log: UPS [u]: battery.runtime 300 s is at or below the threshold of 300 s (nutguard.conf) - declaring a critical state",
+        "5 SHUTDOWN-DECISION u:runtime-threshold",
+      ],
+    },
+    {
+      name: "not communicating: the last readings do not count (DEADTIME decides, as upsmon)",
+      t: { charge: 90 },
+      rounds: [
+        [0, ol(100)],
+        [5, { fail: "DRIVER-NOT-CONNECTED" }],
+        [10, { fail: "DRIVER-NOT-CONNECTED" }],
+      ],
+      want: ["5 COMMBAD u"],
+    },
+  ])("$name", ({ conf, t, rounds, want }) => {
+    expect(simulate(rounds, { conf, extraRule: rule(t), logsMatching: logs })).toEqual(want);
   });
 });
