@@ -59,6 +59,8 @@ export class PollReader {
   constructor(
     private readonly ups: string,
     private readonly host: string,
+    /** Every failed request (the link watches for replies that answer another request). */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   /** A new connection: learn the UPS's variables and identity again. */
@@ -74,6 +76,7 @@ export class PollReader {
     try {
       status = await client.getVar(ups, "ups.status", opts);
     } catch (err) {
+      this.onError(err);
       const code = codeOf(err);
       const message =
         code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.host}` : messageOf(err);
@@ -91,7 +94,10 @@ export class PollReader {
     const result: PollResult = { kind: "status", status, alarm, buzzwords, vars };
     if (wantIdentity) {
       this.identityRead = true;
-      const description = await client.getUpsDesc(ups, opts).catch(() => undefined);
+      const description = await client.getUpsDesc(ups, opts).catch((err: unknown) => {
+        this.onError(err);
+        return undefined;
+      });
       result.identity = identityFrom(vars, description);
     }
     return result;
@@ -114,6 +120,7 @@ export class PollReader {
   }
 
   private missing(name: string, err: unknown): undefined {
+    this.onError(err);
     if (codeOf(err) === "VAR-NOT-SUPPORTED") this.unsupported.add(name);
     return undefined;
   }

@@ -4,8 +4,18 @@
  * for primaries, reconnect and re-LOGIN after drops, and a keep-alive so upsd's 60 s idle cutoff is
  * never reached even with a long POLLFREQ.
  *
- * Polls read `ups.status` and what the snapshot shows, pipelined (poll-reader.ts): a variable the UPS
- * does not have is not asked again until the next reconnect.
+ * Polls read `ups.status` and what the snapshot shows, one request after another (poll-reader.ts): a
+ * variable the UPS does not have is not asked again until the next reconnect. Connection changes are
+ * reported to the daemon (`onStateChange`) for its link events.
+ *
+ * Other requests are pipelined, except to a server that once answered a request with the reply to another
+ * (the client's `REPLY-MISMATCH`: it answers pipelined requests out of order). The client then closes
+ * the connection; every link to that server reconnects with one request in flight at a time and asks
+ * one thing after another, for the rest of the process (upsmon never pipelines), logged once.
+ *
+ * A LOGIN the server refuses (`ERR ACCESS-DENIED`: no `upsmon` line for the user) is logged as upsmon
+ * logs it and the link keeps polling on the connection, as upsmon does; it is then not counted in
+ * NUMLOGINS, so a primary's HOSTSYNC wait does not wait for this host (logged too).
  * Must not interpret the status (the engine does) or decide anything.
  */
 
@@ -13,6 +23,7 @@ import type { NutClient } from "../client/client.js";
 import { NutSession, type SessionStateChange } from "../client/session.js";
 import type { NutTlsOptions } from "../client/tls.js";
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
+import { NutServerError } from "../protocol/errors.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
 import type { LinkStateChange } from "./monitor-view.js";
@@ -20,6 +31,13 @@ import { codeOf, messageOf, PollReader } from "./poll-reader.js";
 import type { UpsLink } from "./ups-link.js";
 
 const KEEPALIVE_MS = 30_000;
+/** The client's code for a reply that does not answer its request (the connection is then closed). */
+const REPLY_MISMATCH = "REPLY-MISMATCH";
+/**
+ * Servers (`host:port`) that answered pipelined requests out of order: spoken to one request at a time
+ * for the rest of the process. Only this module reads or changes it.
+ */
+const oneAtATimeServers = new Set<string>();
 
 export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
@@ -29,6 +47,21 @@ export interface NutLinkOptions {
   family?: 4 | 6;
   /** Send `VER` after this long without a request (default 30 s; upsd drops clients idle for 60 s). */
   keepaliveMs?: number;
+}
+
+/** The reply-mismatch error behind `err` (itself, or the error that caused it), if any. */
+function replyMismatchOf(err: unknown): unknown {
+  if (codeOf(err) === REPLY_MISMATCH) return err;
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return codeOf(cause) === REPLY_MISMATCH ? cause : undefined;
+}
+/** `GET VAR ups ups.status got VAR ups ups.mode.buzzwords "..."`, when the error says which. */
+function describeMismatch(err: unknown): string {
+  const e = err as { request?: unknown; replyLine?: unknown };
+  if (typeof e.request === "string" && typeof e.replyLine === "string") {
+    return `${e.request} got ${e.replyLine}`;
+  }
+  return messageOf(err);
 }
 
 /** STARTTLS settings for this server from CERTPATH/CERTVERIFY/FORCESSL/CERTHOST, or undefined for plaintext. */
@@ -58,6 +91,7 @@ class NutUpsLink implements UpsLink {
   private lastError: { code: string; message: string } = { code: "CONNECTING", message: "Not connected yet" };
   /** What a poll reads, learned per connection. */
   private readonly reader: PollReader;
+  private stateListener: ((change: LinkStateChange) => void) | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -66,7 +100,12 @@ class NutUpsLink implements UpsLink {
   private readonly requestOptions: { timeoutMs: number };
   /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
   private impossible = false;
-  private stateListener: ((change: LinkStateChange) => void) | undefined;
+  /** After this long an unanswered poll counts as failed (upsmon: connect timeout + 5 s). */
+  readonly pollTimeoutMs: number;
+  /** `host:port`, the key of oneAtATimeServers. */
+  private readonly server: string;
+  /** This link's session opens its connections with one request in flight. */
+  private oneAtATime = false;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -78,7 +117,9 @@ class NutUpsLink implements UpsLink {
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
     this.requestOptions = { timeoutMs: this.requestTimeoutMs };
-    this.reader = new PollReader(entry.upsName, entry.host);
+    this.pollTimeoutMs = this.connectTimeoutMs + this.requestTimeoutMs;
+    this.server = `${entry.host}:${entry.port}`;
+    this.reader = new PollReader(entry.upsName, entry.host, (err) => this.noteFailure(err));
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
       // upsmon refuses to connect at all rather than verify against nothing
@@ -96,16 +137,52 @@ class NutUpsLink implements UpsLink {
       username: entry.username,
       password: entry.password,
       login: entry.upsName,
+      keepWithoutLogin: true,
+      ...(oneAtATimeServers.has(this.server) ? { maxInFlight: 1 } : {}),
       // upsmon retries on every poll; keep the retry delay within one poll interval
       backoff: { initialMs: 500, factor: 2, maxMs: Math.max(1000, config.pollFreqAlertSec * 1000) },
       ...(tls ? { tls } : {}),
     });
+    this.oneAtATime = oneAtATimeServers.has(this.server);
     this.session.on("state", (change: SessionStateChange) => this.onState(change));
   }
 
+  /** Whether requests to this server go one at a time (and makes the session's next connections so). */
+  private oneRequestAtATime(): boolean {
+    if (!this.oneAtATime && oneAtATimeServers.has(this.server)) {
+      this.oneAtATime = true;
+      this.session.setMaxInFlight(1);
+    }
+    return this.oneAtATime;
+  }
+
+  /** A request failed: a reply that answered another request means no more pipelining to this server. */
+  private noteFailure(err: unknown): void {
+    const mismatch = replyMismatchOf(err);
+    if (mismatch === undefined || oneAtATimeServers.has(this.server)) return;
+    oneAtATimeServers.add(this.server);
+    this.oneRequestAtATime();
+    this.log.warning(
+      `UPS [${this.entry.system}]: server ${this.server} answered a request with the reply to another ` +
+        `(${describeMismatch(mismatch)}); talking to it one request at a time from now on`,
+    );
+    // the client closes such a connection; make sure its replies are never used again
+    this.session.client?.destroy();
+  }
   onStateChange(listener: (change: LinkStateChange) => void): void {
     this.stateListener = listener;
     if (this.impossible) listener({ state: "lost", error: this.lastError.message });
+  }
+
+  private reportState(change: SessionStateChange): void {
+    const report = this.stateListener;
+    if (report === undefined) return;
+    if (change.state === "disconnected") {
+      const lost: LinkStateChange = { state: "lost" };
+      if (change.error) lost.error = messageOf(change.error);
+      if (change.retryInMs !== undefined) lost.retryInMs = change.retryInMs;
+      report(lost);
+    } else if (change.state !== "idle") report({ state: change.state });
   }
 
   start(): void {
@@ -124,11 +201,16 @@ class NutUpsLink implements UpsLink {
   private onState(change: SessionStateChange): void {
     this.reportState(change);
     if (change.state === "connected") {
-      this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
       this.reader.reset();
       this.noteRequest();
+      if (change.loginRefused) {
+        this.loginRefused(change.loginRefused.replyLine);
+        return;
+      }
+      this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
       if (this.entry.role === "primary") void this.applyForPrimary();
     } else if (change.state === "disconnected" && change.error) {
+      this.noteFailure(change.error);
       const first = this.lastError.code !== codeOf(change.error) || change.failures <= 1;
       this.lastError = { code: codeOf(change.error), message: messageOf(change.error) };
       const line = `UPS [${this.entry.system}]: connect failed: ${this.lastError.message}`;
@@ -137,15 +219,15 @@ class NutUpsLink implements UpsLink {
     }
   }
 
-  private reportState(change: SessionStateChange): void {
-    const report = this.stateListener;
-    if (report === undefined) return;
-    if (change.state === "disconnected") {
-      const lost: LinkStateChange = { state: "lost" };
-      if (change.error) lost.error = messageOf(change.error);
-      if (change.retryInMs !== undefined) lost.retryInMs = change.retryInMs;
-      report(lost);
-    } else if (change.state !== "idle") report({ state: change.state });
+  /** upsmon's wording; it then polls on the connection without LOGIN (and without PRIMARY). */
+  private loginRefused(reply: string): void {
+    const system = this.entry.system;
+    this.log.error(`Login on UPS [${system}] failed - got [${reply}]`);
+    this.log.warning(
+      this.entry.role === "primary"
+        ? `UPS [${system}]: monitoring without LOGIN: this host is not counted in NUMLOGINS and has no primary rights (no PRIMARY without LOGIN)`
+        : `UPS [${system}]: monitoring without LOGIN: this host is not counted in NUMLOGINS, so the primary's HOSTSYNC will not count this host`,
+    );
   }
 
   private async applyForPrimary(): Promise<void> {
@@ -162,7 +244,7 @@ class NutUpsLink implements UpsLink {
   private keepAlive(): void {
     const client = this.session.client;
     this.noteRequest(); // re-arms the timer, connected or not
-    if (client) client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
+    if (client) client.ver(this.requestOptions).catch((err: unknown) => this.noteFailure(err));
   }
 
   /** The client, waiting for a connection attempt in progress (upsmon connects before it polls). */
@@ -177,6 +259,7 @@ class NutUpsLink implements UpsLink {
     const client = this.session.client ?? (await this.connectedClient());
     if (!client) return { kind: "failure", ...this.lastError };
     this.noteRequest();
+    this.oneRequestAtATime(); // a poll is one request at a time anyway; this keeps the session's mode
     return this.reader.read(client, this.requestOptions);
   }
 
@@ -191,7 +274,10 @@ class NutUpsLink implements UpsLink {
       this.log.debug(`data server confirmed setting FSD for UPS [${this.entry.system}]`, 1);
       return true;
     } catch (err) {
-      this.log.error(`FSD set on UPS ${this.entry.system} failed: ${messageOf(err)}`);
+      this.noteFailure(err);
+      // upsmon prints the server's reply as it came (`ERR ACCESS-DENIED`)
+      const why = err instanceof NutServerError ? err.replyLine : messageOf(err);
+      this.log.error(`FSD set on UPS ${this.entry.system} failed: ${why}`);
       return false;
     }
   }
@@ -200,9 +286,10 @@ class NutUpsLink implements UpsLink {
     const client = this.session.client;
     if (!client) return undefined;
     this.noteRequest();
-    return client
-      .getNumLogins(this.entry.upsName, { timeoutMs: this.requestTimeoutMs })
-      .catch(() => undefined);
+    return client.getNumLogins(this.entry.upsName, this.requestOptions).catch((err: unknown) => {
+      this.noteFailure(err);
+      return undefined;
+    });
   }
 
   async close(): Promise<void> {

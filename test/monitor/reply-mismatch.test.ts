@@ -97,6 +97,9 @@ describe("monitor: a reply naming another UPS", () => {
     expect(t.notifier.seen).not.toContain("SHUTDOWN");
     expect(t.shutdowns).toEqual([]);
     expect(t.log.lines.map((l) => l.message)).toContain(`Poll UPS [${t.system}] failed - Protocol error`);
+    // and the link speaks to that server one request at a time from then on, said once
+    const switched = t.log.lines.filter((l) => l.message.includes("one request at a time from now on"));
+    expect(switched.map((l) => l.level)).toEqual(["warning"]);
     await t.handle.stop();
     expect(await t.handle.done).toEqual({ reason: "stopped", exitCode: 0 });
   });
