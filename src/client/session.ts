@@ -5,12 +5,14 @@
  *
  * Events: `"state"` with a `SessionStateChange` ("connecting" → "connected", or "disconnected" with
  * the error and the delay before the next attempt; "closed" after close()).
+ * With `keepWithoutLogin`, a LOGIN the server refuses (an ERR reply) does not drop the connection:
+ * it stays, not logged in (upsmon keeps polling on it), and "connected" carries `loginRefused`.
  * Timers and the connect function are injectable, so the backoff rules are testable without waiting.
  *
  * Must not: poll, interpret UPS status (the monitor does), or log.
  */
 import { EventEmitter } from "node:events";
-import { NutConnectionError, ServerDisconnectedError } from "../protocol/errors.js";
+import { NutConnectionError, NutServerError, ServerDisconnectedError } from "../protocol/errors.js";
 import { NutClient } from "./client.js";
 import type { ConnectOptions } from "./open-socket.js";
 
@@ -26,6 +28,8 @@ export interface SessionStateChange {
   failures: number;
   /** When connected with `primary`: which command was granted. */
   granted?: "PRIMARY" | "MASTER";
+  /** When connected with `keepWithoutLogin` and the server refused LOGIN: its ERR reply. */
+  loginRefused?: NutServerError;
 }
 
 export interface SessionTimers {
@@ -40,6 +44,11 @@ export interface NutSessionOptions extends ConnectOptions {
   login?: string;
   /** After LOGIN, ask for PRIMARY (MASTER fallback). Needs `login`. */
   primary?: boolean;
+  /**
+   * When the server answers LOGIN with an ERR (e.g. ACCESS-DENIED: no `upsmon` line in upsd.users),
+   * stay connected without LOGIN (and without PRIMARY) instead of reconnecting: what upsmon does.
+   */
+  keepWithoutLogin?: boolean;
   /** Reconnect delays: initialMs · factor^(failures-1), capped at maxMs. Defaults 500 ms, 2, 30000 ms. */
   backoff?: { initialMs?: number; factor?: number; maxMs?: number };
   timers?: SessionTimers;
@@ -58,10 +67,17 @@ export class NutSession extends EventEmitter {
   private failures = 0;
   private retryTimer: unknown;
   private readonly timers: SessionTimers;
+  private readonly o: NutSessionOptions;
 
-  constructor(private readonly o: NutSessionOptions) {
+  constructor(o: NutSessionOptions) {
     super();
+    this.o = { ...o };
     this.timers = o.timers ?? realTimers;
+  }
+
+  /** Most requests in flight on the connections opened from now on (1: one request at a time). */
+  setMaxInFlight(n: number): void {
+    this.o.maxInFlight = n;
   }
 
   get state(): SessionState {
@@ -123,7 +139,7 @@ export class NutSession extends EventEmitter {
     let client: NutClient | undefined;
     try {
       client = await (this.o.connect ?? NutClient.connect)(this.o);
-      const granted = await this.register(client);
+      const { granted, loginRefused } = await this.register(client);
       if (!client.isOpen) throw new ServerDisconnectedError();
       if ((this.stateNow as SessionState) === "closed") {
         await client.close();
@@ -135,6 +151,7 @@ export class NutSession extends EventEmitter {
       c.once("close", (err?: Error) => this.dropped(c, err));
       const change: SessionStateChange = { state: "connected", failures: 0 };
       if (granted) change.granted = granted;
+      if (loginRefused) change.loginRefused = loginRefused;
       this.setState(change);
     } catch (err) {
       client?.destroy();
@@ -144,7 +161,10 @@ export class NutSession extends EventEmitter {
   }
 
   /** USERNAME, PASSWORD and LOGIN pipelined, then PRIMARY (MASTER fallback). */
-  private async register(c: NutClient): Promise<"PRIMARY" | "MASTER" | undefined> {
+  private async register(c: NutClient): Promise<{
+    granted?: "PRIMARY" | "MASTER";
+    loginRefused?: NutServerError;
+  }> {
     const steps: Promise<void>[] = [];
     if (this.o.username !== undefined) steps.push(c.username(this.o.username));
     if (this.o.password !== undefined) steps.push(c.password(this.o.password));
@@ -152,9 +172,17 @@ export class NutSession extends EventEmitter {
     // settle all before reporting the first failure, so no rejection goes unhandled
     const results = await Promise.allSettled(steps);
     const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    if (this.o.primary && this.o.login !== undefined) return c.primary(this.o.login);
-    return undefined;
+    if (failed) {
+      const reason = (failed as PromiseRejectedResult).reason;
+      // only LOGIN failed, with an ERR reply: stay connected without it (upsmon keeps polling)
+      const loginOnly = failed === results.at(-1) && this.o.login !== undefined;
+      if (loginOnly && this.o.keepWithoutLogin && reason instanceof NutServerError) {
+        return { loginRefused: reason };
+      }
+      throw reason;
+    }
+    if (this.o.primary && this.o.login !== undefined) return { granted: await c.primary(this.o.login) };
+    return {};
   }
 
   private dropped(c: NutClient, err: Error | undefined): void {

@@ -3,6 +3,12 @@
  * choreography (FSD on primary UPSes, wait for secondaries on NUMLOGINS, SHUTDOWN, FINALDELAY, the
  * host's privileged shutdown, SHUTDOWNEXIT).
  *
+ * Rounds start every poll interval (POLLFREQ, or POLLFREQALERT while a UPS is on battery...), start to
+ * start. A round polls every link that has no poll outstanding (link-polls.ts), waits until those
+ * polls have come back or the interval is over, then observes what came back and evaluates: a poll
+ * still outstanding is no news, and one outstanding past its deadline a failed poll. So the DEADTIME
+ * rule runs on time while a server is frozen, and no server's poll waits on another's.
+ *
  * It runs in the unprivileged monitoring process and never assumes it is the only process: the one
  * privileged action (write POWERDOWNFLAG, run SHUTDOWNCMD) goes through `MonitorHost.requestShutdown()`,
  * which `-p` mode implements in-process (cli/monitor.ts) and split mode over the privsep pipe
@@ -13,8 +19,12 @@ import { impossiblePowerMessage } from "../config/upsmon-conf.js";
 import type { Logger } from "../util/log.js";
 import { Notifier } from "./actions.js";
 import { MonitorEngine } from "./engine.js";
-import type { EngineOutput, Notification, PollResult } from "./engine-types.js";
+import type { EngineOutput, Notification } from "./engine-types.js";
+import { LinkPolls } from "./link-polls.js";
 import type { UpsLink, UpsLinkFactory } from "./ups-link.js";
+import { DaemonWaits, type MonitorTimers } from "./waits.js";
+
+export type { MonitorTimers } from "./waits.js";
 
 /** What the process model provides to the monitor (docs/architecture.md, "monitor/ ⇄ service/"). */
 export interface MonitorHost {
@@ -42,6 +52,8 @@ export interface StartMonitorOptions {
   notifier?: Notifier;
   /** Wall clock in ms (default Date.now); injectable for tests. */
   now?: () => number;
+  /** Every wait of the daemon (default the global timers); injectable with `now`, for virtual time. */
+  timers?: MonitorTimers;
   /** The logger's debug level, to skip building debug lines nobody sees (default: build them all). */
   debugLevel?: number;
   /** Shortest wait between rounds. Default 0: POLLFREQ 0 polls continuously, as upsmon does. */
@@ -72,6 +84,8 @@ const NOPARENT_REPEAT_MS = 120_000;
 const NOTIFY_DRAIN_MS = 5000;
 /** upsmon HEAD: a sleep longer than the interval + 5 s is a wake-up from suspend (or a clock change). */
 const TIME_JUMP_TOLERANCE_MS = 5000;
+/** The longest a round waits for its polls when the interval is shorter (POLLFREQ 0). */
+const MIN_ROUND_WAIT_MS = 1000;
 
 export function startMonitor(options: StartMonitorOptions): MonitorHandle {
   return new MonitorDaemon(options).handle();
@@ -93,7 +107,9 @@ class MonitorDaemon {
   private readonly engine: MonitorEngine;
   private readonly notifier: Notifier;
   private readonly now: () => number;
+  private readonly waits: DaemonWaits;
   private links: UpsLink[] = [];
+  private readonly polls = new LinkPolls(() => this.waits.roundSettled());
   private stopping = false;
   private userFsd = false;
   private shuttingDown = false;
@@ -102,10 +118,6 @@ class MonitorDaemon {
   private lastSummary = "";
   private lastSummaryChanges = -1;
   private readonly debugLevel: number;
-  private sleepResolve: (() => void) | undefined;
-  private sleepTimer: NodeJS.Timeout | undefined;
-  private sleepTimerMs = -1;
-  private wakePending = false;
   private exitAfterStop: MonitorExit = { reason: "stopped", exitCode: 0 };
   private resolveDone!: (exit: MonitorExit) => void;
   private readonly done: Promise<MonitorExit>;
@@ -114,6 +126,7 @@ class MonitorDaemon {
   constructor(private readonly o: StartMonitorOptions) {
     this.config = o.config;
     this.now = o.now ?? Date.now;
+    this.waits = new DaemonWaits(o.timers);
     this.debugLevel = o.debugLevel ?? 9;
     this.engine = new MonitorEngine(o.config);
     this.notifier = o.notifier ?? new Notifier({ config: o.config, log: o.log });
@@ -154,45 +167,15 @@ class MonitorDaemon {
   }
 
   private wake(): void {
-    this.wakePending = true;
-    if (this.sleepResolve === undefined) return;
-    // cut the sleep short; its timer must not end a later sleep
-    if (this.sleepTimer !== undefined) clearTimeout(this.sleepTimer);
-    this.sleepTimer = undefined;
-    this.endSleep();
+    this.waits.wake();
   }
 
-  /**
-   * Sleep `ms`, cut short by wake() (also by one that came while not sleeping). The poll loop sleeps
-   * the same interval round after round: its one timer is re-armed with refresh() instead of a new
-   * setTimeout each round, so a steady poll allocates no timer.
-   */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.sleepResolve = resolve;
-      if (this.wakePending) {
-        this.endSleep();
-      } else if (this.sleepTimer !== undefined && this.sleepTimerMs === ms) {
-        this.sleepTimer.refresh();
-      } else {
-        if (this.sleepTimer !== undefined) clearTimeout(this.sleepTimer);
-        this.sleepTimer = setTimeout(this.endSleep, ms);
-        this.sleepTimerMs = ms;
-      }
-    });
+  private sleep(ms: number, roundWait = false): Promise<void> {
+    return this.waits.sleep(ms, roundWait);
   }
 
-  /** The sleep is over (timer or wake()): resolve it, forget a pending wake. */
-  private readonly endSleep = (): void => {
-    const resolve = this.sleepResolve;
-    this.sleepResolve = undefined;
-    this.wakePending = false;
-    resolve?.();
-  };
-
-  /** Plain sleep that wake() does not cut short (used inside the shutdown sequence). */
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    return this.waits.pause(ms);
   }
 
   private deliver(out: EngineOutput): void {
@@ -209,18 +192,26 @@ class MonitorDaemon {
     this.notifier.notify(n);
   }
 
+  /** The time between round starts now. */
+  private intervalMs(): number {
+    return Math.max(this.o.minIntervalMs ?? 0, this.engine.pollIntervalSec() * 1000);
+  }
+
   private async run(): Promise<void> {
     let first = true;
+    let roundStartMs = this.now();
     while (!this.stopping) {
       const links = this.links;
       if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
-      // every UPS is polled at once (each on its own connection); one UPS needs no Promise.all
-      const results: PollResult[] =
-        links.length === 1 ? [await links[0]!.poll()] : await Promise.all(links.map((l) => l.poll()));
+      // every UPS is polled at once (each on its own connection), except one still busy with its last poll
+      this.polls.startRound(links, roundStartMs);
+      const waitMs = Math.max(this.intervalMs(), MIN_ROUND_WAIT_MS);
+      await this.sleep(waitMs, true);
       if (this.stopping) break;
+      this.checkTimeJump(roundStartMs, waitMs);
       const nowMs = this.now();
-      for (let i = 0; i < links.length; i++) {
-        this.deliver(this.engine.observe(links[i]!.entry.system, results[i]!, nowMs));
+      for (const { link, result } of this.polls.collect(links, nowMs)) {
+        this.deliver(this.engine.observe(link.entry.system, result, nowMs));
       }
       const evaluation = this.engine.evaluate(nowMs);
       this.deliver(evaluation);
@@ -245,10 +236,14 @@ class MonitorDaemon {
         return;
       }
       if (this.stopping) break;
-      const intervalMs = Math.max(this.o.minIntervalMs ?? 0, this.engine.pollIntervalSec() * 1000);
+      // the next round starts one interval after this one started (at once if that has passed; never
+      // later than one interval from now, should the clock have been set back)
       const beforeMs = this.now();
-      await this.sleep(intervalMs);
-      this.checkTimeJump(beforeMs, intervalMs);
+      const intervalMs = this.intervalMs();
+      const sleepMs = Math.min(intervalMs, Math.max(0, roundStartMs + intervalMs - beforeMs));
+      await this.sleep(sleepMs);
+      this.checkTimeJump(beforeMs, sleepMs);
+      roundStartMs = this.now();
     }
     await this.closeLinks();
     this.finish(this.exitAfterStop);
@@ -260,6 +255,7 @@ class MonitorDaemon {
     const sleptMs = nowMs - beforeMs;
     if (sleptMs >= 0 && sleptMs <= intervalMs + TIME_JUMP_TOLERANCE_MS) return;
     this.deliver(this.engine.resumeAfterTimeJump(nowMs, sleptMs / 1000));
+    this.polls.restartClocks(nowMs);
   }
 
   private checkParent(nowMs: number): void {
@@ -382,7 +378,10 @@ class MonitorDaemon {
         links.push(fresh);
       }
     }
-    for (const gone of oldLinks.values()) void gone.close();
+    for (const gone of oldLinks.values()) {
+      this.polls.forget(gone);
+      void gone.close();
+    }
     this.links = links;
     this.config = config;
     this.engine.reconfigure(config);

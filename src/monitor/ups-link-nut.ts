@@ -6,6 +6,15 @@
  *
  * Polls ask `ups.status`, `ups.alarm` while ALARM is set, and the mode buzzwords (once per connection:
  * a UPS that does not have them is not asked again until the next reconnect).
+ *
+ * Requests are pipelined, except to a server that once answered a request with the reply to another
+ * (the client's `REPLY-MISMATCH`: it answers pipelined requests out of order). The client then closes
+ * the connection; every link to that server reconnects with one request in flight at a time and asks
+ * one thing after another, for the rest of the process (upsmon never pipelines), logged once.
+ *
+ * A LOGIN the server refuses (`ERR ACCESS-DENIED`: no `upsmon` line for the user) is logged as upsmon
+ * logs it and the link keeps polling on the connection, as upsmon does; it is then not counted in
+ * NUMLOGINS, so a primary's HOSTSYNC wait does not wait for this host (logged too).
  * Must not interpret the status (the engine does) or decide anything.
  */
 
@@ -13,12 +22,20 @@ import type { NutClient } from "../client/client.js";
 import { NutSession, type SessionStateChange } from "../client/session.js";
 import type { NutTlsOptions } from "../client/tls.js";
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
+import { NutServerError } from "../protocol/errors.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
 import type { UpsLink } from "./ups-link.js";
 
 const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
 const KEEPALIVE_MS = 30_000;
+/** The client's code for a reply that does not answer its request (the connection is then closed). */
+const REPLY_MISMATCH = "REPLY-MISMATCH";
+/**
+ * Servers (`host:port`) that answered pipelined requests out of order: spoken to one request at a time
+ * for the rest of the process. Only this module reads or changes it.
+ */
+const oneAtATimeServers = new Set<string>();
 /** An ALARM token in ups.status, in any case (upsmon compares tokens case-insensitively). */
 const ALARM_TOKEN = /(?:^| )alarm(?: |$)/i;
 
@@ -44,6 +61,20 @@ function codeOf(err: unknown): string {
 function messageOf(err: unknown): string {
   const m = (err as ErrorLike | undefined)?.message;
   return typeof m === "string" ? m : String(err);
+}
+/** The reply-mismatch error behind `err` (itself, or the error that caused it), if any. */
+function replyMismatchOf(err: unknown): unknown {
+  if (codeOf(err) === REPLY_MISMATCH) return err;
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return codeOf(cause) === REPLY_MISMATCH ? cause : undefined;
+}
+/** `GET VAR ups ups.status got VAR ups ups.mode.buzzwords "..."`, when the error says which. */
+function describeMismatch(err: unknown): string {
+  const e = err as { request?: unknown; replyLine?: unknown };
+  if (typeof e.request === "string" && typeof e.replyLine === "string") {
+    return `${e.request} got ${e.replyLine}`;
+  }
+  return messageOf(err);
 }
 
 /** STARTTLS settings for this server from CERTPATH/CERTVERIFY/FORCESSL/CERTHOST, or undefined for plaintext. */
@@ -81,6 +112,12 @@ class NutUpsLink implements UpsLink {
   private readonly requestOptions: { timeoutMs: number };
   /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
   private impossible = false;
+  /** After this long an unanswered poll counts as failed (upsmon: connect timeout + 5 s). */
+  readonly pollTimeoutMs: number;
+  /** `host:port`, the key of oneAtATimeServers. */
+  private readonly server: string;
+  /** This link's session opens its connections with one request in flight. */
+  private oneAtATime = false;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -92,6 +129,8 @@ class NutUpsLink implements UpsLink {
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
     this.requestOptions = { timeoutMs: this.requestTimeoutMs };
+    this.pollTimeoutMs = this.connectTimeoutMs + this.requestTimeoutMs;
+    this.server = `${entry.host}:${entry.port}`;
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
       // upsmon refuses to connect at all rather than verify against nothing
@@ -109,13 +148,38 @@ class NutUpsLink implements UpsLink {
       username: entry.username,
       password: entry.password,
       login: entry.upsName,
+      keepWithoutLogin: true,
+      ...(oneAtATimeServers.has(this.server) ? { maxInFlight: 1 } : {}),
       // upsmon retries on every poll; keep the retry delay within one poll interval
       backoff: { initialMs: 500, factor: 2, maxMs: Math.max(1000, config.pollFreqAlertSec * 1000) },
       ...(tls ? { tls } : {}),
     });
+    this.oneAtATime = oneAtATimeServers.has(this.server);
     this.session.on("state", (change: SessionStateChange) => this.onState(change));
   }
 
+  /** Whether requests to this server go one at a time (and makes the session's next connections so). */
+  private oneRequestAtATime(): boolean {
+    if (!this.oneAtATime && oneAtATimeServers.has(this.server)) {
+      this.oneAtATime = true;
+      this.session.setMaxInFlight(1);
+    }
+    return this.oneAtATime;
+  }
+
+  /** A request failed: a reply that answered another request means no more pipelining to this server. */
+  private noteFailure(err: unknown): void {
+    const mismatch = replyMismatchOf(err);
+    if (mismatch === undefined || oneAtATimeServers.has(this.server)) return;
+    oneAtATimeServers.add(this.server);
+    this.oneRequestAtATime();
+    this.log.warning(
+      `UPS [${this.entry.system}]: server ${this.server} answered a request with the reply to another ` +
+        `(${describeMismatch(mismatch)}); talking to it one request at a time from now on`,
+    );
+    // the client closes such a connection; make sure its replies are never used again
+    this.session.client?.destroy();
+  }
   start(): void {
     if (this.impossible) return;
     this.session.start();
@@ -131,17 +195,33 @@ class NutUpsLink implements UpsLink {
 
   private onState(change: SessionStateChange): void {
     if (change.state === "connected") {
-      this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
       this.buzzwordVars = undefined;
       this.noteRequest();
+      if (change.loginRefused) {
+        this.loginRefused(change.loginRefused.replyLine);
+        return;
+      }
+      this.log.debug(`Logged into UPS ${this.entry.system}`, 1);
       if (this.entry.role === "primary") void this.applyForPrimary();
     } else if (change.state === "disconnected" && change.error) {
+      this.noteFailure(change.error);
       const first = this.lastError.code !== codeOf(change.error) || change.failures <= 1;
       this.lastError = { code: codeOf(change.error), message: messageOf(change.error) };
       const line = `UPS [${this.entry.system}]: connect failed: ${this.lastError.message}`;
       if (first) this.log.error(line);
       else this.log.debug(line, 1);
     }
+  }
+
+  /** upsmon's wording; it then polls on the connection without LOGIN (and without PRIMARY). */
+  private loginRefused(reply: string): void {
+    const system = this.entry.system;
+    this.log.error(`Login on UPS [${system}] failed - got [${reply}]`);
+    this.log.warning(
+      this.entry.role === "primary"
+        ? `UPS [${system}]: monitoring without LOGIN: this host is not counted in NUMLOGINS and has no primary rights (no PRIMARY without LOGIN)`
+        : `UPS [${system}]: monitoring without LOGIN: this host is not counted in NUMLOGINS, so the primary's HOSTSYNC will not count this host`,
+    );
   }
 
   private async applyForPrimary(): Promise<void> {
@@ -158,7 +238,7 @@ class NutUpsLink implements UpsLink {
   private keepAlive(): void {
     const client = this.session.client;
     this.noteRequest(); // re-arms the timer, connected or not
-    if (client) client.ver({ timeoutMs: this.requestTimeoutMs }).catch(() => {});
+    if (client) client.ver(this.requestOptions).catch((err: unknown) => this.noteFailure(err));
   }
 
   /** The client, waiting for a connection attempt in progress (upsmon connects before it polls). */
@@ -175,20 +255,27 @@ class NutUpsLink implements UpsLink {
     this.noteRequest();
     const ups = this.entry.upsName;
     const opts = this.requestOptions;
+    const oneAtATime = this.oneRequestAtATime();
     // pipelined: status and (when known or not yet learned) the buzzwords, in one write
     const statusP = client.getVar(ups, "ups.status", opts);
     // the common case: this UPS has no buzzword variables (learned on this connection)
-    const buzzP = this.buzzwordVars?.length === 0 ? undefined : this.fetchBuzzwords(client);
+    const wantBuzzwords = this.buzzwordVars?.length !== 0;
+    let buzzP = wantBuzzwords && !oneAtATime ? this.fetchBuzzwords(client, false) : undefined;
     try {
       const status = await statusP;
+      if (wantBuzzwords && oneAtATime) buzzP = this.fetchBuzzwords(client, true);
       const buzzwords = buzzP === undefined ? undefined : await buzzP;
       let alarm: string | undefined;
       if (ALARM_TOKEN.test(status)) {
-        alarm = await client.getVar(ups, "ups.alarm", opts).catch(() => undefined);
+        alarm = await client.getVar(ups, "ups.alarm", opts).catch((err: unknown) => {
+          this.noteFailure(err);
+          return undefined;
+        });
       }
       return { kind: "status", status, alarm, buzzwords };
     } catch (err) {
       await buzzP?.catch(() => undefined);
+      this.noteFailure(err);
       const code = codeOf(err);
       const message =
         code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.entry.host}` : messageOf(err);
@@ -196,18 +283,26 @@ class NutUpsLink implements UpsLink {
     }
   }
 
-  private async fetchBuzzwords(client: NutClient): Promise<string | undefined> {
+  /** The buzzword variables (all at once, or one after another); learns which ones this UPS has. */
+  private async fetchBuzzwords(client: NutClient, oneAtATime: boolean): Promise<string | undefined> {
     const ups = this.entry.upsName;
     const vars = this.buzzwordVars ?? BUZZWORD_VARS;
     const learning = this.buzzwordVars === undefined;
-    const values = await Promise.all(
-      vars.map((v) =>
-        client.getVar(ups, v, { timeoutMs: this.requestTimeoutMs }).then(
-          (value) => ({ v, value, missing: false }),
-          (err: unknown) => ({ v, value: undefined, missing: codeOf(err) === "VAR-NOT-SUPPORTED" }),
-        ),
-      ),
-    );
+    const one = (v: string) =>
+      client.getVar(ups, v, this.requestOptions).then(
+        (value) => ({ v, value, missing: false }),
+        (err: unknown) => {
+          this.noteFailure(err);
+          return { v, value: undefined, missing: codeOf(err) === "VAR-NOT-SUPPORTED" };
+        },
+      );
+    let values: { v: string; value: string | undefined; missing: boolean }[];
+    if (oneAtATime) {
+      values = [];
+      for (const v of vars) values.push(await one(v));
+    } else {
+      values = await Promise.all(vars.map(one));
+    }
     if (learning) this.buzzwordVars = values.filter((r) => !r.missing).map((r) => r.v);
     return values.find((r) => r.value !== undefined && r.value !== "")?.value;
   }
@@ -223,7 +318,10 @@ class NutUpsLink implements UpsLink {
       this.log.debug(`data server confirmed setting FSD for UPS [${this.entry.system}]`, 1);
       return true;
     } catch (err) {
-      this.log.error(`FSD set on UPS ${this.entry.system} failed: ${messageOf(err)}`);
+      this.noteFailure(err);
+      // upsmon prints the server's reply as it came (`ERR ACCESS-DENIED`)
+      const why = err instanceof NutServerError ? err.replyLine : messageOf(err);
+      this.log.error(`FSD set on UPS ${this.entry.system} failed: ${why}`);
       return false;
     }
   }
@@ -232,9 +330,10 @@ class NutUpsLink implements UpsLink {
     const client = this.session.client;
     if (!client) return undefined;
     this.noteRequest();
-    return client
-      .getNumLogins(this.entry.upsName, { timeoutMs: this.requestTimeoutMs })
-      .catch(() => undefined);
+    return client.getNumLogins(this.entry.upsName, this.requestOptions).catch((err: unknown) => {
+      this.noteFailure(err);
+      return undefined;
+    });
   }
 
   async close(): Promise<void> {

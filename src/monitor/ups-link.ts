@@ -10,8 +10,16 @@ export interface UpsLink {
   readonly entry: MonitorEntry;
   /** Start connecting (LOGIN, and PRIMARY for primaries); reconnects by itself after drops. */
   start(): void;
-  /** One poll: ups.status (plus ups.alarm when ALARM is set, and the mode buzzwords). Never rejects. */
+  /**
+   * One poll: ups.status (plus ups.alarm when ALARM is set, and the mode buzzwords). Never rejects.
+   * The daemon never starts a second poll while one is outstanding.
+   */
   poll(): Promise<PollResult>;
+  /**
+   * After this long an unsettled poll counts as a failed poll (default 15 s: upsmon's connect timeout
+   * + 5 s). The poll itself goes on; its result is used when it comes.
+   */
+  readonly pollTimeoutMs?: number;
   /** `FSD <ups>`; resolves true on `OK FSD-SET`. Never rejects (failures are logged by the link). */
   setFsd(): Promise<boolean>;
   /** `GET NUMLOGINS <ups>`, or undefined when it cannot be read. Never rejects. */

@@ -10,6 +10,7 @@ import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
 import { inlineSecrets } from "../config/nutguard-conf-secrets.js";
+import { readConfigFile } from "../util/config-file-read.js";
 import {
   type AccountFacts,
   type ConfigFacts,
@@ -64,9 +65,10 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 
+/** A config file's text; undefined when it cannot be used (missing, unreadable, not a regular file, > 1 MiB). */
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, "utf8");
+    return readConfigFile(path);
   } catch {
     return undefined;
   }

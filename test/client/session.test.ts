@@ -1,6 +1,6 @@
-// NutSession: backoff rules with injected timers, and a real reconnect (re-auth, re-LOGIN, PRIMARY)
-// across an upsd restart.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// NutSession: backoff rules with injected timers, a real reconnect (re-auth, re-LOGIN, PRIMARY)
+// across an upsd restart, a LOGIN refused by real upsd (keepWithoutLogin), and setMaxInFlight.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type NutClient,
   NutSession,
@@ -8,6 +8,7 @@ import {
   type SessionTimers,
 } from "../../src/client/index.js";
 import { AccessDeniedError, NutConnectionError } from "../../src/protocol/errors.js";
+import { type FakeConnection, startFakeServer } from "../helpers/fake-server.js";
 import { type NutStack, startNutStack } from "../helpers/nut-stack.js";
 
 /** Timers that only fire when the test says so. */
@@ -132,5 +133,75 @@ describe("NutSession against real upsd", () => {
     expect(drop.error).toBeInstanceOf(AccessDeniedError);
     expect(states.at(-1)!.state).toBe("closed");
     await expect(s.whenConnected()).rejects.toThrow("Session closed");
+  });
+
+  it("keepWithoutLogin: a refused LOGIN leaves the connection up, not logged in and without PRIMARY", async () => {
+    const states: SessionStateChange[] = [];
+    const s = new NutSession({
+      host: stack.host,
+      port: stack.port,
+      username: stack.users.admin.user, // no upsmon line: LOGIN is refused
+      password: stack.users.admin.pass,
+      login: "dummy",
+      primary: true,
+      keepWithoutLogin: true,
+      backoff: { initialMs: 50, maxMs: 50 },
+    });
+    s.on("state", (c: SessionStateChange) => states.push(c));
+    try {
+      s.start();
+      const client = await s.whenConnected();
+      expect(states.map((c) => c.state)).toEqual(["connecting", "connected"]);
+      const connected = states[1]!;
+      expect(connected.loginRefused).toBeInstanceOf(AccessDeniedError);
+      expect(connected.loginRefused!.replyLine).toBe("ERR ACCESS-DENIED");
+      expect(connected.granted).toBeUndefined();
+      expect(await client.getVar("dummy", "ups.status")).toBe("OL");
+      expect(await client.getNumLogins("dummy")).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("NutSession.setMaxInFlight", () => {
+  it("the connections opened afterwards send one request at a time", async () => {
+    // per connection: the most requests it had unanswered at once (each reply comes 20 ms late)
+    const most: number[] = [];
+    const conns: FakeConnection[] = [];
+    const answered = new Map<FakeConnection, number>();
+    const server = await startFakeServer({
+      onLine: async (_line, conn) => {
+        if (!answered.has(conn)) {
+          answered.set(conn, 0);
+          conns.push(conn);
+          most.push(0);
+        }
+        const i = conns.indexOf(conn);
+        await new Promise((r) => setTimeout(r, 20));
+        most[i] = Math.max(most[i]!, conn.lines.length - answered.get(conn)!);
+        answered.set(conn, answered.get(conn)! + 1);
+        return "OK\n";
+      },
+    });
+    const s = new NutSession({
+      host: server.host,
+      port: server.port,
+      username: "u",
+      password: "p",
+      login: "ups",
+      backoff: { initialMs: 10, maxMs: 10 },
+    });
+    try {
+      s.start();
+      await s.whenConnected();
+      s.setMaxInFlight(1);
+      conns[0]!.close(); // the session reconnects
+      await vi.waitUntil(() => conns.length === 2 && answered.get(conns[1]!) === 3, { timeout: 5000 });
+    } finally {
+      await s.close();
+      await server.close();
+    }
+    expect(most).toEqual([3, 1]);
   });
 });

@@ -2,13 +2,14 @@
  * The daemon's loop and shutdown choreography against scripted links (no network): what the host
  * is asked to do and which notifications go out, in order. Real NUT peers: daemon.nut.test.ts.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type MonitorEntry, parseUpsmonConf, type UpsmonConfig } from "../../src/config/upsmon-conf.js";
 import { Notifier } from "../../src/monitor/actions.js";
 import { type MonitorHost, startMonitor } from "../../src/monitor/daemon.js";
 import type { Notification, PollResult } from "../../src/monitor/engine-types.js";
 import type { UpsLink } from "../../src/monitor/ups-link.js";
 import { createMemoryLogger } from "../../src/util/log.js";
+import { VirtualClock } from "../helpers/virtual-clock.js";
 
 class RecordingNotifier extends Notifier {
   readonly seen: string[] = [];
@@ -253,5 +254,80 @@ describe("daemon: time jumps", () => {
     await handle.stop();
     expect(notifier.seen.slice(0, 2)).toEqual(["ONBATT u", "SUSPEND_TIMEJUMP_UNEXPECTED"]);
     expect(hostCalls).toEqual([]);
+  });
+});
+
+describe("daemon: the clock set back", () => {
+  it("during a round: notified as a time jump, and the next round still comes one interval later", async () => {
+    let offsetMs = 0;
+    let polls = 0;
+    const config = parseUpsmonConf("POLLFREQ 0\nMONITOR u 1 m p primary\n", "t").config;
+    const log = createMemoryLogger();
+    const notifier = new RecordingNotifier({ config, log });
+    const handle = startMonitor({
+      config,
+      log,
+      notifier,
+      minIntervalMs: 100,
+      now: () => Date.now() + offsetMs,
+      host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
+      createLink: (entry) =>
+        new (class extends ScriptedLink {
+          override async poll(): Promise<PollResult> {
+            // the second poll takes 100 ms, and the clock is set back an hour while it runs
+            if (++polls === 2) setTimeout(() => (offsetMs = -3_600_000), 50);
+            if (polls === 2) await new Promise((r) => setTimeout(r, 100));
+            return super.poll();
+          }
+        })(entry, ["OL"]),
+    });
+    await vi.waitUntil(() => polls >= 4, { timeout: 5000 });
+    await handle.stop();
+    expect(notifier.seen.filter((n) => n.startsWith("SUSPEND"))).toEqual(["SUSPEND_TIMEJUMP_UNEXPECTED"]);
+  });
+});
+
+describe("daemon: a poll that does not come back", () => {
+  it("is no news within the link's pollTimeoutMs, then a failed poll (COMMBAD); never doubled; its late result counts", async () => {
+    const clock = new VirtualClock(1_000_000, 20);
+    const config = parseUpsmonConf("POLLFREQ 1\nMONITOR u 1 m p secondary\n", "t").config;
+    const log = createMemoryLogger();
+    const seen: string[] = [];
+    const notifier = new (class extends RecordingNotifier {
+      override notify(n: Notification): void {
+        seen.push(`${clock.now() - 1_000_000} ${n.type}`);
+      }
+    })({ config, log });
+    const pollStarts: number[] = [];
+    let answer!: (r: PollResult) => void;
+    const handle = startMonitor({
+      config,
+      log,
+      notifier,
+      now: clock.now,
+      timers: clock.timers,
+      host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
+      createLink: (entry) =>
+        new (class extends ScriptedLink {
+          readonly pollTimeoutMs = 2500;
+          override poll(): Promise<PollResult> {
+            pollStarts.push(clock.now() - 1_000_000);
+            // the first poll hangs until the test answers it; later ones answer at once
+            return pollStarts.length === 1 ? new Promise((r) => (answer = r)) : super.poll();
+          }
+        })(entry, ["OL"]),
+    });
+    await vi.waitUntil(() => seen.length > 0, { timeout: 10_000 });
+    expect(seen).toEqual(["3000 COMMBAD"]); // the first evaluation at or past 2.5 s
+    expect(log.lines.map((l) => l.message)).toContain("Poll UPS [u] failed - Request timed out");
+    expect(pollStarts).toEqual([0]);
+    answer({ kind: "status", status: "OL" });
+    await vi.waitUntil(() => seen.length > 1, { timeout: 10_000 });
+    await vi.waitUntil(() => pollStarts.length > 2, { timeout: 10_000 });
+    await handle.stop();
+    clock.dispose();
+    expect(seen[1]).toMatch(/^\d+ COMMOK$/);
+    // after the late answer, one poll per second again
+    expect(pollStarts[2]! - pollStarts[1]!).toBe(1000);
   });
 });

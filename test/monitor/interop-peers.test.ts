@@ -1,10 +1,14 @@
 /**
  * nutguard monitor beside a real NUT 2.8.0 upsmon on the same UPS (real upsd + dummy-ups):
- * the primary/secondary shutdown handshake works in both directions.
+ * the primary/secondary shutdown handshake works in both directions, and both keep polling without
+ * LOGIN when upsd refuses it.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NutSession } from "../../src/client/index.js";
 import { type NutStack, startNutStack, type UpsmonInstance } from "../helpers/nut-stack.js";
+import { startUpsmonInstance } from "../helpers/nut-upsmon.js";
 import {
   eventsOf,
   type NutguardMonitor,
@@ -23,8 +27,11 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function freshStack(): Promise<NutStack> {
-  stack = await startNutStack({ devices: { ups: { dev: OL_DEV, desc: "test" } } });
+async function freshStack(extraUsers?: string): Promise<NutStack> {
+  stack = await startNutStack({
+    devices: { ups: { dev: OL_DEV, desc: "test" } },
+    ...(extraUsers ? { extraUsers } : {}),
+  });
   return stack;
 }
 async function nutguard(
@@ -103,5 +110,44 @@ describe("interop: real upsmon primary, nutguard secondary", () => {
       `UPS ${sys}: forced shutdown in progress`,
     ]);
     expect(notices.slice(3)).toEqual(["Auto logout and shutdown proceeding"]);
+  });
+});
+
+/** A user upsd knows, with a password and no rights at all (no `upsmon` line, no actions). */
+const NOBODY = { user: "nobody", pass: "nopass" };
+
+describe("interop: LOGIN refused by real upsd (MONITOR user without an upsmon line)", () => {
+  it("nutguard, like upsmon 2.8.0, logs the refusal, keeps polling without LOGIN and shuts down on OB LB", async () => {
+    const s = await freshStack(`[${NOBODY.user}]\n\tpassword = ${NOBODY.pass}\n`);
+    const sys = `ups@127.0.0.1:${s.port}`;
+    const primary = await nutguard(s, { role: "primary", credentials: NOBODY });
+    const real = await startUpsmonInstance({
+      dir: join(s.dir, "upsmon-nobody"),
+      system: sys,
+      cred: NOBODY,
+      options: { role: "primary" },
+      onStop: () => {},
+    });
+    cleanups.push(() => real.stop());
+    const refused = `Login on UPS [${sys}] failed - got [ERR ACCESS-DENIED]`;
+    await s.waitFor(async () => readFileSync(real.log, "utf8").includes(refused));
+    await s.waitFor(async () => readFileSync(primary.log, "utf8").includes(refused));
+    expect(await logins(s)).toBe("NUMLOGINS ups 0"); // neither is counted by upsd
+    await setUpsStatus(s, "ups", "OB LB");
+    expect(await primary.exited).toBe(0);
+    expect(primary.shutdowns()).toHaveLength(1);
+    await s.waitFor(async () => shutdownTimes(real.shutdownLog).length === 1);
+    const log = readFileSync(primary.log, "utf8");
+    expect(log).toContain(
+      `UPS [${sys}]: monitoring without LOGIN: this host is not counted in NUMLOGINS and has no primary rights (no PRIMARY without LOGIN)`,
+    );
+    // FSD needs the upsmon primary right: both log upsd's refusal the same way
+    expect(log).toContain(`FSD set on UPS ${sys} failed: ERR ACCESS-DENIED`);
+    expect(readFileSync(real.log, "utf8")).toContain(`FSD set on UPS ${sys} failed: ERR ACCESS-DENIED`);
+    expect(primary.notices()).toEqual([
+      `UPS ${sys} on battery`,
+      `UPS ${sys} battery is low`,
+      "Auto logout and shutdown proceeding",
+    ]);
   });
 });

@@ -103,6 +103,46 @@ describe("UpsLink over NUT", () => {
     );
   });
 
+  it("keeps polling on the connection when LOGIN is refused (no upsmon line), logging it as upsmon does", async () => {
+    server = await startFakeServer({
+      onLine: (line) =>
+        line === "LOGIN ups" ? "ERR ACCESS-DENIED\n" : upsdLike({ "ups.status": "OB LB" })(line),
+    });
+    const config = parseUpsmonConf(`MONITOR ups@127.0.0.1:${server.port} 1 m p secondary\n`, "t").config;
+    const log = createMemoryLogger();
+    link = createNutLink(config.monitors[0]!, config, log);
+    link.start();
+    expect(await link.poll()).toMatchObject({ kind: "status", status: "OB LB" });
+    expect(await link.poll()).toMatchObject({ kind: "status", status: "OB LB" });
+    expect(server.connectionCount).toBe(1);
+    expect(server.lines.filter((l) => l === "LOGIN ups")).toHaveLength(1);
+    const sys = `ups@127.0.0.1:${server.port}`;
+    expect(log.lines.filter((l) => l.level !== "debug")).toEqual([
+      { level: "err", message: `Login on UPS [${sys}] failed - got [ERR ACCESS-DENIED]` },
+      {
+        level: "warning",
+        message: `UPS [${sys}]: monitoring without LOGIN: this host is not counted in NUMLOGINS, so the primary's HOSTSYNC will not count this host`,
+      },
+    ]);
+  });
+
+  it("a primary whose LOGIN is refused polls without asking for PRIMARY (upsmon does not either)", async () => {
+    server = await startFakeServer({
+      onLine: (line) =>
+        line === "LOGIN ups" ? "ERR ACCESS-DENIED\n" : upsdLike({ "ups.status": "OL" })(line),
+    });
+    const config = parseUpsmonConf(`MONITOR ups@127.0.0.1:${server.port} 1 m p primary\n`, "t").config;
+    link = createNutLink(config.monitors[0]!, config, createMemoryLogger());
+    link.start();
+    expect(await link.poll()).toMatchObject({ kind: "status", status: "OL" });
+    expect(server.lines.slice(0, 4)).toEqual([
+      'USERNAME "m"',
+      'PASSWORD "p"',
+      "LOGIN ups",
+      "GET VAR ups ups.status",
+    ]);
+  });
+
   it("reports an unknown UPS the way upsmon logs it", async () => {
     server = await startFakeServer({
       onLine: (line) => (line.startsWith("GET VAR") ? "ERR UNKNOWN-UPS\n" : upsdLike({})(line)),

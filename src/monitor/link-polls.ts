@@ -1,0 +1,107 @@
+/**
+ * The polls in flight, at most one per link, for the daemon's round loop (daemon.ts).
+ *
+ * A round starts a poll on every link that has none outstanding; the round's evaluation then takes
+ * whatever has come back: a settled poll is its result, a poll still outstanding is no news, and a
+ * poll outstanding past its deadline (the link's `pollTimeoutMs`, as upsmon's request alarm) counts
+ * as a failed poll for each round until it settles. So a frozen server never holds up the evaluation
+ * (DEADTIME runs on time) nor the polls of the other links, and never gets a second poll stacked on
+ * the first.
+ *
+ * Time is the daemon's injected clock (`nowMs` arguments). Must not: observe results into the engine,
+ * wait, or decide anything (the daemon does).
+ */
+import type { PollResult } from "./engine-types.js";
+import type { UpsLink } from "./ups-link.js";
+
+/** upsmon: a request runs under an alarm of the connect timeout (10 s) + 5 s. */
+export const DEFAULT_POLL_TIMEOUT_MS = 15_000;
+
+const OVERDUE: PollResult = { kind: "failure", code: "TIMEOUT", message: "Request timed out" };
+
+interface Slot {
+  round: number;
+  startedMs: number;
+  /** Set when the poll settled; observed (and the slot dropped) at the next evaluation. */
+  result: PollResult | undefined;
+}
+
+export class LinkPolls {
+  private readonly slots = new Map<UpsLink, Slot>();
+  private round = 0;
+  /** Polls this round started, and how many of them have not settled yet. */
+  private started = 0;
+  private waiting = 0;
+
+  /**
+   * `roundDone` runs when the round's wait may end: every poll the round started has settled, or,
+   * when it started none (every link still outstanding), as soon as one of those settles.
+   */
+  constructor(private readonly roundDone: () => void) {}
+
+  /** A new round: a poll on every link without one outstanding. */
+  startRound(links: readonly UpsLink[], nowMs: number): void {
+    this.round++;
+    this.started = 0;
+    this.waiting = 0;
+    for (const link of links) {
+      if (this.slots.has(link)) continue;
+      const slot: Slot = { round: this.round, startedMs: nowMs, result: undefined };
+      this.slots.set(link, slot);
+      this.started++;
+      this.waiting++;
+      link.poll().then(
+        (result) => this.settle(link, slot, result),
+        (err: unknown) =>
+          this.settle(link, slot, {
+            kind: "failure",
+            code: "ERROR",
+            message: err instanceof Error ? err.message : String(err),
+          }),
+      );
+    }
+  }
+
+  /**
+   * What to observe at this evaluation, in the order of `links`: each settled result (its slot is
+   * freed, so the next round polls that link again), and a failure for each poll outstanding past its
+   * deadline. Links with a poll outstanding within its deadline are left out (no news).
+   */
+  collect(links: readonly UpsLink[], nowMs: number): { link: UpsLink; result: PollResult }[] {
+    const out: { link: UpsLink; result: PollResult }[] = [];
+    for (const link of links) {
+      const slot = this.slots.get(link);
+      if (slot === undefined) continue;
+      if (slot.result !== undefined) {
+        this.slots.delete(link);
+        out.push({ link, result: slot.result });
+      } else if (nowMs - slot.startedMs >= (link.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)) {
+        out.push({ link, result: OVERDUE });
+      }
+    }
+    return out;
+  }
+
+  /** A link dropped by a reload: its poll, if any, is no longer waited for or observed. */
+  forget(link: UpsLink): void {
+    const slot = this.slots.get(link);
+    if (slot === undefined) return;
+    this.slots.delete(link);
+    if (slot.round === this.round && slot.result === undefined && --this.waiting === 0) this.roundDone();
+  }
+
+  /** After a wall-clock jump: outstanding polls count their deadline from now. */
+  restartClocks(nowMs: number): void {
+    for (const slot of this.slots.values()) slot.startedMs = nowMs;
+  }
+
+  private settle(link: UpsLink, slot: Slot, result: PollResult): void {
+    if (this.slots.get(link) !== slot) return; // forgotten
+    slot.result = result;
+    if (slot.round === this.round) {
+      if (--this.waiting === 0) this.roundDone();
+    } else if (this.started === 0) {
+      this.roundDone(); // the round has nothing else to wait for
+    } // else a late poll: news for the next evaluation, no reason to hurry it
+  }
+}
