@@ -6,7 +6,6 @@
  * Thin: argv → notify/load.ts → notify/transports.ts → stdout/stderr and the exit code.
  */
 
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { nutguardConfPathFor } from "../config/nutguard-conf.js";
 import { parseUpsmonConf } from "../config/upsmon-conf.js";
@@ -22,6 +21,7 @@ import { loadChannels } from "../notify/load.js";
 import type { ReadyChannel } from "../notify/secrets.js";
 import { renderNotification } from "../notify/template.js";
 import { transportFor } from "../notify/transports.js";
+import { readConfigFile } from "../util/config-file-read.js";
 import { type Out, printedHelp, stderrLine, stdoutLine } from "./cli-output.js";
 
 const USAGE = `Usage: nutguard notify --test [EVENT] [--channel NAME]... [-C FILE] [-f FILE]
@@ -89,7 +89,7 @@ function parseArgs(argv: string[], err: Out): NotifyArgs | number {
 /** The first MONITOR system of upsmon.conf, or a stand-in when it cannot be read. */
 function testUps(upsmonPath: string): string {
   try {
-    const parsed = parseUpsmonConf(readFileSync(upsmonPath, "latin1"), upsmonPath);
+    const parsed = parseUpsmonConf(readConfigFile(upsmonPath, "latin1"), upsmonPath);
     return parsed.config.monitors[0]?.system ?? "test@localhost";
   } catch {
     return "test@localhost";

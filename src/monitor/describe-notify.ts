@@ -3,7 +3,6 @@
  * them (notification channels, battery thresholds, built-in upssched), and the mistakes it would log
  * with file:line. Reads the two files; loads no network code (it runs in the root supervisor's CLI).
  */
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
 import { thresholdsFor, thresholdsFromConf, unknownThresholdUpses } from "../config/thresholds.js";
@@ -11,21 +10,13 @@ import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { notifyCmdIsUpssched, parseUpsschedConf } from "../config/upssched-conf.js";
 import { upsschedSettingsFromConf } from "../config/upssched-section.js";
 import { channelsFromConf } from "../notify/channel-config.js";
+import { readOptionalConfigFile } from "../util/config-file-read.js";
 
 export interface NotifyCheck {
   /** What was understood, for stdout. */
   lines: string[];
   /** Mistakes and warnings (file:line), for stderr. */
   problems: string[];
-}
-
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new Error(`Can't open ${path}: ${(err as Error).message}`);
-  }
 }
 
 export function describeNotifyConfig(upsmonConfPath: string, config: UpsmonConfig): NotifyCheck {
@@ -41,7 +32,7 @@ export function describeNotifyConfig(upsmonConfPath: string, config: UpsmonConfi
   };
   let conf: ReturnType<typeof parseNutguardConf> | undefined;
   attempt(() => {
-    const text = readOptional(path);
+    const text = readOptionalConfigFile(path);
     conf = text === undefined ? undefined : parseNutguardConf(text, path);
   });
   lines.push(
@@ -73,7 +64,7 @@ export function describeNotifyConfig(upsmonConfPath: string, config: UpsmonConfi
         return;
       }
       const schedPath = join(dirname(upsmonConfPath), "upssched.conf");
-      const text = readOptional(schedPath);
+      const text = readOptionalConfigFile(schedPath);
       if (text === undefined)
         throw new Error(`Can't open ${schedPath}: no such file (NOTIFYCMD names upssched)`);
       const sched = parseUpsschedConf(text, schedPath);

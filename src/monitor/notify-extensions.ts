@@ -8,7 +8,6 @@
  * off (the monitor keeps protecting the host with upsmon's own rules); on reload a file that no longer
  * reads keeps the previous settings.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { type NutguardConfFile, nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
@@ -30,6 +29,7 @@ import {
   TIMER_STATE_FILE,
   upsschedConfPathFor,
 } from "../upssched/runner.js";
+import { readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
 import type { MonitorEvent, MonitorSnapshot } from "./events.js";
@@ -64,8 +64,8 @@ export interface NotifyExtensions {
 
 /** Read nutguard.conf; undefined when the file does not exist. Throws ConfigError / Error. */
 export function readNutguardConf(path: string): NutguardConfFile | undefined {
-  if (!existsSync(path)) return undefined;
-  return parseNutguardConf(readFileSync(path, "utf8"), path);
+  const text = readOptionalConfigFile(path);
+  return text === undefined ? undefined : parseNutguardConf(text, path);
 }
 
 function describeError(err: unknown): string {

@@ -3,8 +3,8 @@
  * for apprise's `urls_file` every non-empty, non-comment line), so a channel becomes a `ReadyChannel`
  * with plain strings. The only file reading of src/notify/.
  */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/reader.js";
+import { readConfigFile } from "../util/config-file-read.js";
 import { type ChannelConfig, isHttpUrl, type SecretRef } from "./channel-config.js";
 
 type Distribute<T> = T extends unknown ? T : never;
@@ -22,7 +22,7 @@ export type ReadyChannel =
 
 export type SecretReader = (path: string) => string;
 
-const readText: SecretReader = (path) => readFileSync(path, "utf8");
+const readText: SecretReader = (path) => readConfigFile(path);
 
 function lines(text: string): string[] {
   return text

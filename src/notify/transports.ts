@@ -5,8 +5,8 @@
  * (never a shell), killed at the timeout.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import { readConfigFile } from "../util/config-file-read.js";
 import { appriseArgs, type HttpRequestSpec, httpRequestFor, type RenderedNotification } from "./requests.js";
 import { httpOutcome, type SendResult, smtpOutcome } from "./retry.js";
 import type { ReadyChannel } from "./secrets.js";
@@ -170,7 +170,7 @@ function emailTransport(ch: Extract<ReadyChannel, { type: "email" }>, timeoutMs:
         requireTLS: ch.smtpSecurity === "starttls",
         ignoreTLS: ch.smtpSecurity === "none",
         auth: ch.smtpUser === undefined ? undefined : { user: ch.smtpUser, pass: ch.smtpPassword ?? "" },
-        tls: ch.smtpCaFile === undefined ? undefined : { ca: readFileSync(ch.smtpCaFile) },
+        tls: ch.smtpCaFile === undefined ? undefined : { ca: readConfigFile(ch.smtpCaFile) },
         connectionTimeout: timeoutMs,
         greetingTimeout: timeoutMs,
         socketTimeout: timeoutMs,

@@ -11,10 +11,11 @@
  * runtime directory whenever they change; the file is removed when the monitor stops.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseUpsschedConf, type UpsschedConfig } from "../config/upssched-conf.js";
 import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
+import { readConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import { type SchedRun, type SchedTimer, UpsschedTimers } from "./timers.js";
 
@@ -38,13 +39,7 @@ export function upsschedConfPathFor(upsmonConfPath: string): string {
 
 /** Read and parse upssched.conf (throws ConfigError with file:line, or an Error naming the file). */
 export function loadUpsschedConf(path: string): UpsschedConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "latin1");
-  } catch (err) {
-    throw new Error(`Can't open ${path}: ${(err as Error).message}`);
-  }
-  return parseUpsschedConf(text, path);
+  return parseUpsschedConf(readConfigFile(path, "latin1"), path);
 }
 
 export interface BuiltinUpsschedOptions {

@@ -124,7 +124,7 @@ describe("notification extensions from nutguard.conf and upssched.conf", () => {
     const { ext, log } = start("NOTIFYCMD /sbin/upssched\n");
     expect(ext.notifyCmdHandler).toBeUndefined();
     expect(lines(log)[0]).toMatch(
-      /^err: Can't open .*upssched\.conf: ENOENT.* \(NOTIFYCMD names upssched: its timers are off\)$/,
+      /^err: Can't open .*upssched\.conf: No such file or directory \(NOTIFYCMD names upssched: its timers are off\)$/,
     );
   });
 });
