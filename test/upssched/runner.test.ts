@@ -22,7 +22,8 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "nutguard-upssched-"));
   await writeFile(
     join(dir, "cmd"),
-    `#!/bin/sh\nprintf '%s|' "$@" >> "${dir}/calls"\necho "UPSNAME=$UPSNAME NOTIFYTYPE=$NOTIFYTYPE NOTIFYMSG=$NOTIFYMSG" >> "${dir}/calls"\n`,
+    // one write per call, so a reader never sees half a line
+    `#!/bin/sh\nline="$(printf '%s|' "$@")UPSNAME=$UPSNAME NOTIFYTYPE=$NOTIFYTYPE NOTIFYMSG=$NOTIFYMSG"\necho "$line" >> "${dir}/calls"\n`,
     { mode: 0o755 },
   );
 });
