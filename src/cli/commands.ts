@@ -52,6 +52,16 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./doctor.js"),
   },
   {
+    name: "notify",
+    summary: "send a test notification through nutguard.conf's channels",
+    load: () => import("./notify.js"),
+  },
+  {
+    name: "upssched",
+    summary: "list the timers of the monitor's built-in upssched (-l)",
+    load: () => import("./upssched.js"),
+  },
+  {
     name: "server",
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),

@@ -164,6 +164,8 @@ export interface DoctorFacts {
   inertTmpfiles: string[];
   pidFile: PidFileFacts;
   config: ConfigFacts;
+  /** nutguard.conf beside the config (nutguard target only), with the secrets written in it. */
+  nutguardConf?: FileFacts & { inlineSecrets: string[] };
   accounts: AccountFacts;
   /** Whether the daemon binary sends sd_notify messages (linked with libsystemd, or nutguard). */
   daemonNotifies: boolean;

@@ -7,6 +7,8 @@
  */
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
+import { inlineSecrets } from "../config/nutguard-conf-secrets.js";
 import { readConfigFile } from "../util/config-file-read.js";
 import {
   type AccountFacts,
@@ -147,6 +149,18 @@ async function configFacts(path: string): Promise<ConfigFacts> {
   return runAs ? { ...facts, runAsUser: runAs.user, runAsUserLine: runAs.lineNumber } : facts;
 }
 
+async function nutguardConfFacts(path: string): Promise<FileFacts & { inlineSecrets: string[] }> {
+  const facts = await fileFacts(path);
+  const text = facts.exists ? await readText(path) : undefined;
+  let secrets: string[] = [];
+  try {
+    secrets = text === undefined ? [] : inlineSecrets(parseNutguardConf(text, path));
+  } catch {
+    // a file that does not parse is the monitor's to report (file:line); no secrets known here
+  }
+  return { ...facts, inlineSecrets: secrets };
+}
+
 async function accountFacts(): Promise<AccountFacts> {
   return parseAccounts((await readText("/etc/passwd")) ?? "", (await readText("/etc/group")) ?? "");
 }
@@ -219,6 +233,9 @@ export async function gatherFacts(
     inertTmpfiles: tmpfiles.inert,
     pidFile: await pidFileFacts(target.pidFile),
     config: await configFacts(target.configFile),
+    ...(which === "nutguard"
+      ? { nutguardConf: await nutguardConfFacts(nutguardConfPathFor(target.configFile)) }
+      : {}),
     accounts: await accountFacts(),
     daemonNotifies: which === "nutguard" ? true : await upsmonNotifies(),
     journal: which === "nut" && unit?.loaded ? await gatherJournal(target.unit) : undefined,

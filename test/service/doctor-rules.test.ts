@@ -336,6 +336,23 @@ describe("doctor rules: nutguard's monitor, one planted fault each", () => {
     f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "nutguard-monito" };
     expect(diagnose(f)).toEqual([]);
   });
+  it("warns about nutguard.conf holding inline secrets readable by others, with a safe fix", () => {
+    const f = healthyNutguard();
+    const conf = { path: "/etc/nut/nutguard.conf", exists: true, mode: 0o644, uid: 0, gid: 0 };
+    f.nutguardConf = { ...conf, inlineSecrets: ["[ops] token (line 4)", "[team] url (line 8)"] };
+    expect(diagnose(f).map((x) => [x.id, x.severity, x.message, x.safeFix])).toEqual([
+      [
+        "nutguard-conf-secrets-readable",
+        "warning",
+        "/etc/nut/nutguard.conf has mode 0644 and holds secrets ([ops] token (line 4), [team] url (line 8)): every local user can read them",
+        { kind: "chown-chmod", path: "/etc/nut/nutguard.conf", mode: 0o640, owner: "root", group: "nut" },
+      ],
+    ]);
+    f.nutguardConf = { ...conf, mode: 0o640, inlineSecrets: ["[ops] token (line 4)"] };
+    expect(diagnose(f)).toEqual([]);
+    f.nutguardConf = { ...conf, inlineSecrets: [] };
+    expect(diagnose(f)).toEqual([]);
+  });
   it("calls a PID file naming some other node program stale", () => {
     const f = healthyNutguard();
     f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "node", argv0: "/usr/bin/node" };
