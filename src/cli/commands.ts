@@ -57,9 +57,24 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./doctor.js"),
   },
   {
+    name: "notify",
+    summary: "send a test notification through nutguard.conf's channels",
+    load: () => import("./notify.js"),
+  },
+  {
+    name: "upssched",
+    summary: "list the timers of the monitor's built-in upssched (-l)",
+    load: () => import("./upssched.js"),
+  },
+  {
     name: "server",
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),
+  },
+  {
+    name: "takeover",
+    summary: "switch this host from NUT's upsmon (nut-monitor.service) to nutguard's monitor, or back",
+    load: () => import("./takeover.js"),
   },
   {
     name: "install-service",

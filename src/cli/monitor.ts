@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createStderrLogger({ debugLevel });
 
   if (args.checkPowerDownFlag) return checkFlag(parsed, log);
-  if (args.check) return printCheck(parsed);
+  if (args.check) return printCheck(parsed, configPath);
 
   logConfigMessages(parsed, log);
   if (parsed.fatal) return 1;
@@ -187,18 +187,23 @@ function checkFlag(parsed: ParseResult, log: Logger): number {
 }
 
 /** `--check`: what was understood, on stdout; the parser's messages on stderr. */
-function printCheck(parsed: ParseResult): number {
+async function printCheck(parsed: ParseResult, configPath: string): Promise<number> {
   for (const m of parsed.messages) {
     if (m.level === "err" || m.level === "warning") process.stderr.write(`${m.message}\n`);
   }
   if (parsed.fatal) return 1;
   process.stdout.write(`${describeConfig(parsed.config).join("\n")}\n`);
+  // nutguard.conf and upssched.conf (loaded here only: the supervisor never needs them)
+  const { describeNotifyConfig } = await import("../monitor/describe-notify.js");
+  const notify = describeNotifyConfig(configPath, parsed.config);
+  process.stdout.write(`${notify.lines.join("\n")}\n`);
+  for (const p of notify.problems) process.stderr.write(`${p}\n`);
   const impossible = impossiblePowerMessage(parsed.config);
   if (impossible !== undefined) {
     process.stdout.write(impossible);
     return 1;
   }
-  return parsed.errorCount > 0 ? 2 : 0;
+  return parsed.errorCount > 0 || notify.problems.length > 0 ? 2 : 0;
 }
 
 /**
