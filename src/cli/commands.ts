@@ -37,6 +37,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./demo.js"),
   },
   {
+    name: "drill",
+    summary: "rehearse a power failure with your real upsmon.conf, safely (nothing is shut down)",
+    load: () => import("./drill.js"),
+  },
+  {
     name: "monitor",
     summary: "upsmon-compatible monitor and shutdown daemon",
     load: () => import("./monitor.js"),
