@@ -115,7 +115,8 @@ export async function run(argv: string[]): Promise<number> {
     await writeFile(join(dir, "demo.seq"), sequence(args.stepSec));
     await writeFile(
       join(dir, "ups.conf"),
-      `[${UPS}]\n\tdriver = dummy-ups\n\tport = ${join(dir, "demo.seq")}\n\tdesc = "nutguard demo UPS"\n`,
+      // nutguard_instcmds: the demo's load.off / test.battery.* change ups.status (nutguard's opt-in)
+      `[${UPS}]\n\tdriver = dummy-ups\n\tport = ${join(dir, "demo.seq")}\n\tdesc = "nutguard demo UPS"\n\tnutguard_instcmds = yes\n`,
     );
     await writeFile(join(dir, "upsd.conf"), "LISTEN 127.0.0.1 0\n");
     await writeFile(join(dir, "upsd.users"), `[demo-monitor]\n\tpassword = ${password}\n\tupsmon primary\n`);

@@ -3,9 +3,9 @@
  * the way upsmon does (-f, else $NUT_CONFPATH/upsmon.conf, else /etc/nut/upsmon.conf), and logging
  * the parser's messages. Must not interpret the settings.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ParseResult, parseUpsmonConf, type UpsmonConfig } from "../config/upsmon-conf.js";
+import { ConfigFileError, readConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 
 export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -13,18 +13,18 @@ export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /**
- * Read and parse; a file that cannot be read gives a fatal result with NUT's "Can't open" text.
+ * Read and parse; a file that cannot be read gives a fatal result with NUT's "Can't open" text, and so
+ * does one that is not a regular file or is larger than 1 MiB (util/config-file-read.ts).
  * Read synchronously (a small file, at start and on reload, as upsmon does): node:fs/promises would keep
  * a dozen more built-in modules resident in the monitor for its whole life.
  */
 export async function loadUpsmonConfFile(path: string): Promise<ParseResult> {
   let text: string;
   try {
-    text = readFileSync(path, "latin1");
+    text = readConfigFile(path, "latin1");
   } catch (err) {
-    const reason =
-      (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
-    const fatal = `Can't open ${path}: ${reason}`;
+    if (!(err instanceof ConfigFileError)) throw err;
+    const fatal = err.message;
     const empty = parseUpsmonConf("", path);
     return { ...empty, messages: [{ level: "err", message: fatal }], fatal };
   }

@@ -1,7 +1,8 @@
 /**
  * dummy-ups's table of known variables (the `nut_data[]` table of drivers/dummy-ups.h, as facts):
  * which are STRING with which maximum length, which are NUMBER. Every name not listed is
- * accepted by dummy-ups as RW STRING with a maximum of 32. Data only.
+ * accepted by dummy-ups as RW STRING with a maximum of 32. Data only. test/server/interop.nut.test.ts
+ * compares GET TYPE of every name here with Debian's dummy-ups 2.8.0 behind a real upsd.
  */
 
 /** STRING variables and their maximum length. */
@@ -54,6 +55,14 @@ const KNOWN_NUMBER_VARS: ReadonlySet<string> = new Set([
   "battery.charge.restart",
   "battery.temperature",
   "battery.voltage.nominal",
+  "ambient.temperature",
+  "ambient.temperature.alarm",
+  "ambient.temperature.high",
+  "ambient.temperature.low",
+  "ambient.humidity",
+  "ambient.humidity.alarm",
+  "ambient.humidity.high",
+  "ambient.humidity.low",
 ]);
 
 const UNKNOWN_VAR_STRING_MAX = 32;

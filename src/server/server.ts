@@ -7,7 +7,7 @@
  * It must not contain protocol rules (session.ts) or dummy-ups rules (simulation.ts).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { type Descriptions, parseCmdvartab } from "../config/cmdvartab.js";
@@ -15,10 +15,11 @@ import { ConfigError } from "../config/reader.js";
 import { parseUpsConf } from "../config/ups-conf.js";
 import { type ListenAddress, NUT_DEFAULT_PORT, parseUpsdConf, type UpsdConf } from "../config/upsd-conf.js";
 import { parseUpsdUsers } from "../config/upsd-users.js";
+import { ConfigFileError, readConfigFile, readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import { NutListener } from "./listener.js";
 import { ServerModel, type UpsEntry } from "./model.js";
-import { DummyUpsSimulation, type SimulationMode } from "./simulation.js";
+import { type DataFileRead, DummyUpsSimulation, type SimulationMode } from "./simulation.js";
 
 export interface StartServerOptions {
   /** Directory with upsd.conf, ups.conf, upsd.users (NUT_CONFPATH). */
@@ -29,6 +30,8 @@ export interface StartServerOptions {
   idleTimeoutMs?: number;
   /** How often simulations advance (default 100 ms). */
   tickMs?: number;
+  /** Bound on memory held for all clients together (default 32 MiB; see listener.ts). */
+  maxHeldBytes?: number;
   /** cmdvartab location (default: $NUT_DATAPATH/cmdvartab, then /usr/share/nut/cmdvartab). */
   cmdvartabPath?: string;
 }
@@ -50,21 +53,13 @@ interface WatchedSim {
   mtimeMs: number | undefined;
 }
 
-function readOptional(file: string): string | undefined {
+/** A dummy-ups data file's text, or why it cannot be used (missing, not a regular file, too large). */
+function readDataFile(file: string): DataFileRead {
   try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function readRequired(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
+    return readConfigFile(file);
   } catch (err) {
-    throw new Error(
-      `Can't open ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message}`,
-    );
+    if (err instanceof ConfigFileError) return { error: err.message };
+    throw err;
   }
 }
 
@@ -81,7 +76,7 @@ function loadDescriptions(explicit: string | undefined): Descriptions | undefine
     ? [explicit]
     : [process.env.NUT_DATAPATH ? `${process.env.NUT_DATAPATH}/cmdvartab` : "", "/usr/share/nut/cmdvartab"];
   for (const file of candidates) {
-    const text = file ? readOptional(file) : undefined;
+    const text = file ? readOptionalConfigFile(file) : undefined;
     if (text !== undefined) return parseCmdvartab(text, file);
   }
   return undefined;
@@ -100,26 +95,58 @@ function modeFor(port: string, explicit: string | undefined, file: string, line:
   return port.endsWith(".dev") ? "dummy-once" : "dummy-loop";
 }
 
+/**
+ * nutguard's own ups.conf key (real dummy-ups would refuse it): `nutguard_instcmds = yes` lists
+ * load.off, load.on, test.battery.start and test.battery.stop and makes them change ups.status
+ * (OFF, CAL), tracked as SUCCESS. Without it the UPS has dummy-ups's load.off only, which does
+ * nothing and is tracked as ERR UNKNOWN, as with upsd + dummy-ups. `nutguard demo` turns it on.
+ */
+export const NUTGUARD_INSTCMDS_KEY = "nutguard_instcmds";
+
+function commandEffectsFor(
+  setting: { value: string; line: number } | undefined,
+  file: string,
+  ups: string,
+): boolean {
+  if (setting === undefined) return false;
+  const v = setting.value.toLowerCase();
+  if (v === "yes" || v === "true" || v === "on") return true;
+  if (v === "no" || v === "false" || v === "off") return false;
+  throw new ConfigError(
+    file,
+    setting.line,
+    `UPS [${ups}]: ${NUTGUARD_INSTCMDS_KEY} must be yes or no, not "${setting.value}"`,
+  );
+}
+
 interface LoadedConfig {
   upsd: UpsdConf;
   users: ReturnType<typeof parseUpsdUsers>;
-  ups: { name: string; desc: string | undefined; port: string; file: string; mode: SimulationMode }[];
+  ups: {
+    name: string;
+    desc: string | undefined;
+    port: string;
+    file: string;
+    mode: SimulationMode;
+    commandEffects: boolean;
+  }[];
 }
 
 function loadConfig(confPath: string, log: Logger): LoadedConfig {
   const upsdFile = resolve(confPath, "upsd.conf");
-  const upsdText = readOptional(upsdFile);
+  // only a file that does not exist means the defaults: unreadable, a directory, a loop... is fatal
+  const upsdText = readOptionalConfigFile(upsdFile);
   if (upsdText === undefined) log.warning(`${upsdFile} not found: using defaults`);
   const upsd = parseUpsdConf(upsdText ?? "", upsdFile);
   for (const w of upsd.warnings) log.warning(w);
 
   const usersFile = resolve(confPath, "upsd.users");
-  const usersText = readOptional(usersFile);
+  const usersText = readOptionalConfigFile(usersFile);
   if (usersText === undefined) log.warning(`${usersFile} not found: no user may log in or change anything`);
   const users = parseUpsdUsers(usersText ?? "", usersFile);
 
   const upsFile = resolve(confPath, "ups.conf");
-  const upsConf = parseUpsConf(readRequired(upsFile), upsFile);
+  const upsConf = parseUpsConf(readConfigFile(upsFile), upsFile);
   const ups: LoadedConfig["ups"] = [];
   for (const section of upsConf.sections) {
     const driver = section.settings.get("driver");
@@ -153,6 +180,7 @@ function loadConfig(confPath: string, log: Logger): LoadedConfig {
       port: port.value,
       file,
       mode: modeFor(port.value, modeSetting?.value, upsFile, modeSetting?.line ?? section.line),
+      commandEffects: commandEffectsFor(section.settings.get(NUTGUARD_INSTCMDS_KEY), upsFile, section.name),
     });
   }
   if (ups.length === 0) log.warning(`${upsFile} defines no UPS`);
@@ -162,7 +190,7 @@ function loadConfig(confPath: string, log: Logger): LoadedConfig {
 function tlsContext(upsd: UpsdConf, confPath: string): SecureContext | undefined {
   if (!upsd.certFile) return undefined;
   const file = resolve(confPath, upsd.certFile);
-  const pem = readRequired(file);
+  const pem = readConfigFile(file);
   try {
     return createSecureContext({ cert: pem, key: pem, minVersion: "TLSv1.2" });
   } catch (err) {
@@ -190,12 +218,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const previous = new Map(watched.map((w) => [w.entry.name.toLowerCase(), w]));
     watched = config.ups.map((u) => {
       const old = previous.get(u.name.toLowerCase());
-      if (old && old.file === u.file && old.entry.sim.mode === u.mode) {
+      if (
+        old &&
+        old.file === u.file &&
+        old.entry.sim.mode === u.mode &&
+        old.entry.sim.commandEffects === u.commandEffects
+      ) {
         old.entry.desc = u.desc;
         return old;
       }
-      const sim = new DummyUpsSimulation({ port: u.port, mode: u.mode, fileLabel: u.file });
-      sim.loadFile(readOptional(u.file), now);
+      const sim = new DummyUpsSimulation({
+        port: u.port,
+        mode: u.mode,
+        fileLabel: u.file,
+        commandEffects: u.commandEffects,
+      });
+      sim.loadFile(readDataFile(u.file), now);
       if (!sim.connected) log.error(`dummy-ups [${u.name}]: ${sim.failureReason}`);
       return {
         entry: { name: u.name, desc: u.desc, sim, fsd: false },
@@ -216,6 +254,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
     tls,
     idleTimeoutMs: options.idleTimeoutMs,
+    maxHeldBytes: options.maxHeldBytes,
   });
   const addresses = await listener.start();
 
@@ -230,7 +269,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (m === w.mtimeMs) continue;
       w.mtimeMs = m;
       const wasConnected = w.entry.sim.connected;
-      w.entry.sim.fileChanged(readOptional(w.file), now);
+      w.entry.sim.fileChanged(readDataFile(w.file), now);
       if (!w.entry.sim.connected) log.error(`dummy-ups [${w.entry.name}]: ${w.entry.sim.failureReason}`);
       else if (!wasConnected) log.notice(`dummy-ups [${w.entry.name}]: data file read`);
     }

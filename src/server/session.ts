@@ -9,7 +9,14 @@
 
 import { type UserRight, userMay } from "../config/upsd-users.js";
 import { escapeValue } from "../protocol/encoder.js";
-import { NUT_VERSION, type ServerModel, type SessionState, type UpsEntry, VER_REPLY } from "./model.js";
+import {
+  NUT_VERSION,
+  type ServerModel,
+  type SessionState,
+  type TrackingResult,
+  type UpsEntry,
+  VER_REPLY,
+} from "./model.js";
 import type { SimVar } from "./simulation.js";
 
 export interface SessionOutput {
@@ -58,7 +65,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   NETVER: { needsAuth: false, exactArgs: 0, handler: () => "1.3" },
   PROTVER: { needsAuth: false, exactArgs: 0, handler: () => "1.3" },
   HELP: { needsAuth: false, exactArgs: 0, handler: () => HELP_REPLY },
-  STARTTLS: { needsAuth: false, exactArgs: 0, handler: startTls },
+  // upsd's net_starttls() ignores any arguments
+  STARTTLS: { needsAuth: false, handler: startTls },
   LOGOUT: {
     needsAuth: false,
     exactArgs: 0,
@@ -247,8 +255,9 @@ function framed(query: string[], items: string[]): string[] {
   return [`BEGIN LIST ${head}`, ...items, `END LIST ${head}`];
 }
 
-function okOrTracked(c: Ctx): Reply {
-  return c.s.tracking ? `OK TRACKING ${c.model.track("SUCCESS", c.nowMs)}` : "OK";
+/** OK, or with TRACKING on, OK TRACKING <id> whose result is `result` (SUCCESS unless the driver said otherwise). */
+function okOrTracked(c: Ctx, result: TrackingResult = "SUCCESS"): Reply {
+  return c.s.tracking ? `OK TRACKING ${c.model.track(result, c.nowMs)}` : "OK";
 }
 
 function set(c: Ctx, a: string[]): Reply {
@@ -277,10 +286,11 @@ function instcmd(c: Ctx, a: string[]): Reply {
   if (isErr(ups)) return ups;
   if (!ups.sim.hasCommand(cmd)) return err("CMD-NOT-SUPPORTED");
   if (!may(c, { instcmd: cmd })) return err("ACCESS-DENIED");
-  ups.sim.instcmd(cmd);
+  const result = ups.sim.instcmd(cmd);
   const param = a.length === 3 ? ` with value "${a[2]}"` : "";
   c.out.notices.push(`Instant command: ${c.s.username}@${c.s.address} did ${cmd}${param} on ${ups.name}`);
-  return okOrTracked(c);
+  // dummy-ups answers every command it registered as unknown: upsd still says OK
+  return okOrTracked(c, result === "OK" ? "SUCCESS" : "ERR UNKNOWN");
 }
 
 function login(c: Ctx, a: string[]): Reply {

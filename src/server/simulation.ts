@@ -5,10 +5,18 @@
  *  - `TIMER <s>` pauses the parse for that long, `ALARM <text>` adds to ups.alarm and puts ALARM in
  *    ups.status at the next commit (a bare ALARM clears), `<var>:` with no value deletes `<var>`;
  *  - variables take their type from dummy-ups's table; unknown names are RW STRING:32;
- *  - SET VAR changes a value at once; a few instant commands have visible effects on ups.status.
+ *  - SET VAR changes a value at once;
+ *  - instant commands as dummy-ups: only load.off is listed, and the driver does not know it (upsd
+ *    answers OK, a tracked command ends as ERR UNKNOWN). With `commandEffects` (ups.conf
+ *    `nutguard_instcmds = yes`, nutguard's own opt-in) load.off/load.on and test.battery.start/stop
+ *    are listed and raise or clear OFF / CAL in ups.status.
  *
  * Pure: no files, sockets, timers or clocks. The I/O shell reads the file and calls `update(nowMs)`.
  */
+
+/** The data file as the I/O shell read it: its text, or why it could not be used. */
+export type DataFileRead = string | { error: string };
+
 import { ConfigError, type ConfigLine, readConfigLines } from "../config/reader.js";
 import { stringMaxFor } from "./dummy-vars.js";
 
@@ -23,9 +31,13 @@ export interface SimVar {
 }
 
 export type SetVarResult = "OK" | "VAR-NOT-SUPPORTED" | "READONLY" | "TOO-LONG";
-export type InstcmdResult = "OK" | "CMD-NOT-SUPPORTED";
+/** OK: done; UNKNOWN: upsd accepts it but the driver does not know it (dummy-ups's load.off). */
+export type InstcmdResult = "OK" | "UNKNOWN" | "CMD-NOT-SUPPORTED";
 
-/** Instant commands and the status flag each one raises (true) or clears (false). */
+/** What dummy-ups registers: load.off, which its instcmd() then answers as unknown. */
+const DUMMY_UPS_COMMANDS = ["load.off"];
+
+/** With commandEffects: instant commands and the status flag each one raises (true) or clears (false). */
 const INSTCMD_EFFECTS: Record<string, { flag: string; on: boolean }> = {
   "load.off": { flag: "OFF", on: true },
   "load.on": { flag: "OFF", on: false },
@@ -42,10 +54,13 @@ export interface SimulationOptions {
   mode: SimulationMode;
   /** Name of the data file for error messages. */
   fileLabel?: string;
+  /** nutguard's opt-in (ups.conf `nutguard_instcmds = yes`): instant commands with visible effects. */
+  commandEffects?: boolean;
 }
 
 export class DummyUpsSimulation {
   readonly mode: SimulationMode;
+  readonly commandEffects: boolean;
   private readonly vars = new Map<string, SimVar>();
   private lines: ConfigLine[] | undefined;
   private cursor = 0;
@@ -66,6 +81,7 @@ export class DummyUpsSimulation {
 
   constructor(options: SimulationOptions) {
     this.mode = options.mode;
+    this.commandEffects = options.commandEffects ?? false;
     this.fileLabel = options.fileLabel ?? options.port;
     const ro = (name: string, value: string) => this.define(name, value, false, undefined);
     ro("driver.name", "dummy-ups");
@@ -97,20 +113,20 @@ export class DummyUpsSimulation {
    * The data file's text as it is now (undefined: it could not be read). Starts a new pass from the
    * top, as dummy-ups does when it (re)opens the file; alarms are reset.
    */
-  loadFile(text: string | undefined, nowMs: number): void {
-    if (!this.parse(text)) return;
+  loadFile(file: DataFileRead, nowMs: number): void {
+    if (!this.parse(file)) return;
     this.startPass(nowMs);
     this.update(nowMs);
   }
 
-  private parse(text: string | undefined): boolean {
+  private parse(file: DataFileRead): boolean {
     this.lines = undefined;
-    if (text === undefined) {
-      this.failure = `cannot read ${this.fileLabel}`;
+    if (typeof file !== "string") {
+      this.failure = file.error;
       return false;
     }
     try {
-      this.lines = readConfigLines(text, this.fileLabel);
+      this.lines = readConfigLines(file, this.fileLabel);
     } catch (err) {
       this.failure = err instanceof ConfigError ? err.message : String(err);
       return false;
@@ -123,9 +139,9 @@ export class DummyUpsSimulation {
    * The data file changed on disk. dummy-once re-reads it at once (values set since are
    * overwritten); dummy-loop picks it up when the current pass ends, as it reopens the file then.
    */
-  fileChanged(text: string | undefined, nowMs: number): void {
-    if (this.mode === "dummy-loop" && this.connected && text !== undefined) this.pendingText = text;
-    else this.loadFile(text, nowMs);
+  fileChanged(file: DataFileRead, nowMs: number): void {
+    if (this.mode === "dummy-loop" && this.connected && typeof file === "string") this.pendingText = file;
+    else this.loadFile(file, nowMs);
   }
 
   /** Apply every line whose time has come. Call it often (e.g. every 100–250 ms). */
@@ -140,9 +156,9 @@ export class DummyUpsSimulation {
         }
         const nextStart = this.passHadTimer ? this.resumeAtMs : this.passStartMs + MIN_LOOP_PERIOD_MS;
         if (this.pendingText !== undefined) {
-          const text = this.pendingText;
+          const next = this.pendingText;
           this.pendingText = undefined;
-          if (!this.parse(text)) return;
+          if (!this.parse(next)) return;
         }
         this.startPass(Math.max(nextStart, this.resumeAtMs));
         continue;
@@ -162,11 +178,11 @@ export class DummyUpsSimulation {
   }
 
   listCommands(): string[] {
-    return Object.keys(INSTCMD_EFFECTS).sort();
+    return this.commandEffects ? Object.keys(INSTCMD_EFFECTS).sort() : [...DUMMY_UPS_COMMANDS];
   }
 
   hasCommand(cmd: string): boolean {
-    return Object.hasOwn(INSTCMD_EFFECTS, cmd.toLowerCase());
+    return this.listCommands().includes(cmd.toLowerCase());
   }
 
   /** upsd's checks after authorisation: existence, RW, STRING length. An empty value deletes. */
@@ -189,8 +205,9 @@ export class DummyUpsSimulation {
   }
 
   instcmd(cmd: string): InstcmdResult {
-    const effect = INSTCMD_EFFECTS[cmd.toLowerCase()];
-    if (!effect) return "CMD-NOT-SUPPORTED";
+    if (!this.hasCommand(cmd)) return "CMD-NOT-SUPPORTED";
+    if (!this.commandEffects) return "UNKNOWN";
+    const effect = INSTCMD_EFFECTS[cmd.toLowerCase()]!;
     if (effect.on) this.commandFlags.add(effect.flag);
     else this.commandFlags.delete(effect.flag);
     this.commit();

@@ -8,6 +8,7 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { readConfigFile } from "../util/config-file-read.js";
 import {
   type AccountFacts,
   type ConfigFacts,
@@ -62,9 +63,10 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 
+/** A config file's text; undefined when it cannot be used (missing, unreadable, not a regular file, > 1 MiB). */
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, "utf8");
+    return readConfigFile(path);
   } catch {
     return undefined;
   }

@@ -67,7 +67,14 @@ describe("nut-stack: a real upsmon primary", () => {
     });
     try {
       const mon = await stack.startUpsmon({ role: "primary", hostsyncSec: 1 });
-      await stack.waitFor(async () => existsSync(mon.shutdownLog), 30_000);
+      // with FINALDELAY 0 the SHUTDOWN notification (a forked NOTIFYCMD) races SHUTDOWNCMD: wait for both
+      await stack.waitFor(
+        async () =>
+          existsSync(mon.shutdownLog) &&
+          existsSync(mon.notifyLog) &&
+          readFileSync(mon.notifyLog, "utf8").includes("NOTIFYTYPE=SHUTDOWN"),
+        30_000,
+      );
       expect(readFileSync(mon.shutdownLog, "utf8")).toMatch(/SHUTDOWNCMD uid=0/);
       expect(await stack.query("GET VAR seq ups.status")).toBe('VAR seq ups.status "FSD OB LB DISCHRG"');
       const notify = readFileSync(mon.notifyLog, "utf8");

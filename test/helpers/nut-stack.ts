@@ -55,6 +55,8 @@ export interface NutDeviceSpec {
    * itself at `driverSocketPath(ups)` (see fake-driver.ts). Default "dummy-ups".
    */
   driver?: "dummy-ups" | "none";
+  /** nutguard server only: ups.conf `nutguard_instcmds = yes` (real dummy-ups refuses the key). */
+  nutguardInstcmds?: boolean;
 }
 
 export interface NutStackOptions {
@@ -289,6 +291,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   let upsConf = "maxretry = 3\n";
   for (const ups of upsNames) {
     const spec = devices[ups]!;
+    if (spec.nutguardInstcmds) throw new Error(`[${ups}]: nutguardInstcmds is for nutguard server only`);
     await writeOwned(devicePath(ups), spec.seq ?? spec.dev ?? "ups.status: OL\n");
     upsConf += `[${ups}]\n\tdriver = dummy-ups\n\tport = ${quoteValue(devicePath(ups))}\n`;
     if (spec.desc !== undefined) upsConf += `\tdesc = ${quoteValue(spec.desc)}\n`;

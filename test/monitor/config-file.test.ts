@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { reloadUpsmonConf } from "../../src/monitor/config-file.js";
+import { loadUpsmonConfFile, reloadUpsmonConf } from "../../src/monitor/config-file.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 
 let dir: string;
@@ -32,5 +32,12 @@ describe("reloading upsmon.conf", () => {
       level: "err",
       message: `Reload failed: Can't open ${path}: No such file or directory`,
     });
+  });
+
+  it("refuses an upsmon.conf that is a symlink to /dev/zero at once, naming the file", async () => {
+    const path = join(dir, "upsmon.conf");
+    symlinkSync("/dev/zero", path);
+    const parsed = await loadUpsmonConfFile(path);
+    expect(parsed.fatal).toBe(`Can't use ${path}: it is a character device, not a regular file`);
   });
 });

@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NutStack, startNutStack } from "../helpers/nut-stack.js";
+import { DEFAULT_DEVICES, type NutStack, startNutStack } from "../helpers/nut-stack.js";
 import { RawClient, type ServerFixture, startFixture } from "./server-fixture.js";
 
 interface Run {
@@ -61,6 +61,13 @@ describe("real NUT clients see the same as with upsd", () => {
     ["upsc -c (no clients)", "upsc", ["-c", "{ups}"], "dummy"],
     ["upsrw listing", "upsrw", ["{ups}"], "dummy"],
     ["upsrw listing (quirky)", "upsrw", ["{ups}"], "quirky"],
+    ["upscmd -l (dummy-ups registers load.off only)", "upscmd", ["-l", "{ups}"], "dummy"],
+    [
+      "upscmd load.on (not a dummy-ups command)",
+      "upscmd",
+      ["-u", "admin", "-p", "adminpass", "{ups}", "load.on"],
+      "dummy",
+    ],
     ["upscmd load.off", "upscmd", ["-u", "admin", "-p", "adminpass", "{ups}", "load.off"], "dummy"],
     ["upscmd wrong password", "upscmd", ["-u", "admin", "-p", "nope", "{ups}", "load.off"], "dummy"],
     ["upscmd unknown command", "upscmd", ["-u", "admin", "-p", "adminpass", "{ups}", "no.such.cmd"], "dummy"],
@@ -83,12 +90,6 @@ describe("real NUT clients see the same as with upsd", () => {
     expect(r.ours).toEqual(r.real);
   });
 
-  it("upscmd -l lists nutguard's instant commands with NUT's descriptions", async () => {
-    const r = await run("upscmd", ["-l", `dummy@127.0.0.1:${ours.port}`]);
-    expect(r.stdout).toContain("load.off - Turn off the load immediately\n");
-    expect(r.stdout).toContain("test.battery.start - Start a battery test\n");
-  });
-
   it("upsc works over STARTTLS (NUT's NSS client, no certificate check)", async () => {
     const fx = await startFixture({ tls: true });
     try {
@@ -100,18 +101,29 @@ describe("real NUT clients see the same as with upsd", () => {
     }
   });
 
-  it("upscmd test.battery.start shows CAL in upsc", async () => {
-    const r = await run("upscmd", [
-      "-u",
-      "admin",
-      "-p",
-      "adminpass",
-      `quirky@127.0.0.1:${ours.port}`,
-      "test.battery.start",
-    ]);
-    expect(r.code).toBe(0);
-    const status = await run("upsc", [`quirky@127.0.0.1:${ours.port}`, "ups.status"]);
-    expect(status.stdout).toBe("OL CAL\n");
+  it("with nutguard_instcmds = yes: upscmd -l lists the simulated commands, test.battery.start shows CAL", async () => {
+    const fx = await startFixture({
+      nutDescriptions: true,
+      devices: { quirky: { ...DEFAULT_DEVICES.quirky, nutguardInstcmds: true } },
+    });
+    try {
+      const list = await run("upscmd", ["-l", `quirky@127.0.0.1:${fx.port}`]);
+      expect(list.stdout).toContain("load.off - Turn off the load immediately\n");
+      expect(list.stdout).toContain("test.battery.start - Start a battery test\n");
+      const r = await run("upscmd", [
+        "-u",
+        "admin",
+        "-p",
+        "adminpass",
+        `quirky@127.0.0.1:${fx.port}`,
+        "test.battery.start",
+      ]);
+      expect(r.code).toBe(0);
+      const status = await run("upsc", [`quirky@127.0.0.1:${fx.port}`, "ups.status"]);
+      expect(status.stdout).toBe("OL CAL\n");
+    } finally {
+      await fx.stop();
+    }
   });
 });
 
@@ -141,7 +153,17 @@ describe("real upsmon through a power failure on nutguard server", () => {
         real.startUpsmon({ role: "primary", system, hostsyncSec: 5 }),
       ]);
       const fired = (path: string) => existsSync(path) && readFileSync(path, "utf8").includes("SHUTDOWNCMD");
-      await real.waitFor(async () => fired(primary.shutdownLog) && fired(secondary.shutdownLog), 40_000);
+      // with FINALDELAY 0, upsmon's SHUTDOWN notification (a forked NOTIFYCMD) races SHUTDOWNCMD
+      const notified = (path: string) =>
+        existsSync(path) && readFileSync(path, "utf8").includes("=SHUTDOWN ");
+      await real.waitFor(
+        async () =>
+          fired(primary.shutdownLog) &&
+          fired(secondary.shutdownLog) &&
+          notified(primary.notifyLog) &&
+          notified(secondary.notifyLog),
+        40_000,
+      );
       const when = (path: string) => Number.parseFloat(readFileSync(path, "utf8").split(" ")[0]!);
       expect(when(secondary.shutdownLog)).toBeLessThan(when(primary.shutdownLog));
       const primaryEvents = readFileSync(primary.notifyLog, "utf8");
@@ -318,5 +340,81 @@ describe("raw transcripts: nutguard server replies byte for byte like upsd", () 
     const scrub = (t: string[], dir: string) =>
       t.map((l) => l.replaceAll(dir, "<dir>").replaceAll("/etc/", "/"));
     expect(scrub(o, oursFresh.dir)).toEqual(scrub(r, realFresh.dir));
+  });
+});
+
+/** Every variable in dummy-ups 2.8.0's own table (its nut_data[]), plus names it does not know. */
+const DUMMY_UPS_TABLE =
+  `ups.alarm ups.status ups.mfr ups.model ups.serial ups.load ups.time ups.date ups.mfr.date
+ups.firmware ups.firmware.aux ups.temperature ups.id ups.delay.start ups.delay.reboot ups.delay.shutdown
+ups.test.interval ups.test.result input.voltage input.voltage.maximum input.voltage.minimum input.voltage.nominal
+input.transfer.reason input.transfer.low input.transfer.high input.sensitivity input.quality input.frequency
+input.transfer.boost.low input.transfer.boost.high input.transfer.trim.low input.transfer.trim.high output.voltage
+output.frequency output.current battery.charge battery.charge.low battery.voltage battery.current battery.runtime
+battery.runtime.low battery.charge.restart battery.temperature battery.voltage.nominal ambient.temperature
+ambient.temperature.alarm ambient.temperature.high ambient.temperature.low ambient.humidity ambient.humidity.alarm
+ambient.humidity.high ambient.humidity.low device.mfr device.model device.serial device.type
+outlet.1.status ups.beeper.status battery.type my.own.variable`.split(/\s+/);
+
+describe("types, commands and tracking: nutguard server by default is upsd + dummy-ups", () => {
+  const devices = {
+    types: { dev: DUMMY_UPS_TABLE.map((n) => `${n}: ${n === "ups.status" ? "OL" : "1"}`).join("\n") + "\n" },
+  };
+  let realTypes: NutStack;
+  let oursTypes: ServerFixture;
+  beforeAll(async () => {
+    [realTypes, oursTypes] = await Promise.all([
+      startNutStack({ devices }),
+      startFixture({ devices, nutDescriptions: true }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([realTypes?.stop(), oursTypes?.stop()]);
+  });
+
+  it("GET TYPE of every dummy-ups variable, LIST RW, LIST CMD, STARTTLS with arguments", async () => {
+    const lines = [
+      ...DUMMY_UPS_TABLE.map((n) => `GET TYPE types ${n}`),
+      "GET TYPE types driver.name",
+      "LIST RW types",
+      "LIST CMD types",
+      "GET CMDDESC types load.off",
+      "STARTTLS",
+      "STARTTLS now please",
+    ];
+    const [r, o] = await Promise.all([transcript(realTypes.port, lines), transcript(oursTypes.port, lines)]);
+    expect(o).toEqual(r);
+  });
+
+  /** Log in as admin with TRACKING on, send `line`, and follow its tracking id until it is no longer PENDING. */
+  async function tracked(port: number, line: string): Promise<string> {
+    const c = await RawClient.connect(port);
+    try {
+      for (const l of ["USERNAME admin", "PASSWORD adminpass", "SET TRACKING ON"]) await c.ask(l);
+      const reply = await c.ask(line);
+      const m = /^OK TRACKING ([0-9A-F-]{36})$/.exec(reply);
+      if (!m) return reply;
+      let result = "PENDING";
+      for (let i = 0; i < 100 && result === "PENDING"; i++) {
+        result = await c.ask(`GET TRACKING ${m[1]}`);
+        if (result === "PENDING") await new Promise((w) => setTimeout(w, 100));
+      }
+      return `OK TRACKING <id> → ${result}; status ${await c.ask("GET VAR types ups.status")}`;
+    } finally {
+      c.close();
+    }
+  }
+
+  it.each([
+    "INSTCMD types load.off",
+    "INSTCMD types load.on",
+    "INSTCMD types test.battery.start",
+    "INSTCMD types test.battery.stop",
+    "SET VAR types ambient.temperature 30",
+    `SET VAR types ambient.humidity ${"9".repeat(40)}`,
+    `SET VAR types ups.id ${"X".repeat(17)}`,
+  ])("tracked %s ends as with upsd", async (line) => {
+    const [r, o] = await Promise.all([tracked(realTypes.port, line), tracked(oursTypes.port, line)]);
+    expect(o).toEqual(r);
   });
 });

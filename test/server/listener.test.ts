@@ -24,6 +24,30 @@ async function open(port = fx!.port): Promise<RawClient> {
 
 const VER = "Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/";
 
+/** Count `END LIST VAR dummy` lines as they arrive on `c` (replaces its line reader). */
+function countListEnds(c: RawClient): { count: number; reach(n: number): Promise<void> } {
+  c.socket.removeAllListeners("data");
+  const marker = "END LIST VAR dummy\n";
+  let tail = "";
+  const waiters: (() => void)[] = [];
+  const state = {
+    count: 0,
+    reach(n: number): Promise<void> {
+      return new Promise((resolve) => {
+        const check = () => (state.count >= n ? resolve() : waiters.push(check));
+        check();
+      });
+    },
+  };
+  c.socket.on("data", (d: string) => {
+    const text = tail + d;
+    state.count += text.split(marker).length - 1;
+    tail = text.endsWith(marker) ? "" : text.slice(-(marker.length - 1)); // never a whole marker
+    for (const w of waiters.splice(0)) w();
+  });
+  return state;
+}
+
 describe("listener: framing (transcript §13.7)", () => {
   it("answers two commands sent in one write, in order", async () => {
     fx = await startFixture();
@@ -137,6 +161,23 @@ describe("listener: bad input never hurts it", () => {
     expect(await c.closedWithin(2000)).toBe(true);
   });
 
+  it("answers every one of 20,000 pipelined requests from a client that half-closes before reading", async () => {
+    fx = await startFixture();
+    const c = await open();
+    c.socket.pause();
+    // ~20 MB of replies: far more than the kernel's socket buffers, so most are still queued in
+    // the server when the client's FIN arrives
+    const n = 20_000;
+    c.write("LIST VAR dummy\n".repeat(n));
+    await new Promise((r) => setTimeout(r, 500));
+    c.socket.end();
+    await new Promise((r) => setTimeout(r, 200));
+    const ends = countListEnds(c);
+    c.socket.resume();
+    expect(await c.closedWithin(30_000)).toBe(true);
+    expect(ends.count).toBe(n);
+  }, 60_000);
+
   it("keeps answering a client that pipelines far more than it reads", async () => {
     fx = await startFixture();
     const c = await open();
@@ -227,7 +268,9 @@ describe("server: data files and configuration", () => {
       const c = await open(again.addresses[0]!.port);
       expect(await c.ask("GET VAR gone ups.status")).toBe("ERR DRIVER-NOT-CONNECTED");
       expect(await c.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
-      expect(log.lines.map((l) => l.message).join("\n")).toContain("dummy-ups [gone]: cannot read");
+      expect(log.lines.map((l) => l.message)).toContain(
+        `dummy-ups [gone]: Can't open ${join(fx!.dir, "gone.dev")}: No such file or directory`,
+      );
     } finally {
       await again.close();
     }
@@ -235,33 +278,70 @@ describe("server: data files and configuration", () => {
 });
 
 describe("listener: STARTTLS", () => {
-  it("upgrades the connection with the CERTFILE certificate; PROTVER works inside TLS", async () => {
-    fx = await startFixture({ tls: true });
-    const c = await open();
-    expect(await c.ask("STARTTLS")).toBe("OK STARTTLS");
-    c.socket.removeAllListeners("data");
-    const secure = tls.connect({
-      socket: c.socket,
-      ca: readFileSync(join(fx.dir, "cert.pem")),
-      checkServerIdentity: () => undefined,
-    });
-    await new Promise<void>((resolve, reject) => {
-      secure.once("secureConnect", () => resolve());
-      secure.once("error", reject);
-    });
-    const reply = (line: string) =>
-      new Promise<string>((resolve) => {
-        secure.once("data", (d) => resolve(d.toString()));
-        secure.write(line + "\n");
+  // upsd's net_starttls() ignores arguments: "STARTTLS now" starts TLS too
+  it.each(["STARTTLS", "STARTTLS now"])(
+    "%s upgrades the connection with the CERTFILE certificate; PROTVER works inside TLS",
+    async (request) => {
+      fx = await startFixture({ tls: true });
+      const c = await open();
+      expect(await c.ask(request)).toBe("OK STARTTLS");
+      c.socket.removeAllListeners("data");
+      const secure = tls.connect({
+        socket: c.socket,
+        ca: readFileSync(join(fx.dir, "cert.pem")),
+        checkServerIdentity: () => undefined,
       });
-    expect(await reply("PROTVER")).toBe("1.3\n");
-    expect(await reply("STARTTLS")).toBe("ERR ALREADY-SSL-MODE\n");
-    expect(await reply("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"\n');
-    secure.destroy();
-  });
+      await new Promise<void>((resolve, reject) => {
+        secure.once("secureConnect", () => resolve());
+        secure.once("error", reject);
+      });
+      const reply = (line: string) =>
+        new Promise<string>((resolve) => {
+          secure.once("data", (d) => resolve(d.toString()));
+          secure.write(line + "\n");
+        });
+      expect(await reply("PROTVER")).toBe("1.3\n");
+      expect(await reply("STARTTLS")).toBe("ERR ALREADY-SSL-MODE\n");
+      expect(await reply("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"\n');
+      secure.destroy();
+    },
+  );
 });
 
 describe("listener: bounded memory", () => {
+  it("past the bound for all clients, drops the client holding the most and logs it; others keep every reply", async () => {
+    const limit = 2 * 1024 * 1024;
+    fx = await startFixture({ maxHeldBytes: limit });
+    const n = 8000; // ~10 MB of replies per client, far past the kernel's socket buffers
+    const readers: RawClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await open();
+      c.socket.pause();
+      readers.push(c);
+      c.write("LIST VAR dummy\n".repeat(n));
+    }
+    const droppedLines = () =>
+      fx!.log.lines.filter((l) => l.message.startsWith("Dropping client 127.0.0.1: it holds "));
+    for (let waited = 0; droppedLines().length === 0 && waited < 20_000; waited += 100)
+      await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300)); // let the server settle: every client read all it can
+    const watcher = await open();
+    expect(await watcher.ask("GET VAR dummy ups.status")).toBe('VAR dummy ups.status "OL"');
+    const dropped = droppedLines();
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.every((l) => l.level === "warning")).toBe(true);
+    expect(fx.server.unsentOutputBytes).toBeLessThanOrEqual(limit);
+    // the clients not dropped still get every reply once they read
+    const counts = readers.map((c) => countListEnds(c));
+    for (const c of readers) c.socket.resume();
+    // each client either reads all its replies or finds its connection closed
+    await Promise.all(readers.map((c, i) => Promise.race([counts[i]!.reach(n), c.closedWithin(30_000)])));
+    const survivors = readers.filter((c) => !c.closed);
+    expect(readers.length - survivors.length).toBe(droppedLines().length);
+    expect(survivors.length).toBeGreaterThan(0);
+    for (const c of survivors) expect(counts[readers.indexOf(c)]!.count).toBe(n);
+  }, 60_000);
+
   it("stops answering a client that does not read, and resumes when it does", async () => {
     fx = await startFixture();
     const c = await open();
@@ -271,20 +351,9 @@ describe("listener: bounded memory", () => {
     await new Promise((r) => setTimeout(r, 500));
     // the server holds at most its limit plus one batch of replies for this client
     expect(fx.server.unsentOutputBytes).toBeLessThan(1024 * 1024);
-    c.socket.removeAllListeners("data");
-    const marker = "END LIST VAR dummy\n";
-    let ends = 0;
-    let tail = "";
-    const done = new Promise<void>((resolve) => {
-      c.socket.on("data", (d: string) => {
-        const text = tail + d;
-        ends += text.split(marker).length - 1;
-        tail = text.endsWith(marker) ? "" : text.slice(-(marker.length - 1)); // never a whole marker
-        if (ends >= n) resolve();
-      });
-    });
+    const ends = countListEnds(c);
     c.socket.resume();
-    await done;
-    expect(ends).toBe(n);
+    await ends.reach(n);
+    expect(ends.count).toBe(n);
   }, 60_000);
 });

@@ -14,7 +14,8 @@ const CMDVARTAB = `VARDESC ups.status "UPS status"
 CMDDESC load.off "Turn off the load immediately"
 `;
 
-export function makeModel(nowMs = 0): ServerModel {
+/** `commandEffects`: every UPS has ups.conf's `nutguard_instcmds = yes` (the demo's setting). */
+export function makeModel(nowMs = 0, o: { commandEffects?: boolean } = {}): ServerModel {
   let n = 0;
   const model = new ServerModel({
     users: parseUpsdUsers(DEFAULT_UPSD_USERS),
@@ -24,8 +25,12 @@ export function makeModel(nowMs = 0): ServerModel {
   });
   const entries = Object.entries(DEFAULT_DEVICES).map(([name, spec]) => {
     const file = `/nut/etc/${name}.${spec.seq ? "seq" : "dev"}`;
-    const sim = new DummyUpsSimulation({ port: file, mode: spec.seq ? "dummy-loop" : "dummy-once" });
-    sim.loadFile(spec.seq ?? spec.dev, nowMs);
+    const sim = new DummyUpsSimulation({
+      port: file,
+      mode: spec.seq ? "dummy-loop" : "dummy-once",
+      commandEffects: o.commandEffects ?? false,
+    });
+    sim.loadFile(spec.seq ?? spec.dev ?? "", nowMs);
     return { name, desc: spec.desc, sim, fsd: false };
   });
   model.setUps(entries);

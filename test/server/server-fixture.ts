@@ -27,6 +27,7 @@ export async function writeConfDir(
     upsConf += `[${name}]\n\tdriver = dummy-ups\n\tport = ${file}\n`;
     if (spec.desc !== undefined) upsConf += `\tdesc = ${quoteValue(spec.desc)}\n`;
     if (spec.mode !== undefined) upsConf += `\tmode = ${spec.mode}\n`;
+    if (spec.nutguardInstcmds) upsConf += "\tnutguard_instcmds = yes\n";
   }
   await writeFile(join(dir, "ups.conf"), upsConf);
   await writeFile(join(dir, "upsd.users"), DEFAULT_UPSD_USERS);
@@ -77,6 +78,8 @@ export async function startFixture(
     devices?: Record<string, NutDeviceSpec>;
     upsdConf?: string[];
     idleTimeoutMs?: number;
+    /** Bound on what all clients together hold (StartServerOptions.maxHeldBytes). */
+    maxHeldBytes?: number;
     /** Serve NUT's own descriptions (/usr/share/nut/cmdvartab) like upsd does. */
     nutDescriptions?: boolean;
     /** Enable STARTTLS with a self-signed certificate (`<dir>/cert.pem`). */
@@ -91,6 +94,7 @@ export async function startFixture(
     confPath: dir,
     log,
     idleTimeoutMs: o.idleTimeoutMs,
+    maxHeldBytes: o.maxHeldBytes,
     cmdvartabPath: o.nutDescriptions ? undefined : join(dir, "none"),
   });
   return {

@@ -50,6 +50,7 @@ describe("session: anonymous requests (transcript §13.1)", () => {
       ["LOGIN dummy", "ERR USERNAME-REQUIRED"],
       ["FSD dummy", "ERR USERNAME-REQUIRED"],
       ["STARTTLS", "ERR FEATURE-NOT-CONFIGURED"],
+      ["STARTTLS with arguments", "ERR FEATURE-NOT-CONFIGURED"], // upsd ignores its arguments
       ["LOGOUT", "OK Goodbye"],
     ]);
     expect(c.closed).toBe(true);
@@ -164,13 +165,18 @@ describe("session: SET, INSTCMD, TRACKING, FSD (§13.4, §13.5)", () => {
       ["GET TRACKING 00000000-0000-4000-8000-000000000001", "SUCCESS"],
       ["get tracking 00000000-0000-4000-8000-000000000001", "SUCCESS"],
       ["GET TRACKING 00000000-0000-0000-0000-000000000000", "ERR UNKNOWN"],
+      // dummy-ups answers load.off as unknown: upsd says OK, the tracked result is ERR UNKNOWN
+      ["INSTCMD dummy load.off", "OK TRACKING 00000000-0000-4000-8000-000000000002"],
+      ["GET TRACKING 00000000-0000-4000-8000-000000000002", "ERR UNKNOWN"],
+      ["INSTCMD dummy load.on", "ERR CMD-NOT-SUPPORTED"],
+      ["INSTCMD dummy test.battery.start", "ERR CMD-NOT-SUPPORTED"],
       ["SET TRACKING OFF", "OK"],
       ["GET TRACKING 00000000-0000-4000-8000-000000000001", "ERR FEATURE-NOT-CONFIGURED"],
       ["LOGIN dummy", "ERR ACCESS-DENIED"],
-      ["GET VAR dummy ups.status", 'VAR dummy ups.status "OL OFF"'],
+      ["GET VAR dummy ups.status", 'VAR dummy ups.status "OL"'],
       ["FSD nosuch", "ERR UNKNOWN-UPS"],
       ["FSD dummy", "OK FSD-SET"],
-      ["GET VAR dummy ups.status", 'VAR dummy ups.status "FSD OL OFF"'],
+      ["GET VAR dummy ups.status", 'VAR dummy ups.status "FSD OL"'],
       ['SET VAR dummy ups.model ""', "OK"],
       ["GET VAR dummy ups.model", "ERR VAR-NOT-SUPPORTED"],
       ["INSTCMD nosuch load.off", "ERR UNKNOWN-UPS"],
@@ -179,12 +185,12 @@ describe("session: SET, INSTCMD, TRACKING, FSD (§13.4, §13.5)", () => {
     ]);
     // the latch is per UPS and seen by every connection, in GET and in LIST VAR
     const other = client(model);
-    expect(other.send("LIST VAR dummy")).toContain('VAR dummy ups.status "FSD OL OFF"');
+    expect(other.send("LIST VAR dummy")).toContain('VAR dummy ups.status "FSD OL"');
     expect(other.send("GET VAR seq ups.status")).toBe('VAR seq ups.status "OL"');
   });
 
-  it("shows instant-command effects in ups.status: CAL during a battery test, OFF after load.off", () => {
-    replay(client(makeModel()), [
+  it("with nutguard_instcmds: CAL during a battery test, OFF after load.off, tracked as SUCCESS", () => {
+    replay(client(makeModel(0, { commandEffects: true })), [
       ["USERNAME admin", "OK"],
       ["PASSWORD adminpass", "OK"],
       [
@@ -198,6 +204,9 @@ describe("session: SET, INSTCMD, TRACKING, FSD (§13.4, §13.5)", () => {
       ["GET VAR dummy ups.status", 'VAR dummy ups.status "OL OFF"'],
       ["INSTCMD dummy load.on", "OK"],
       ["GET VAR dummy ups.status", 'VAR dummy ups.status "OL"'],
+      ["SET TRACKING ON", "OK"],
+      ["INSTCMD dummy load.off", "OK TRACKING 00000000-0000-4000-8000-000000000001"],
+      ["GET TRACKING 00000000-0000-4000-8000-000000000001", "SUCCESS"],
     ]);
   });
 
@@ -221,10 +230,7 @@ describe("session: escaping, name case, server.*, arity (§13.6)", () => {
       ],
       ["GET VAR quirky ups.id", 'VAR quirky ups.id "multi word value"'],
       ["GET VAR DUMMY ups.status", 'VAR DUMMY ups.status "OL"'],
-      [
-        "LIST CMD Dummy",
-        "BEGIN LIST CMD Dummy\nCMD Dummy load.off\nCMD Dummy load.on\nCMD Dummy test.battery.start\nCMD Dummy test.battery.stop\nEND LIST CMD Dummy",
-      ],
+      ["LIST CMD Dummy", "BEGIN LIST CMD Dummy\nCMD Dummy load.off\nEND LIST CMD Dummy"],
       ["GET VAR dummy UPS.STATUS", 'VAR dummy UPS.STATUS "OL"'],
       ["Get Var dummy ups.status", 'VAR dummy ups.status "OL"'],
       ["GET VAR nosuch server.version", 'VAR nosuch server.version "2.8.0"'],
@@ -265,7 +271,9 @@ describe("session: escaping, name case, server.*, arity (§13.6)", () => {
 describe("session: a driver that is not running", () => {
   it("answers DRIVER-NOT-CONNECTED for data, but LIST UPS, NUMLOGINS and LIST CLIENT still work", () => {
     const model = makeModel();
-    model.findUps("dummy")!.sim.loadFile(undefined, 0);
+    model
+      .findUps("dummy")!
+      .sim.loadFile({ error: "Can't open /nut/etc/dummy.dev: No such file or directory" }, 0);
     const c = client(model);
     expect(c.send("GET VAR dummy ups.status")).toBe("ERR DRIVER-NOT-CONNECTED");
     expect(c.send("LIST VAR dummy")).toBe("ERR DRIVER-NOT-CONNECTED");

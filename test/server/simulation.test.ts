@@ -117,8 +117,9 @@ describe("simulation: ALARM lines", () => {
 describe("simulation: a data file that cannot be used", () => {
   it("is a driver that is not connected, with the reason", () => {
     const missing = sim("", "dummy-once");
-    missing.loadFile(undefined, 0);
+    missing.loadFile({ error: "Can't open x: No such file or directory" }, 0);
     expect(missing.connected).toBe(false);
+    expect(missing.failureReason).toBe("Can't open x: No such file or directory");
     const broken = sim('ups.status: "OL # oops"\n', "dummy-once");
     expect(broken.connected).toBe(false);
     expect(broken.failureReason).toMatch(/x:1: Parse error/);

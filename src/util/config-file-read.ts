@@ -1,0 +1,115 @@
+/**
+ * The one way nutguard reads a configuration or data file (upsmon.conf, nutguard.conf, upsd.conf,
+ * ups.conf, upsd.users, dummy-ups .dev/.seq files, CERTFILE): the file must be a regular file (after
+ * following symlinks) of at most MAX_CONFIG_FILE_BYTES. Anything else — a directory, /dev/zero, a
+ * FIFO, a symlink loop, a file we may not read, a file too large — is refused at once with a message
+ * naming the file, before a byte is read into memory. Only a file that does not exist (ENOENT) is
+ * "missing", which callers of an optional file may take as "use the defaults".
+ *
+ * The type and size are checked on the opened descriptor (fstat), not on the name, so the file
+ * cannot be swapped between the check and the read; it is opened non-blocking so that a FIFO cannot
+ * hang the open itself.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+
+/** Largest configuration or data file nutguard reads: 1 MiB (NUT's own files are a few kB). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/** strerror() texts for the errors an open can give, as NUT's "Can't open <file>: <reason>" prints them. */
+const STRERROR: Record<string, string> = {
+  ENOENT: "No such file or directory",
+  EACCES: "Permission denied",
+  EPERM: "Operation not permitted",
+  ELOOP: "Too many levels of symbolic links",
+  ENOTDIR: "Not a directory",
+  EISDIR: "Is a directory",
+  ENAMETOOLONG: "File name too long",
+  ENXIO: "No such device or address",
+  EIO: "Input/output error",
+  EMFILE: "Too many open files",
+  ENFILE: "Too many open files in system",
+};
+
+export class ConfigFileError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+    /** The errno code when the open or read failed (ENOENT: the file does not exist). */
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = "ConfigFileError";
+  }
+
+  /** The file does not exist (and nothing else is wrong with it). */
+  get missing(): boolean {
+    return this.code === "ENOENT";
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/** Read a whole configuration file; throws ConfigFileError (naming the file) when it may not be used. */
+export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = (code && STRERROR[code]) ?? (err as Error).message;
+    throw new ConfigFileError(path, `Can't open ${path}: ${reason}`, code);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw new ConfigFileError(path, `Can't use ${path}: it is ${kindOf(st)}, not a regular file`);
+    }
+    if (st.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(path, st.size);
+    // read to the end, at most one byte past the limit: a file that grows meanwhile is refused too
+    const buf = Buffer.allocUnsafe(MAX_CONFIG_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_CONFIG_FILE_BYTES) throw tooLarge(path, undefined);
+    }
+    return buf.toString(encoding, 0, length);
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = (code && STRERROR[code]) ?? (err as Error).message;
+    throw new ConfigFileError(path, `Can't read ${path}: ${reason}`, code);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `bytes`: the size fstat gave; undefined when the file grew past the limit while being read. */
+function tooLarge(path: string, bytes: number | undefined): ConfigFileError {
+  const size = bytes === undefined ? "it grew while being read" : `${bytes} bytes`;
+  return new ConfigFileError(
+    path,
+    `Can't use ${path}: it is larger than 1 MiB (${size}), the limit for a configuration file`,
+  );
+}
+
+/**
+ * Like readConfigFile, but a file that does not exist gives undefined (the caller's defaults).
+ * Every other problem (unreadable, a directory, a symlink loop, too large) still throws.
+ */
+export function readOptionalConfigFile(path: string, encoding: BufferEncoding = "utf8"): string | undefined {
+  try {
+    return readConfigFile(path, encoding);
+  } catch (err) {
+    if (err instanceof ConfigFileError && err.missing) return undefined;
+    throw err;
+  }
+}
