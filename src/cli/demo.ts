@@ -12,12 +12,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseUpsmonConf } from "../config/upsmon-conf.js";
-import { Notifier } from "../monitor/actions.js";
-import { type MonitorHandle, startMonitor } from "../monitor/daemon.js";
-import type { Notification } from "../monitor/engine-types.js";
+import type { MonitorHandle } from "../monitor/daemon.js";
+import type { MonitorListener } from "../monitor/events.js";
 import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
-import { createNutLink } from "../monitor/ups-link-nut.js";
 import { type RunningServer, startServer } from "../server/server.js";
+import { composeMonitor } from "../service/compose-monitor.js";
+import { wireSignals } from "../service/monitor-signals.js";
 import { createMemoryLogger, createStderrLogger, type Logger } from "../util/log.js";
 
 const USAGE = `Usage: nutguard demo [--step-sec N] [--verbose]
@@ -103,13 +103,14 @@ export async function run(argv: string[]): Promise<number> {
   let monitor: MonitorHandle | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    out("\nInterrupted: stopping the demo.");
-    void monitor?.stop();
-  };
-  process.once("SIGINT", onSigint);
-  process.once("SIGTERM", onSigint);
+  const unwireSignals = wireSignals({
+    stop: () => {
+      if (interrupted) return;
+      interrupted = true;
+      out("\nInterrupted: stopping the demo.");
+      void monitor?.stop();
+    },
+  });
 
   try {
     await writeFile(join(dir, "demo.seq"), sequence(args.stepSec));
@@ -165,17 +166,18 @@ export async function run(argv: string[]): Promise<number> {
     showStatus();
     ticker = setInterval(showStatus, 100);
 
-    class DemoNotifier extends Notifier {
-      override notify(n: Notification): void {
-        showStatus();
-        out(`${stamp()} EVENT  ${n.type}: ${this.messageFor(n)}`);
-      }
-    }
-    monitor = startMonitor({
+    // the demo's terminal is a subscriber of the monitor's events (instead of NOTIFYFLAG delivery)
+    const showEvents: MonitorListener = (e) => {
+      if (e.kind !== "notification") return;
+      showStatus();
+      out(`${stamp()} EVENT  ${e.type}: ${e.message}`);
+    };
+    monitor = composeMonitor({
       config,
       log: log.child("monitor"),
-      notifier: new DemoNotifier({ config, log }),
-      createLink: (entry) => createNutLink(entry, config, log, { connectTimeoutMs: 5000 }),
+      notifier: null,
+      listeners: [showEvents],
+      linkOptions: { connectTimeoutMs: 5000 },
       host: {
         async requestShutdown() {
           showStatus();
@@ -221,8 +223,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   } finally {
     if (ticker) clearInterval(ticker);
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    unwireSignals();
     await server?.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,28 +2,21 @@
  * `nutguard monitor`: upsmon's command line. Parses the flags, reads upsmon.conf, and then either
  * answers at once (`-h`, `-V`, `--check`, `-K`, `-c`) or runs the daemon.
  *
- * How the daemon runs is one function: `runSingleProcess()` (`-p`: one process does everything,
- * with an in-process MonitorHost) or the split-process runner from service/ (supervisor + an
- * unprivileged monitor), chosen in `chooseRunner()`. Both take a `MonitorRunContext`.
- * Thin on purpose: the behaviour lives in monitor/ (engine, daemon, actions).
+ * How the daemon runs is chosen in `chooseRunner()`: service/single-process.ts (`-p`: one process
+ * does everything, with an in-process MonitorHost) or service/service-main.ts (split mode: a root
+ * supervisor and an unprivileged monitor). Both take a `MonitorRunContext`. Thin on purpose: argument
+ * parsing and output only; the monitor is assembled in service/compose-monitor.ts.
  */
 
 // Only light modules are imported statically: in split mode this file runs in the root supervisor,
 // which must not load the client or the engine (the daemon is imported where it runs).
 import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
-import {
-  defaultUpsmonConfPath,
-  loadUpsmonConfFile,
-  logConfigMessages,
-  reloadUpsmonConf,
-} from "../monitor/config-file.js";
-import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
+import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
 import { describeConfig } from "../monitor/describe-config.js";
-import { checkPowerDownFlag, clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
-import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
+import { checkPowerDownFlag } from "../monitor/powerdown-flag.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { sendControl } from "../service/control.js";
-import { MainProcess, takeReadinessFd } from "../service/main-process.js";
+import { takeReadinessFd } from "../service/main-process.js";
 import { pidFilePath } from "../service/pidfile.js";
 import { PRIVSEP_CHILD_FLAG } from "../service/privsep-protocol.js";
 import { resolvePidDir } from "../service/runtime-dir.js";
@@ -127,6 +120,20 @@ function linkOptionsFrom(args: MonitorArgs): NutLinkOptions {
   return o;
 }
 
+/** `-p` (service/single-process.ts), loaded only when used. */
+async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
+  const { runSingleProcess: run } = await import("../service/single-process.js");
+  return run({
+    configPath: ctx.configPath,
+    config: ctx.config,
+    log: ctx.log,
+    debugLevel: ctx.debugLevel,
+    readinessFd: ctx.readinessFd,
+    byRequest: ctx.args.singleProcess,
+    linkOptions: linkOptionsFrom(ctx.args),
+  });
+}
+
 /** Split mode (service/service-main.ts), loaded only when used. */
 async function runSupervised(ctx: MonitorRunContext): Promise<number> {
   const { runSplitMode } = await import("../service/service-main.js");
@@ -176,100 +183,4 @@ function printCheck(parsed: ParseResult): number {
 function sendCommand(args: MonitorArgs): number {
   const log = createStderrLogger({ priorityPrefix: false });
   return sendControl(args.command!, { pidFile: pidFilePath(resolvePidDir().dir), pid: args.pid }, log);
-}
-
-/**
- * Signals for the monitoring process, as upsmon's child handles them: TERM/INT/QUIT stop, HUP
- * reloads, USR1 forces a shutdown, PIPE is ignored. Returns a function that removes the handlers.
- */
-export function wireMonitorSignals(handle: MonitorHandle, log: Logger, main?: MainProcess): () => void {
-  const numbers: Record<string, number> = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3, SIGHUP: 1, SIGUSR1: 10 };
-  const handlers: [NodeJS.Signals, () => void][] = [
-    ...(["SIGTERM", "SIGINT", "SIGQUIT"] as const).map((s): [NodeJS.Signals, () => void] => [
-      s,
-      () => {
-        log.info(`Signal ${numbers[s]}: exiting`);
-        main?.stopping();
-        void handle.stop();
-      },
-    ]),
-    [
-      "SIGHUP",
-      () => {
-        main?.reloading();
-        void handle.reload().then(() => main?.markReady());
-      },
-    ],
-    [
-      "SIGUSR1",
-      () => {
-        log.info(`Signal ${numbers.SIGUSR1}: User requested FSD`);
-        handle.forceShutdown();
-      },
-    ],
-    ["SIGPIPE", () => log.debug("SIGPIPE: dazed and confused, but continuing", 1)],
-  ];
-  for (const [s, h] of handlers) process.on(s, h);
-  return () => {
-    for (const [s, h] of handlers) process.off(s, h);
-  };
-}
-
-/** `-p`: one process polls, notifies, and also writes POWERDOWNFLAG and runs SHUTDOWNCMD itself. */
-export async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
-  const { log, args } = ctx;
-  // the PID file (about this process), sd_notify and the -B readiness pipe
-  const main = MainProcess.start({ log, readinessFd: ctx.readinessFd });
-  if (!main) return 1;
-  const { startMonitor } = await import("../monitor/daemon.js");
-  const { createNutLink } = await import("../monitor/ups-link-nut.js");
-  if (args.singleProcess) log.warning("Warning: running as one big root process by request (upsmon -p)");
-  let config = ctx.config;
-  if (config.powerDownFlag !== undefined) {
-    const startup = clearPowerDownFlagAtStartup(config.powerDownFlag);
-    if (startup.warning) log.warning(startup.warning);
-    config = { ...config, powerDownFlag: startup.path };
-  }
-  // SHUTDOWNCMD and POWERDOWNFLAG as read at start (a reload in -p mode may change them: see reload below)
-  let privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag };
-  let shutdownRequested = false;
-  const host: MonitorHost = {
-    async requestShutdown() {
-      if (shutdownRequested) return; // SHUTDOWNCMD runs once
-      shutdownRequested = true;
-      main.shutdownStarted();
-      await performPrivilegedShutdown(privileged, log);
-      main.shutdownDone();
-    },
-    ready: () => {
-      log.debug("Monitoring started", 1);
-      main.markReady();
-    },
-    status: (summary) => {
-      log.debug(`Status: ${summary}`, 2);
-      main.status(summary);
-    },
-    heartbeat: () => main.heartbeat(),
-  };
-  const linkOptions = linkOptionsFrom(args);
-  const handle = startMonitor({
-    config,
-    host,
-    log,
-    debugLevel: ctx.debugLevel,
-    createLink: (entry) => createNutLink(entry, config, log, linkOptions),
-    loadConfig: async () => {
-      const next = await reloadUpsmonConf(ctx.configPath, log);
-      if (next === undefined) return undefined;
-      config = next;
-      privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: privileged.powerDownFlag };
-      return config;
-    },
-  });
-  const unwire = wireMonitorSignals(handle, log, main);
-  const exit = await handle.done;
-  unwire();
-  main.stopping();
-  main.close();
-  return exit.exitCode;
 }

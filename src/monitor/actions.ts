@@ -14,9 +14,47 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
-import { formatNotifyMessage, STOCK_NOTIFY_MESSAGES } from "../config/upsmon-notify-types.js";
+import {
+  formatNotifyMessage,
+  type NotifyType,
+  STOCK_NOTIFY_MESSAGES,
+} from "../config/upsmon-notify-types.js";
 import type { Logger } from "../util/log.js";
 import type { Notification } from "./engine-types.js";
+import type { MonitorListener } from "./events.js";
+import type { MonitorHost } from "./monitor-handle.js";
+
+/** The text upsmon sends for a notification: NOTIFYMSG (or the stock text) with its `%s` filled in. */
+export function notificationMessage(config: UpsmonConfig, n: Notification): string {
+  const template = config.notifyMessages[n.type] ?? STOCK_NOTIFY_MESSAGES[n.type];
+  return formatNotifyMessage(template, n.system, n.extra);
+}
+
+/** What upsmon writes to every terminal as the power-fail shutdown begins. */
+export const SHUTDOWN_WALL_TEXT = "Executing automatic power-fail shutdown";
+
+/** The host's one-line status (systemd's STATUS=) as a subscriber: after each round, on change. */
+export function statusLineSink(host: Pick<MonitorHost, "status">, summary: () => string): MonitorListener {
+  let last = "";
+  return (e) => {
+    if (e.kind !== "round") return;
+    const now = summary();
+    if (now === last) return;
+    last = now;
+    host.status(now);
+  };
+}
+
+/**
+ * NOTIFYFLAG/NOTIFYCMD delivery as a subscriber of the monitor's events: each notification per its
+ * flags, and the `wall` upsmon sends when the final delay of a power-fail shutdown begins.
+ */
+export function notifyFlagSink(notifier: Notifier): MonitorListener {
+  return (e) => {
+    if (e.kind === "notification") notifier.deliver(e.type, e.ups, e.message);
+    else if (e.kind === "shutdown" && e.phase === "final-delay") notifier.wall(SHUTDOWN_WALL_TEXT);
+  };
+}
 
 export interface NotifierOptions {
   config: UpsmonConfig;
@@ -47,23 +85,26 @@ export class Notifier {
 
   /** The text upsmon would send for this notification. */
   messageFor(n: Notification): string {
-    const template = this.config.notifyMessages[n.type] ?? STOCK_NOTIFY_MESSAGES[n.type];
-    return formatNotifyMessage(template, n.system, n.extra);
+    return notificationMessage(this.config, n);
   }
 
   /** Deliver one notification per its NOTIFYFLAG. Returns at once. */
   notify(n: Notification): void {
-    const flags = this.config.notifyFlags[n.type];
+    this.deliver(n.type, n.system, this.messageFor(n));
+  }
+
+  /** Deliver an already formatted notification per its NOTIFYFLAG. Returns at once. */
+  deliver(type: NotifyType, ups: string | undefined, message: string): void {
+    const flags = this.config.notifyFlags[type];
     if (flags.ignore) return;
-    const message = this.messageFor(n);
     if (flags.syslog) this.log.notice(message);
     if (flags.wall) this.wall(message);
     if (flags.exec) {
       const cmd = this.config.notifyCmd;
       if (cmd === undefined || cmd.length === 0) {
-        this.log.debug(`NOTIFY_EXEC for ${n.type}: no NOTIFYCMD was configured`, 1);
+        this.log.debug(`NOTIFY_EXEC for ${type}: no NOTIFYCMD was configured`, 1);
       } else {
-        const env = { ...process.env, UPSNAME: n.system ?? "", NOTIFYTYPE: n.type };
+        const env = { ...process.env, UPSNAME: ups ?? "", NOTIFYTYPE: type };
         this.start("NOTIFYCMD", cmd[0]!, [...cmd.slice(1), message], env, undefined);
       }
     }

@@ -11,75 +11,35 @@
  *
  * It runs in the unprivileged monitoring process and never assumes it is the only process: the one
  * privileged action (write POWERDOWNFLAG, run SHUTDOWNCMD) goes through `MonitorHost.requestShutdown()`,
- * which `-p` mode implements in-process (cli/monitor.ts) and split mode over the privsep pipe
- * (service/). Signals, PID files and sd_notify belong to the host, not here.
+ * which `-p` mode implements in-process and split mode over the privsep pipe (service/). Signals,
+ * PID files and sd_notify belong to the host, not here.
+ *
+ * What it knows and decides is published: `subscribe()` (a typed event stream, events.ts) and
+ * `snapshot()`. NOTIFYFLAG/NOTIFYCMD delivery is one subscriber (actions.ts' notifyFlagSink).
+ * Time comes from an injected Clock (util/clock.ts), the real one by default.
  */
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
 import { impossiblePowerMessage } from "../config/upsmon-conf.js";
-import type { Logger } from "../util/log.js";
-import { Notifier } from "./actions.js";
+import { type Clock, realClock } from "../util/clock.js";
+import { Notifier, notificationMessage, notifyFlagSink, statusLineSink } from "./actions.js";
 import { MonitorEngine } from "./engine.js";
-import type { EngineOutput, Notification } from "./engine-types.js";
+import type { EngineOutput, Evaluation, Notification, PollResult } from "./engine-types.js";
+import type { MonitorEvent, MonitorSnapshot, ShutdownPhase } from "./events.js";
 import { LinkPolls } from "./link-polls.js";
-import type { UpsLink, UpsLinkFactory } from "./ups-link.js";
-import { DaemonWaits, type MonitorTimers } from "./waits.js";
+import type { MonitorExit, MonitorHandle, StartMonitorOptions } from "./monitor-handle.js";
+import { MonitorView } from "./monitor-view.js";
+import { forcedShutdown } from "./shutdown-sequence.js";
+import type { UpsLink } from "./ups-link.js";
+import { DaemonWaits } from "./waits.js";
 
-export type { MonitorTimers } from "./waits.js";
+export type {
+  MonitorExit,
+  MonitorExitReason,
+  MonitorHandle,
+  MonitorHost,
+  StartMonitorOptions,
+} from "./monitor-handle.js";
 
-/** What the process model provides to the monitor (docs/architecture.md, "monitor/ ⇄ service/"). */
-export interface MonitorHost {
-  /** The ONLY privileged action: write POWERDOWNFLAG (if set), run SHUTDOWNCMD. */
-  requestShutdown(): Promise<void>;
-  /** After the first poll round. */
-  ready(): void;
-  /** One-line summary of the UPSes, on change. */
-  status(summary: string): void;
-  /** Each completed poll round (and during long waits), for the systemd watchdog. */
-  heartbeat(): void;
-}
-
-export interface StartMonitorOptions {
-  config: UpsmonConfig;
-  host: MonitorHost;
-  log: Logger;
-  /** How to reach each UPS (default: NutSession links, see ups-link-nut.ts). */
-  createLink: UpsLinkFactory;
-  /** Re-read the configuration for `reload()` without an argument; undefined when it failed (already logged). */
-  loadConfig?: () => Promise<UpsmonConfig | undefined>;
-  /** Split-process mode: SHUTDOWNCMD/POWERDOWNFLAG changes on reload only warn (the root parent keeps its own). */
-  splitProcess?: boolean;
-  /** Notification delivery (default: a Notifier on `config`). */
-  notifier?: Notifier;
-  /** Wall clock in ms (default Date.now); injectable for tests. */
-  now?: () => number;
-  /** Every wait of the daemon (default the global timers); injectable with `now`, for virtual time. */
-  timers?: MonitorTimers;
-  /** The logger's debug level, to skip building debug lines nobody sees (default: build them all). */
-  debugLevel?: number;
-  /** Shortest wait between rounds. Default 0: POLLFREQ 0 polls continuously, as upsmon does. */
-  minIntervalMs?: number;
-}
-
-export type MonitorExitReason = "shutdown" | "stopped" | "fatal";
-export interface MonitorExit {
-  reason: MonitorExitReason;
-  exitCode: number;
-}
-
-export interface MonitorHandle {
-  /** Re-read (or apply) the configuration: SIGHUP / `-c reload`. */
-  reload(next?: UpsmonConfig): Promise<void>;
-  /** User-requested forced shutdown: SIGUSR1 / `-c fsd`. */
-  forceShutdown(): void;
-  /** The privileged parent is gone: notify NOPARENT (repeated every 2 minutes), keep monitoring. */
-  parentGone(): void;
-  /** Stop monitoring: LOGOUT everywhere, resolve `done` with "stopped". Waits for a shutdown in progress. */
-  stop(): Promise<void>;
-  /** Resolves when the monitor ends (stopped, after a shutdown per SHUTDOWNEXIT, or a fatal reload). */
-  done: Promise<MonitorExit>;
-}
-
-const NUMLOGINS_POLL_MS = 250;
 const NOPARENT_REPEAT_MS = 120_000;
 const NOTIFY_DRAIN_MS = 5000;
 /** upsmon HEAD: a sleep longer than the interval + 5 s is a wake-up from suspend (or a clock change). */
@@ -88,7 +48,7 @@ const TIME_JUMP_TOLERANCE_MS = 5000;
 const MIN_ROUND_WAIT_MS = 1000;
 
 export function startMonitor(options: StartMonitorOptions): MonitorHandle {
-  return new MonitorDaemon(options).handle();
+  return new MonitorDaemon(options).handleObject;
 }
 
 function sameLinkSettings(a: MonitorEntry, b: MonitorEntry): boolean {
@@ -105,11 +65,13 @@ function sameLinkSettings(a: MonitorEntry, b: MonitorEntry): boolean {
 class MonitorDaemon {
   private config: UpsmonConfig;
   private readonly engine: MonitorEngine;
-  private readonly notifier: Notifier;
-  private readonly now: () => number;
+  private readonly notifier: Notifier | undefined;
+  private readonly clock: Clock;
+  private readonly view: MonitorView;
+  private lastEvaluation: Evaluation | undefined;
   private readonly waits: DaemonWaits;
   private links: UpsLink[] = [];
-  private readonly polls = new LinkPolls(() => this.waits.roundSettled());
+  private readonly polls: LinkPolls;
   private stopping = false;
   private userFsd = false;
   private shuttingDown = false;
@@ -125,23 +87,32 @@ class MonitorDaemon {
 
   constructor(private readonly o: StartMonitorOptions) {
     this.config = o.config;
-    this.now = o.now ?? Date.now;
-    this.waits = new DaemonWaits(o.timers);
+    this.clock = o.clock ?? realClock;
+    this.waits = new DaemonWaits(this.clock);
+    this.polls = new LinkPolls(() => this.waits.roundSettled(), this.clock);
     this.debugLevel = o.debugLevel ?? 9;
     this.engine = new MonitorEngine(o.config);
-    this.notifier = o.notifier ?? new Notifier({ config: o.config, log: o.log });
+    this.notifier =
+      o.notifier === null ? undefined : (o.notifier ?? new Notifier({ config: o.config, log: o.log }));
+    this.view = new MonitorView(o.config, o.configPath, o.log);
+    if (this.notifier !== undefined) this.view.subscribe(notifyFlagSink(this.notifier));
+    this.view.subscribe(statusLineSink(o.host, () => this.summary()));
+    for (const l of o.listeners ?? []) this.view.subscribe(l);
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
-    this.links = o.config.monitors.map((m) => o.createLink(m));
-    for (const l of this.links) l.start();
+    this.handleObject = this.makeHandle();
+    o.attach?.(this.handleObject);
+    this.links = o.config.monitors.map((m) => this.newLink(m));
     this.loopFinished = this.run().catch((err: unknown) => {
       o.log.error(`monitor loop failed: ${err instanceof Error ? err.stack : String(err)}`);
       this.finish({ reason: "fatal", exitCode: 1 });
     });
   }
 
-  handle(): MonitorHandle {
+  readonly handleObject: MonitorHandle;
+
+  private makeHandle(): MonitorHandle {
     return {
       reload: (next) => this.reload(next),
       forceShutdown: () => {
@@ -149,7 +120,7 @@ class MonitorDaemon {
         this.wake();
       },
       parentGone: () => {
-        this.parentGoneSinceMs ??= this.now();
+        this.parentGoneSinceMs ??= this.clock.now();
         this.wake();
       },
       stop: async () => {
@@ -158,12 +129,54 @@ class MonitorDaemon {
         await this.loopFinished;
       },
       done: this.done,
+      subscribe: (listener) => this.view.subscribe(listener),
+      snapshot: () => this.snapshot(),
     };
+  }
+
+  private snapshot(): MonitorSnapshot {
+    const ev = this.lastEvaluation;
+    const healthy = ev?.healthyPowerValue ?? this.engine.states.reduce((sum, u) => sum + u.powerValue, 0);
+    return this.view.snapshot(this.engine.states, healthy, this.summary(), this.clock.now());
+  }
+
+  /** The one-line status summary, rebuilt only when the engine says it may have changed. */
+  private summary(): string {
+    if (this.engine.changes !== this.lastSummaryChanges) {
+      this.lastSummary = this.engine.summary();
+      this.lastSummaryChanges = this.engine.changes;
+    }
+    return this.lastSummary;
+  }
+
+  /** A link for a MONITOR line, started, its connection reports published as link events. */
+  private newLink(entry: MonitorEntry): UpsLink {
+    const link = this.o.createLink(entry);
+    link.onStateChange?.((change) => {
+      if (!this.view.applyLink(entry.system, change)) return;
+      this.emit({ kind: "link", timeMs: this.clock.now(), ups: entry.system, ...change });
+    });
+    link.start();
+    return link;
+  }
+
+  private emit(event: MonitorEvent): void {
+    this.view.emit(event);
+  }
+
+  private setPhase(
+    phase: Exclude<ShutdownPhase, "none">,
+    cause: "critical" | "user",
+    detail: { logins?: number; finalDelaySec?: number } = {},
+  ): void {
+    this.view.setShutdown(phase);
+    this.emit({ kind: "shutdown", timeMs: this.clock.now(), phase, cause, ...detail });
   }
 
   /** Resolve `done`, after giving running NOTIFYCMD/wall children a moment to finish. */
   private finish(exit: MonitorExit): void {
-    void this.notifier.drain(NOTIFY_DRAIN_MS).then(() => this.resolveDone(exit));
+    const drained = this.notifier?.drain(NOTIFY_DRAIN_MS) ?? Promise.resolve();
+    void drained.then(() => this.resolveDone(exit));
   }
 
   private wake(): void {
@@ -174,10 +187,6 @@ class MonitorDaemon {
     return this.waits.sleep(ms, roundWait);
   }
 
-  private pause(ms: number): Promise<void> {
-    return this.waits.pause(ms);
-  }
-
   private deliver(out: EngineOutput): void {
     if (out.logs.length === 0 && out.notifications.length === 0) return;
     for (const l of out.logs) {
@@ -185,11 +194,34 @@ class MonitorDaemon {
       else if (l.level === "err") this.o.log.error(l.message);
       else this.o.log[l.level](l.message);
     }
-    for (const n of out.notifications) this.notifier.notify(n);
+    for (const n of out.notifications) this.notify(n);
   }
 
+  /** Publish a notification (NOTIFYFLAG delivery is a subscriber). */
   private notify(n: Notification): void {
-    this.notifier.notify(n);
+    this.view.countNotification(n.type);
+    const message = notificationMessage(this.config, n);
+    this.emit({ kind: "notification", timeMs: this.clock.now(), type: n.type, ups: n.system, message });
+  }
+
+  /** One UPS's poll result: the view first (readings, status words), then the engine's rules. */
+  private observe(link: UpsLink, result: PollResult, nowMs: number): void {
+    const system = link.entry.system;
+    const changed = this.view.applyPoll(system, result, nowMs);
+    const out = this.engine.observe(system, result, nowMs);
+    if (changed !== undefined) {
+      const r = this.view.readingsOf(system);
+      this.emit({
+        kind: "status",
+        timeMs: nowMs,
+        ups: system,
+        previous: changed.previous,
+        current: this.view.statusOf(system),
+        charge: r.charge,
+        runtime: r.runtime,
+      });
+    }
+    this.deliver(out);
   }
 
   /** The time between round starts now. */
@@ -199,7 +231,7 @@ class MonitorDaemon {
 
   private async run(): Promise<void> {
     let first = true;
-    let roundStartMs = this.now();
+    let roundStartMs = this.clock.now();
     while (!this.stopping) {
       const links = this.links;
       if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
@@ -209,41 +241,41 @@ class MonitorDaemon {
       await this.sleep(waitMs, true);
       if (this.stopping) break;
       this.checkTimeJump(roundStartMs, waitMs);
-      const nowMs = this.now();
-      for (const { link, result } of this.polls.collect(links, nowMs)) {
-        this.deliver(this.engine.observe(link.entry.system, result, nowMs));
-      }
+      const nowMs = this.clock.now();
+      for (const { link, result } of this.polls.collect(links, nowMs)) this.observe(link, result, nowMs);
       const evaluation = this.engine.evaluate(nowMs);
+      this.lastEvaluation = evaluation;
       this.deliver(evaluation);
       this.checkParent(nowMs);
       if (first) {
         this.o.host.ready();
         first = false;
       }
-      const summary =
-        this.engine.changes === this.lastSummaryChanges ? this.lastSummary : this.engine.summary();
-      this.lastSummaryChanges = this.engine.changes;
-      if (summary !== this.lastSummary) {
-        this.lastSummary = summary;
-        this.o.host.status(summary);
-      }
+      this.emit({
+        kind: "round",
+        timeMs: nowMs,
+        critical: Object.freeze(evaluation.critical),
+        healthyPowerValue: evaluation.healthyPowerValue,
+        minSupplies: this.config.minSupplies,
+        shutdown: evaluation.shutdown || this.userFsd,
+      });
       this.o.host.heartbeat();
       if (this.userFsd) {
         this.o.log.notice("User requested FSD, initiating forced shutdown");
       }
       if (evaluation.shutdown || this.userFsd) {
-        await this.forcedShutdown();
+        await this.forcedShutdown(this.userFsd ? "user" : "critical");
         return;
       }
       if (this.stopping) break;
       // the next round starts one interval after this one started (at once if that has passed; never
       // later than one interval from now, should the clock have been set back)
-      const beforeMs = this.now();
+      const beforeMs = this.clock.now();
       const intervalMs = this.intervalMs();
       const sleepMs = Math.min(intervalMs, Math.max(0, roundStartMs + intervalMs - beforeMs));
       await this.sleep(sleepMs);
       this.checkTimeJump(beforeMs, sleepMs);
-      roundStartMs = this.now();
+      roundStartMs = this.clock.now();
     }
     await this.closeLinks();
     this.finish(this.exitAfterStop);
@@ -251,7 +283,7 @@ class MonitorDaemon {
 
   /** A sleep that took far longer than asked (suspend/resume) or went backwards (clock set). */
   private checkTimeJump(beforeMs: number, intervalMs: number): void {
-    const nowMs = this.now();
+    const nowMs = this.clock.now();
     const sleptMs = nowMs - beforeMs;
     if (sleptMs >= 0 && sleptMs <= intervalMs + TIME_JUMP_TOLERANCE_MS) return;
     this.deliver(this.engine.resumeAfterTimeJump(nowMs, sleptMs / 1000));
@@ -270,91 +302,49 @@ class MonitorDaemon {
     await Promise.all(this.links.map((l) => l.close()));
   }
 
-  /** upsmon's forceshutdown(): FSD on primary UPSes, wait for secondaries, then doshutdown(). */
-  private async forcedShutdown(): Promise<void> {
+  /** upsmon's forceshutdown() and doshutdown() (shutdown-sequence.ts), then the end of the monitor. */
+  private async forcedShutdown(cause: "critical" | "user"): Promise<void> {
     this.shuttingDown = true;
-    const c = this.config;
-    this.o.log.debug("Shutting down any UPSes in PRIMARY mode...", 1);
-    const primaries = this.links.filter((l) => l.entry.role === "primary");
-    for (const l of primaries) {
-      if (await l.setFsd()) this.deliver(this.engine.fsdConfirmed(l.entry.system));
-    }
-    if (primaries.length === 0) {
-      this.o.log.debug("This system is not a primary for any device, shutting down now...", 1);
-    } else {
-      this.o.log.debug(
-        `This system is a primary for some device(s); waiting (up to HOSTSYNC=${c.hostSyncSec} seconds) for secondaries to logout...`,
-        1,
-      );
-      await this.syncSecondaries(primaries);
-    }
-    await this.doShutdown();
-  }
-
-  /** Poll GET NUMLOGINS every 250 ms until only we are logged in, or HOSTSYNC expires. */
-  private async syncSecondaries(primaries: UpsLink[]): Promise<void> {
-    const startMs = this.now();
-    for (let round = 1; ; round++) {
-      const counts = await Promise.all(primaries.map((l) => l.numLogins()));
-      const maxLogins = Math.max(0, ...counts.map((n) => n ?? 0));
-      this.o.host.heartbeat();
-      this.o.log.debug(`Max data server logins per UPS still active: ${maxLogins}`, 3);
-      if (maxLogins <= 1) return;
-      if (this.now() - startMs > this.config.hostSyncSec * 1000) {
-        this.o.log.info("Host sync timer expired, forcing shutdown");
-        return;
-      }
-      if (round === 1) this.notify({ type: "SHUTDOWN_HOSTSYNC", system: undefined });
-      await this.pause(NUMLOGINS_POLL_MS);
-    }
-  }
-
-  /** upsmon's doshutdown(). */
-  private async doShutdown(): Promise<void> {
-    const c = this.config;
-    this.o.log.error("Executing automatic power-fail shutdown");
-    this.notifier.wall("Executing automatic power-fail shutdown");
-    this.notify({ type: "SHUTDOWN", system: undefined });
-    for (let waitedSec = 0; waitedSec < c.finalDelaySec; waitedSec++) {
-      await this.pause(1000);
-      this.o.host.heartbeat();
-    }
-    try {
-      await this.o.host.requestShutdown();
-    } catch (err) {
-      this.o.log.error(`Shutdown request failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    await this.linger(c.shutdownExitSec);
+    await forcedShutdown({
+      config: this.config,
+      links: this.links,
+      log: this.o.log,
+      clock: this.clock,
+      cause,
+      phase: (phase, detail) => this.setPhase(phase, cause, detail),
+      fsdConfirmed: (system) => this.engine.fsdConfirmed(system),
+      deliver: (out) => this.deliver(out),
+      notify: (n) => this.notify(n),
+      heartbeat: () => this.o.host.heartbeat(),
+      requestShutdown: () => this.o.host.requestShutdown(),
+      sleep: (ms) => this.sleep(ms),
+      stopping: () => this.stopping,
+    });
     await this.closeLinks();
     this.finish({ reason: "shutdown", exitCode: 0 });
-  }
-
-  /** SHUTDOWNEXIT: stay logged in (pinging NUMLOGINS every second) so secondaries keep their view. */
-  private async linger(shutdownExitSec: number): Promise<void> {
-    if (shutdownExitSec === 0) {
-      this.o.log.debug("Exiting upsmon immediately after initiating shutdown, by default", 1);
-      return;
-    }
-    this.o.log.warning(
-      shutdownExitSec < 0
-        ? "Configured to not exit upsmon after initiating shutdown"
-        : `Configured to only exit upsmon SHUTDOWNEXIT=${shutdownExitSec} sec after initiating shutdown`,
-    );
-    const startMs = this.now();
-    while (!this.stopping && (shutdownExitSec < 0 || this.now() - startMs < shutdownExitSec * 1000)) {
-      await Promise.all(this.links.map((l) => l.numLogins()));
-      this.o.host.heartbeat();
-      await this.sleep(1000);
-    }
   }
 
   private async reload(next?: UpsmonConfig): Promise<void> {
     if (this.shuttingDown) return;
     this.o.log.info("Reloading configuration");
     const config = next ?? (await this.o.loadConfig?.());
-    if (config === undefined) return;
+    if (config === undefined) {
+      this.emit({
+        kind: "reload",
+        timeMs: this.clock.now(),
+        ok: false,
+        error: "the configuration could not be read",
+      });
+      return;
+    }
     if (impossiblePowerMessage(config) !== undefined) {
       this.o.log.error("Impossible power configuration, unable to continue");
+      this.emit({
+        kind: "reload",
+        timeMs: this.clock.now(),
+        ok: false,
+        error: "Impossible power configuration",
+      });
       this.exitAfterStop = { reason: "fatal", exitCode: 1 };
       this.stopping = true;
       this.wake();
@@ -373,9 +363,7 @@ class MonitorDaemon {
         links.push(old);
         oldLinks.delete(entry.system);
       } else {
-        const fresh = this.o.createLink(entry);
-        fresh.start();
-        links.push(fresh);
+        links.push(this.newLink(entry));
       }
     }
     for (const gone of oldLinks.values()) {
@@ -385,7 +373,9 @@ class MonitorDaemon {
     this.links = links;
     this.config = config;
     this.engine.reconfigure(config);
-    this.notifier.reconfigure(config);
+    this.view.reconfigure(config);
+    this.notifier?.reconfigure(config);
+    this.emit({ kind: "reload", timeMs: this.clock.now(), ok: true });
     this.wake();
   }
 

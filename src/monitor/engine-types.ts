@@ -3,6 +3,7 @@
  * out (notifications, log lines, decisions). Types only; no behaviour, no I/O.
  */
 import type { NotifyType } from "../config/upsmon-notify-types.js";
+import type { CriticalReason, UpsIdentity } from "./events.js";
 
 /** What one poll of one UPS produced. */
 export type PollResult =
@@ -14,6 +15,10 @@ export type PollResult =
       alarm?: string | undefined;
       /** `ups.mode.buzzwords` or `experimental.ups.mode.buzzwords`, when the UPS has one. */
       buzzwords?: string | undefined;
+      /** Every variable this poll read (ups.status included), by name: what snapshots and events show. */
+      vars?: Readonly<Record<string, string>>;
+      /** Device identity, when this poll (the first of a connection) read it. */
+      identity?: UpsIdentity;
     }
   | {
       kind: "failure";
@@ -48,8 +53,8 @@ export interface EngineOutput {
 
 /** Result of the end-of-round evaluation (upsmon's recalc()). */
 export interface Evaluation extends EngineOutput {
-  /** UPSes considered critical this round, in config order. */
-  critical: string[];
+  /** UPSes considered critical this round, in config order, each with the id of the rule that matched. */
+  critical: { ups: string; reason: CriticalReason }[];
   /** Sum of the power values of the UPSes that are not critical. */
   healthyPowerValue: number;
   /** True when the healthy power is below MINSUPPLIES: start the forced shutdown. */

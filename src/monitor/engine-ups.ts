@@ -9,7 +9,10 @@
  */
 import type { MonitorRole } from "../config/upsmon-conf.js";
 import type { NotifyType } from "../config/upsmon-notify-types.js";
-import type { EngineOutput } from "./engine-types.js";
+import type { OblbTimerChange } from "./critical-rules.js";
+import { logPollFailure } from "./engine-poll-failures.js";
+import type { EngineLog, EngineOutput } from "./engine-types.js";
+import type { CriticalReason } from "./events.js";
 
 /** The settings these rules read. */
 export interface UpsRuleSettings {
@@ -55,6 +58,12 @@ export interface UpsState {
   offExpired: boolean;
   overSinceMs: number | undefined;
   oblbSinceMs: number | undefined;
+  /** Since when the UPS has been on battery (the OB that started the episode), undefined when not. */
+  onBatterySinceMs: number | undefined;
+  /** LB was set by the DEADTIME promotion (last seen on battery, not heard from since), not by a poll. */
+  deadPromoted: boolean;
+  /** The critical reason found by the last evaluation round, undefined when not critical. */
+  criticalReason: CriticalReason | undefined;
   alarmText: string | undefined;
   otherTokens: string[];
   /** The last `ups.status` text received (for change detection by callers). */
@@ -94,6 +103,9 @@ export function newUpsState(system: string, role: MonitorRole, powerValue: numbe
     offExpired: false,
     overSinceMs: undefined,
     oblbSinceMs: undefined,
+    onBatterySinceMs: undefined,
+    deadPromoted: false,
+    criticalReason: undefined,
     alarmText: undefined,
     otherTokens: [],
     lastStatusText: undefined,
@@ -152,6 +164,7 @@ export function applyStatus(
   }
   // ups_is_alive()
   ups.lastPollMs = nowMs;
+  ups.deadPromoted = false;
   if (ups.commState === 0) notify(out, ups, "COMMOK");
   ups.commState = 1;
 
@@ -193,10 +206,12 @@ export function applyStatus(
         ups.lineState = 1;
         ups.flags.online = true;
         ups.flags.onBattery = false;
+        ups.onBatterySinceMs = undefined;
       }
     } else if (token === "OB") {
       if (!ups.flags.onBattery) {
         ups.lineState = 0;
+        ups.onBatterySinceMs = nowMs;
         notify(out, ups, "ONBATT");
         ups.flags.onBattery = true;
         ups.flags.online = false;
@@ -310,45 +325,66 @@ export function applyFailure(
   }
 }
 
-function logPollFailure(
-  ups: UpsState,
-  failure: { code: string; message: string },
-  settings: UpsRuleSettings,
-  out: EngineOutput,
-): void {
-  const line = `Poll UPS [${ups.system}] failed - ${failure.message}`;
-  const max = settings.pollFailLogThrottleMax;
-  if (max < 0) {
-    out.logs.push({ level: "err", message: line });
-    return;
-  }
-  let log: boolean;
-  if (ups.pollFailCode === failure.code) {
-    log = max > 0 && ups.pollFailCount++ >= max - 1;
-    if (log) ups.pollFailCount = 0;
-  } else {
-    out.logs.push({
-      level: "err",
-      message:
-        max === 0
-          ? `Poll UPS [${ups.system}] failure state changed from ${ups.pollFailCode ?? "OK"} to ${failure.code}; report below will not be repeated to syslog:`
-          : `Poll UPS [${ups.system}] failure state changed from ${ups.pollFailCode ?? "OK"} to ${failure.code}; report below will only be repeated to syslog every ${max} polling loop cycles (${max * settings.pollFreqSec} sec):`,
-    });
-    ups.pollFailCode = failure.code;
-    ups.pollFailCount = 0;
-    log = true;
-  }
-  out.logs.push(log ? { level: "err", message: line } : { level: "debug", message: line, debugLevel: 1 });
+/** Records the `ups.status` text of a poll (for change detection); true when it differs from the last. */
+export function noteStatusText(ups: UpsState, status: string): boolean {
+  const changed = status !== ups.lastStatusText;
+  ups.lastStatusText = status;
+  return changed;
 }
 
-/** After a successful poll: end a throttled failure state with upsmon's "recovered" line. */
-export function noteRecovered(ups: UpsState, settings: UpsRuleSettings, out: EngineOutput): void {
-  if (settings.pollFailLogThrottleMax >= 0 && ups.pollFailCode !== undefined) {
-    out.logs.push({
-      level: "err",
-      message: `Poll UPS [${ups.system}] recovered from failure state ${ups.pollFailCode} - now OK`,
-    });
-  }
-  ups.pollFailCode = undefined;
-  ups.pollFailCount = -1;
+/**
+ * DEADTIME (upsmon's recalc()): a UPS last seen on battery and not heard from for longer is promoted
+ * to LB. Returns true when this round promoted it.
+ */
+export function promoteIfDead(ups: UpsState, nowMs: number, deadTimeSec: number, logs: EngineLog[]): boolean {
+  if (ups.lastPollMs === undefined || nowMs - ups.lastPollMs <= deadTimeSec * 1000 || !ups.flags.onBattery)
+    return false;
+  if (ups.flags.lowBattery) return false;
+  logs.push({ level: "warning", message: `Promoting dead UPS: ${ups.system}` });
+  ups.flags.lowBattery = true;
+  ups.deadPromoted = true;
+  return true;
+}
+
+/** The outcome of this round's critical rules: the OB+LB timer and the reason the snapshot shows. */
+export function applyVerdict(
+  ups: UpsState,
+  reason: CriticalReason | undefined,
+  oblbTimer: OblbTimerChange,
+  nowMs: number,
+): void {
+  if (oblbTimer === "start") ups.oblbSinceMs = nowMs;
+  else if (oblbTimer === "end") ups.oblbSinceMs = undefined;
+  ups.criticalReason = reason;
+}
+
+/**
+ * The wall clock jumped: every UPS forgets its status flags (they are stale) and counts as just heard
+ * from, so neither DEADTIME nor an old OB+LB can shut the host down before fresh polls say so.
+ */
+export function forgetAfterTimeJump(ups: UpsState, nowMs: number): void {
+  for (const k of Object.keys(ups.flags) as (keyof UpsFlags)[]) ups.flags[k] = false;
+  ups.lastPollMs = nowMs;
+  ups.lastNonCriticalMs = nowMs;
+  ups.oblbSinceMs = undefined;
+  ups.offSinceMs = undefined;
+  ups.offExpired = false;
+  ups.fsdNotified = false;
+  ups.deadPromoted = false;
+  ups.criticalReason = undefined;
+  ups.onBatterySinceMs = undefined;
+  ups.lastStatusText = undefined;
+}
+
+/** The primary's `FSD <ups>` was accepted: true when FSD is to be notified (once per episode). */
+export function confirmFsd(ups: UpsState): boolean {
+  if (ups.fsdNotified) return false;
+  ups.fsdNotified = true;
+  return true;
+}
+
+/** A reload changed this UPS's MONITOR line (same system): new role and power value, state kept. */
+export function reconfigureUps(ups: UpsState, role: MonitorRole, powerValue: number): void {
+  ups.role = role;
+  ups.powerValue = powerValue;
 }

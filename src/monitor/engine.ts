@@ -10,6 +10,8 @@
  * rule is a table-driven test with virtual time (test/monitor/engine*.test.ts).
  */
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import { type CriticalNote, type CriticalSettings, evaluateCritical } from "./critical-rules.js";
+import { noteRecovered } from "./engine-poll-failures.js";
 import {
   type EngineLog,
   type EngineOutput,
@@ -20,21 +22,21 @@ import {
 import {
   applyFailure,
   applyStatus,
+  applyVerdict,
+  confirmFsd,
+  forgetAfterTimeJump,
   newUpsState,
-  noteRecovered,
+  noteStatusText,
+  promoteIfDead,
+  reconfigureUps,
   type UpsRuleSettings,
   type UpsState,
 } from "./engine-ups.js";
 
-export interface EngineSettings extends UpsRuleSettings {
+export interface EngineSettings extends UpsRuleSettings, CriticalSettings {
   pollFreqAlertSec: number;
-  hostSyncSec: number;
   deadTimeSec: number;
   minSupplies: number;
-  alarmCritical: boolean;
-  overDurationSec: number;
-  oblbDurationSec: number;
-  calCommLostCritical: boolean;
 }
 
 export function engineSettingsFrom(config: UpsmonConfig): EngineSettings {
@@ -55,12 +57,6 @@ export function engineSettingsFrom(config: UpsmonConfig): EngineSettings {
   };
 }
 
-/** A reason behind a verdict, logged when it first appears (not on every round, unlike upsmon). */
-interface Note {
-  key: string;
-  log: EngineLog;
-}
-
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
@@ -72,7 +68,7 @@ export class MonitorEngine {
   /** Reasons logged last round, per UPS, so a persisting reason is logged once. */
   private loggedNotes = new Map<string, Set<string>>();
   /** Reasons found for the UPS being evaluated (reused from one UPS to the next). */
-  private readonly notes: Note[] = [];
+  private readonly notes: CriticalNote[] = [];
 
   constructor(config: UpsmonConfig) {
     this.settings = engineSettingsFrom(config);
@@ -92,8 +88,7 @@ export class MonitorEngine {
     this.ups = config.monitors.map((m) => {
       const kept = old.get(m.system);
       if (!kept) return newUpsState(m.system, m.role, m.powerValue);
-      kept.role = m.role;
-      kept.powerValue = m.powerValue;
+      reconfigureUps(kept, m.role, m.powerValue);
       return kept;
     });
     for (const system of this.loggedNotes.keys()) {
@@ -112,9 +107,7 @@ export class MonitorEngine {
     const out = emptyOutput();
     const ups = this.find(system);
     if (!ups) return out;
-    if (result.kind === "failure" ? ups.commState !== 0 : result.status !== ups.lastStatusText)
-      this.changes++;
-    if (result.kind === "status") ups.lastStatusText = result.status;
+    if (result.kind === "failure" ? ups.commState !== 0 : noteStatusText(ups, result.status)) this.changes++;
     if (result.kind === "failure") {
       applyFailure(ups, nowMs, this.settings, out, result);
     } else {
@@ -137,16 +130,7 @@ export class MonitorEngine {
       message: `It seems we have slept without warning or the system clock was changed by ${seconds}`,
     });
     out.notifications.push({ type: "SUSPEND_TIMEJUMP_UNEXPECTED", system: undefined, extra: seconds });
-    for (const ups of this.ups) {
-      for (const k of Object.keys(ups.flags) as (keyof typeof ups.flags)[]) ups.flags[k] = false;
-      ups.lastPollMs = nowMs;
-      ups.lastNonCriticalMs = nowMs;
-      ups.oblbSinceMs = undefined;
-      ups.offSinceMs = undefined;
-      ups.offExpired = false;
-      ups.fsdNotified = false;
-      ups.lastStatusText = undefined;
-    }
+    for (const ups of this.ups) forgetAfterTimeJump(ups, nowMs);
     this.changes++;
     return out;
   }
@@ -155,10 +139,7 @@ export class MonitorEngine {
   fsdConfirmed(system: string): EngineOutput {
     const out = emptyOutput();
     const ups = this.find(system);
-    if (ups && !ups.fsdNotified) {
-      ups.fsdNotified = true;
-      out.notifications.push({ type: "FSD", system });
-    }
+    if (ups && confirmFsd(ups)) out.notifications.push({ type: "FSD", system });
     return out;
   }
 
@@ -174,22 +155,13 @@ export class MonitorEngine {
     const notes = this.notes;
     const s = this.settings;
     for (const ups of this.ups) {
-      if (
-        ups.lastPollMs !== undefined &&
-        nowMs - ups.lastPollMs > s.deadTimeSec * 1000 &&
-        ups.flags.onBattery
-      ) {
-        if (!ups.flags.lowBattery) {
-          result.logs.push({ level: "warning", message: `Promoting dead UPS: ${ups.system}` });
-          this.changes++;
-        }
-        ups.flags.lowBattery = true;
-      }
+      if (promoteIfDead(ups, nowMs, s.deadTimeSec, result.logs)) this.changes++;
       notes.length = 0;
-      const critical = this.isCritical(ups, nowMs, notes);
+      const verdict = evaluateCritical(ups, s, nowMs, notes);
+      applyVerdict(ups, verdict.reason, verdict.oblbTimer, nowMs);
       this.logNewNotes(ups.system, notes, result.logs);
-      if (critical) {
-        result.critical.push(ups.system);
+      if (verdict.reason !== undefined) {
+        result.critical.push({ ups: ups.system, reason: verdict.reason });
         result.logs.push({ level: "debug", message: `Critical UPS: ${ups.system}`, debugLevel: 1 });
       } else {
         result.healthyPowerValue += ups.powerValue;
@@ -248,160 +220,11 @@ export class MonitorEngine {
     return this.ups.find((u) => u.system === system);
   }
 
-  private logNewNotes(system: string, notes: Note[], logs: EngineLog[]): void {
+  private logNewNotes(system: string, notes: CriticalNote[], logs: EngineLog[]): void {
     const before = this.loggedNotes.get(system);
     // the steady state: no reasons now and none last round, nothing to allocate
     if (notes.length === 0 && (before === undefined || before.size === 0)) return;
     for (const n of notes) if (!before?.has(n.key)) logs.push(n.log);
     this.loggedNotes.set(system, new Set(notes.map((n) => n.key)));
-  }
-
-  /** upsmon's is_ups_critical(), in its order. Reasons go to `notes`. */
-  private isCritical(ups: UpsState, nowMs: number, notes: Note[]): boolean {
-    const s = this.settings;
-    const f = ups.flags;
-    const name = ups.system;
-    if (f.fsd) return true;
-    // The steady state, decided before building anything: communicating, not OFF, not on battery and
-    // no OB+LB episode to close, every check below ends in "not critical" (each clause has a test row).
-    if (ups.commState !== 0 && !f.off && !f.onBattery && ups.oblbSinceMs === undefined) return false;
-    const warn = (key: string, message: string) => notes.push({ key, log: { level: "warning", message } });
-    const debug = (key: string, message: string) =>
-      notes.push({ key, log: { level: "debug", message, debugLevel: 1 } });
-
-    if (ups.commState === 0) {
-      const lost = "and currently is not communicating";
-      if (f.trim)
-        warn(
-          "trim",
-          `UPS [${name}] was last known to be trimming incoming voltage ${lost}, but we make no assumptions if it is dead now`,
-        );
-      if (f.boost)
-        warn(
-          "boost",
-          `UPS [${name}] was last known to be boosting incoming voltage ${lost}, but we make no assumptions if it is dead now`,
-        );
-      if (f.over) {
-        if (s.overDurationSec >= 0) {
-          const overMs = nowMs - (ups.overSinceMs ?? nowMs);
-          if (overMs < s.overDurationSec * 1000) {
-            warn(
-              "over-wait",
-              `UPS [${name}] was last known to be overloaded for ${Math.floor(overMs / 1000)} sec out of ${s.overDurationSec} sec threshold ${lost}, just so you know (waiting for OVERDURATION to elapse)`,
-            );
-          } else {
-            warn(
-              "over-dead",
-              `UPS [${name}] was last known to be overloaded for longer than the set threshold of ${s.overDurationSec} sec and is still not communicating, assuming dead`,
-            );
-            return true;
-          }
-        } else {
-          warn(
-            "over",
-            `UPS [${name}] was last known to be overloaded ${lost}, but we make no assumptions if it is dead now`,
-          );
-        }
-      }
-      if (f.alarm) {
-        if (s.alarmCritical) {
-          warn(
-            "alarm",
-            `UPS [${name}] was last known to be in an ALARM state ${lost}, assuming dead. If this is in error and causes unwanted shutdowns, consider disabling the upsmon ALARMCRITICAL option.`,
-          );
-          return true;
-        }
-        debug(
-          "alarm",
-          `UPS [${name}] was last known to be in an ALARM state ${lost}. It is not assumed dead as the upsmon ALARMCRITICAL option was disabled.`,
-        );
-      }
-      if (f.cal) {
-        if (s.calCommLostCritical) {
-          warn(
-            "cal",
-            `UPS [${name}] was last known to be calibrating ${lost}, assuming dead (set NUTGUARD_CALCOMMLOST_CRITICAL 0 to wait for DEADTIME instead)`,
-          );
-          return true;
-        }
-        warn(
-          "cal",
-          `UPS [${name}] was last known to be calibrating ${lost}; not assumed dead (NUTGUARD_CALCOMMLOST_CRITICAL 0), waiting for DEADTIME`,
-        );
-      }
-      if (f.bypass) {
-        warn("bypass", `UPS [${name}] was last known to be on BYPASS ${lost}, assuming dead`);
-        return true;
-      }
-      if (ups.offExpired || (s.offDurationSec >= 0 && f.off)) {
-        warn("off", `UPS [${name}] was last known to be (administratively) OFF ${lost}, assuming dead`);
-        return true;
-      }
-      if (ups.lineState === 0) {
-        debug(
-          "deadtime",
-          `UPS [${name}] was last known to be not fully online ${lost}, just so you know (waiting for DEADTIME to elapse)`,
-        );
-      }
-    }
-
-    if (f.off && s.offDurationSec >= 0 && ups.offExpired) {
-      warn("off-long", `UPS [${name}] is reported as (administratively) OFF`);
-      return true;
-    }
-
-    if (!f.onBattery || !f.lowBattery) {
-      if (ups.oblbSinceMs !== undefined) {
-        warn(
-          "oblb-end",
-          `seems that UPS [${name}] returned from OB+LB state now after spending ${Math.floor((nowMs - ups.oblbSinceMs) / 1000)} seconds in it`,
-        );
-        ups.oblbSinceMs = undefined;
-      }
-      return false;
-    }
-
-    if (f.cal) {
-      warn(
-        "oblb-cal",
-        `seems that UPS [${name}] is OB+LB now, but it is also calibrating - not declaring a critical state`,
-      );
-      return false;
-    }
-
-    if (s.oblbDurationSec > 0) {
-      if (ups.oblbSinceMs === undefined) {
-        ups.oblbSinceMs = nowMs;
-        warn(
-          "oblb-start",
-          `seems that UPS [${name}] is OB+LB now, but OBLBDURATION=${s.oblbDurationSec} - not declaring a critical state just now`,
-        );
-        return false;
-      }
-      const heldMs = nowMs - ups.oblbSinceMs;
-      if (heldMs < s.oblbDurationSec * 1000) {
-        debug(
-          "oblb-wait",
-          `seems that UPS [${name}] is still OB+LB for ${Math.floor(heldMs / 1000)} sec out of ${s.oblbDurationSec} delay`,
-        );
-        return false;
-      }
-      warn(
-        "oblb-done",
-        `seems that UPS [${name}] is still OB+LB for ${Math.floor(heldMs / 1000)} sec out of ${s.oblbDurationSec} delay - proceeding with shutdown alerts`,
-      );
-    }
-
-    if (ups.role === "primary") return true;
-
-    const sinceNonCriticalMs = nowMs - (ups.lastNonCriticalMs ?? Number.NEGATIVE_INFINITY);
-    if (sinceNonCriticalMs > s.hostSyncSec * 1000) {
-      warn(
-        "hostsync",
-        `Giving up on the primary for UPS [${name}] after ${Math.floor(sinceNonCriticalMs / 1000)} sec since last comms`,
-      );
-      return true;
-    }
-    return false;
   }
 }

@@ -166,6 +166,8 @@ export interface MonitorSnapshot {
   settings: MonitorSettingsSnapshot;
   healthyPowerValue: number;
   shutdown: ShutdownPhase;
+  /** The one-line summary of every UPS's last known status, as systemd's STATUS= shows it. */
+  summary: string;
   /** Notifications sent since start, by type (a counter, for metrics). */
   notificationCounts: Readonly<Partial<Record<NotifyType, number>>>;
 }

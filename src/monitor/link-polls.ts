@@ -11,6 +11,7 @@
  * Time is the daemon's injected clock (`nowMs` arguments). Must not: observe results into the engine,
  * wait, or decide anything (the daemon does).
  */
+import { type Clock, realClock } from "../util/clock.js";
 import type { PollResult } from "./engine-types.js";
 import type { UpsLink } from "./ups-link.js";
 
@@ -37,7 +38,11 @@ export class LinkPolls {
    * `roundDone` runs when the round's wait may end: every poll the round started has settled, or,
    * when it started none (every link still outstanding), as soon as one of those settles.
    */
-  constructor(private readonly roundDone: () => void) {}
+  constructor(
+    private readonly roundDone: () => void,
+    /** Its `during()` holds a virtual clock still while a poll is outstanding. */
+    private readonly clock: Clock = realClock,
+  ) {}
 
   /** A new round: a poll on every link without one outstanding. */
   startRound(links: readonly UpsLink[], nowMs: number): void {
@@ -50,7 +55,7 @@ export class LinkPolls {
       this.slots.set(link, slot);
       this.started++;
       this.waiting++;
-      link.poll().then(
+      this.clock.during(link.poll()).then(
         (result) => this.settle(link, slot, result),
         (err: unknown) =>
           this.settle(link, slot, {

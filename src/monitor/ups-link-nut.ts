@@ -4,10 +4,11 @@
  * for primaries, reconnect and re-LOGIN after drops, and a keep-alive so upsd's 60 s idle cutoff is
  * never reached even with a long POLLFREQ.
  *
- * Polls ask `ups.status`, `ups.alarm` while ALARM is set, and the mode buzzwords (once per connection:
- * a UPS that does not have them is not asked again until the next reconnect).
+ * Polls read `ups.status` and what the snapshot shows, one request after another (poll-reader.ts): a
+ * variable the UPS does not have is not asked again until the next reconnect. Connection changes are
+ * reported to the daemon (`onStateChange`) for its link events.
  *
- * Requests are pipelined, except to a server that once answered a request with the reply to another
+ * Other requests are pipelined, except to a server that once answered a request with the reply to another
  * (the client's `REPLY-MISMATCH`: it answers pipelined requests out of order). The client then closes
  * the connection; every link to that server reconnects with one request in flight at a time and asks
  * one thing after another, for the rest of the process (upsmon never pipelines), logged once.
@@ -25,9 +26,10 @@ import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
 import { NutServerError } from "../protocol/errors.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
+import type { LinkStateChange } from "./monitor-view.js";
+import { codeOf, messageOf, PollReader } from "./poll-reader.js";
 import type { UpsLink } from "./ups-link.js";
 
-const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
 const KEEPALIVE_MS = 30_000;
 /** The client's code for a reply that does not answer its request (the connection is then closed). */
 const REPLY_MISMATCH = "REPLY-MISMATCH";
@@ -36,8 +38,6 @@ const REPLY_MISMATCH = "REPLY-MISMATCH";
  * for the rest of the process. Only this module reads or changes it.
  */
 const oneAtATimeServers = new Set<string>();
-/** An ALARM token in ups.status, in any case (upsmon compares tokens case-insensitively). */
-const ALARM_TOKEN = /(?:^| )alarm(?: |$)/i;
 
 export interface NutLinkOptions {
   /** Per-request timeout (default 5000 ms; upsmon: connect timeout + 5 s per request). */
@@ -49,19 +49,6 @@ export interface NutLinkOptions {
   keepaliveMs?: number;
 }
 
-interface ErrorLike {
-  code?: unknown;
-  message?: unknown;
-}
-
-function codeOf(err: unknown): string {
-  const c = (err as ErrorLike | undefined)?.code;
-  return typeof c === "string" ? c : "ERROR";
-}
-function messageOf(err: unknown): string {
-  const m = (err as ErrorLike | undefined)?.message;
-  return typeof m === "string" ? m : String(err);
-}
 /** The reply-mismatch error behind `err` (itself, or the error that caused it), if any. */
 function replyMismatchOf(err: unknown): unknown {
   if (codeOf(err) === REPLY_MISMATCH) return err;
@@ -102,8 +89,9 @@ export function createNutLink(
 class NutUpsLink implements UpsLink {
   private readonly session: NutSession;
   private lastError: { code: string; message: string } = { code: "CONNECTING", message: "Not connected yet" };
-  /** Buzzword variables this connection has (learned once per connection). */
-  private buzzwordVars: string[] | undefined;
+  /** What a poll reads, learned per connection. */
+  private readonly reader: PollReader;
+  private stateListener: ((change: LinkStateChange) => void) | undefined;
   private keepalive: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -131,6 +119,7 @@ class NutUpsLink implements UpsLink {
     this.requestOptions = { timeoutMs: this.requestTimeoutMs };
     this.pollTimeoutMs = this.connectTimeoutMs + this.requestTimeoutMs;
     this.server = `${entry.host}:${entry.port}`;
+    this.reader = new PollReader(entry.upsName, entry.host, (err) => this.noteFailure(err));
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
       // upsmon refuses to connect at all rather than verify against nothing
@@ -180,6 +169,22 @@ class NutUpsLink implements UpsLink {
     // the client closes such a connection; make sure its replies are never used again
     this.session.client?.destroy();
   }
+  onStateChange(listener: (change: LinkStateChange) => void): void {
+    this.stateListener = listener;
+    if (this.impossible) listener({ state: "lost", error: this.lastError.message });
+  }
+
+  private reportState(change: SessionStateChange): void {
+    const report = this.stateListener;
+    if (report === undefined) return;
+    if (change.state === "disconnected") {
+      const lost: LinkStateChange = { state: "lost" };
+      if (change.error) lost.error = messageOf(change.error);
+      if (change.retryInMs !== undefined) lost.retryInMs = change.retryInMs;
+      report(lost);
+    } else if (change.state !== "idle") report({ state: change.state });
+  }
+
   start(): void {
     if (this.impossible) return;
     this.session.start();
@@ -194,8 +199,9 @@ class NutUpsLink implements UpsLink {
   }
 
   private onState(change: SessionStateChange): void {
+    this.reportState(change);
     if (change.state === "connected") {
-      this.buzzwordVars = undefined;
+      this.reader.reset();
       this.noteRequest();
       if (change.loginRefused) {
         this.loginRefused(change.loginRefused.replyLine);
@@ -253,58 +259,8 @@ class NutUpsLink implements UpsLink {
     const client = this.session.client ?? (await this.connectedClient());
     if (!client) return { kind: "failure", ...this.lastError };
     this.noteRequest();
-    const ups = this.entry.upsName;
-    const opts = this.requestOptions;
-    const oneAtATime = this.oneRequestAtATime();
-    // pipelined: status and (when known or not yet learned) the buzzwords, in one write
-    const statusP = client.getVar(ups, "ups.status", opts);
-    // the common case: this UPS has no buzzword variables (learned on this connection)
-    const wantBuzzwords = this.buzzwordVars?.length !== 0;
-    let buzzP = wantBuzzwords && !oneAtATime ? this.fetchBuzzwords(client, false) : undefined;
-    try {
-      const status = await statusP;
-      if (wantBuzzwords && oneAtATime) buzzP = this.fetchBuzzwords(client, true);
-      const buzzwords = buzzP === undefined ? undefined : await buzzP;
-      let alarm: string | undefined;
-      if (ALARM_TOKEN.test(status)) {
-        alarm = await client.getVar(ups, "ups.alarm", opts).catch((err: unknown) => {
-          this.noteFailure(err);
-          return undefined;
-        });
-      }
-      return { kind: "status", status, alarm, buzzwords };
-    } catch (err) {
-      await buzzP?.catch(() => undefined);
-      this.noteFailure(err);
-      const code = codeOf(err);
-      const message =
-        code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.entry.host}` : messageOf(err);
-      return { kind: "failure", code, message };
-    }
-  }
-
-  /** The buzzword variables (all at once, or one after another); learns which ones this UPS has. */
-  private async fetchBuzzwords(client: NutClient, oneAtATime: boolean): Promise<string | undefined> {
-    const ups = this.entry.upsName;
-    const vars = this.buzzwordVars ?? BUZZWORD_VARS;
-    const learning = this.buzzwordVars === undefined;
-    const one = (v: string) =>
-      client.getVar(ups, v, this.requestOptions).then(
-        (value) => ({ v, value, missing: false }),
-        (err: unknown) => {
-          this.noteFailure(err);
-          return { v, value: undefined, missing: codeOf(err) === "VAR-NOT-SUPPORTED" };
-        },
-      );
-    let values: { v: string; value: string | undefined; missing: boolean }[];
-    if (oneAtATime) {
-      values = [];
-      for (const v of vars) values.push(await one(v));
-    } else {
-      values = await Promise.all(vars.map(one));
-    }
-    if (learning) this.buzzwordVars = values.filter((r) => !r.missing).map((r) => r.v);
-    return values.find((r) => r.value !== undefined && r.value !== "")?.value;
+    this.oneRequestAtATime(); // a poll is one request at a time anyway; this keeps the session's mode
+    return this.reader.read(client, this.requestOptions);
   }
 
   async setFsd(): Promise<boolean> {

@@ -5,6 +5,7 @@
  */
 import type { MonitorEntry } from "../config/upsmon-conf.js";
 import type { PollResult } from "./engine-types.js";
+import type { LinkStateChange } from "./monitor-view.js";
 
 export interface UpsLink {
   readonly entry: MonitorEntry;
@@ -24,6 +25,8 @@ export interface UpsLink {
   setFsd(): Promise<boolean>;
   /** `GET NUMLOGINS <ups>`, or undefined when it cannot be read. Never rejects. */
   numLogins(): Promise<number | undefined>;
+  /** Optional: report connection changes (connecting, connected, lost with the error, closed). */
+  onStateChange?(listener: (change: LinkStateChange) => void): void;
   /** LOGOUT and close; no reconnect afterwards. */
   close(): Promise<void>;
 }

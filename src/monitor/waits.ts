@@ -1,6 +1,6 @@
 /**
- * The daemon's waits, on injectable timers (so tests run the daemon on virtual time): the sleep
- * between rounds, a round's wait for its polls, and plain pauses inside the shutdown sequence.
+ * The daemon's waits, on the injected clock (util/clock.ts; tests run the daemon on virtual time): the sleep
+ * between rounds and a round's wait for its polls (the shutdown sequence's pauses are the clock's sleep).
  *
  * `wake()` (reload, forced shutdown, stop, parent gone) cuts the current wait short, or the next one
  * when none is running, and is used up by the sleep between rounds. A round's wait also ends when
@@ -9,27 +9,15 @@
  * Must not: know about links, the engine or the configuration.
  */
 
-export interface MonitorTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: MonitorTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
 
 export class DaemonWaits {
   private resolveWait: (() => void) | undefined;
-  private timer: unknown;
+  private timer: ClockTimer | undefined;
   private wakePending = false;
   /** The current wait is a round's wait for its polls. */
   private inRoundWait = false;
-  private readonly timers: MonitorTimers;
-
-  constructor(timers?: MonitorTimers) {
-    this.timers = timers ?? realTimers;
-  }
+  constructor(private readonly clock: Clock = realClock) {}
 
   /** Cut the current wait short (or the next one, when none is running). */
   wake(): void {
@@ -48,18 +36,13 @@ export class DaemonWaits {
       this.resolveWait = resolve;
       this.inRoundWait = roundWait;
       if (this.wakePending) this.end();
-      else this.timer = this.timers.setTimeout(this.end, ms);
+      else this.timer = this.clock.setTimer(this.end, ms);
     });
-  }
-
-  /** Plain sleep that wake() does not cut short (used inside the shutdown sequence). */
-  pause(ms: number): Promise<void> {
-    return new Promise((resolve) => this.timers.setTimeout(resolve, ms));
   }
 
   /** The wait is over (timer, wake() or the round's polls): resolve it. */
   private readonly end = (): void => {
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     const resolve = this.resolveWait;
     if (resolve === undefined) return;

@@ -12,6 +12,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 import type { ListenAddress } from "../config/upsd-conf.js";
 import { type TokenizedLine, Tokenizer } from "../protocol/tokenizer.js";
+import { type Clock, type ClockTimer, realClock, repeatEvery } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { ServerModel } from "./model.js";
 import { handleRequest } from "./session.js";
@@ -42,6 +43,8 @@ export interface ListenerOptions {
   /** Secure context for STARTTLS (from CERTFILE); undefined when TLS is not configured. */
   tls?: SecureContext | undefined;
   idleTimeoutMs?: number;
+  /** Time for the idle cutoff and the sessions (default: the real clock). */
+  clock?: Clock;
   /** Bound on what all clients together hold (default DEFAULT_MAX_HELD_BYTES). */
   maxHeldBytes?: number;
 }
@@ -62,13 +65,15 @@ function heldBytes(c: Conn): number {
 export class NutListener {
   private readonly servers: Server[] = [];
   private readonly conns = new Set<Conn>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: ClockTimer | undefined;
   private readonly idleTimeoutMs: number;
+  private readonly clock: Clock;
   /** Addresses actually bound (a port 0 in the config is replaced by the port chosen). */
   readonly bound: ListenAddress[] = [];
 
   constructor(private readonly options: ListenerOptions) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.clock = options.clock ?? realClock;
   }
 
   /** Reply bytes written but not yet taken by clients, over all connections. */
@@ -99,20 +104,19 @@ export class NutListener {
       this.servers.push(server);
     }
     const sweepEveryMs = Math.max(100, Math.min(5000, Math.floor(this.idleTimeoutMs / 4)));
-    this.sweepTimer = setInterval(() => this.sweepIdle(), sweepEveryMs);
-    this.sweepTimer.unref();
+    this.sweepTimer = repeatEvery(this.clock, sweepEveryMs, () => this.sweepIdle(), { unref: true });
     return this.bound;
   }
 
   async close(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer?.cancel();
     for (const c of this.conns) c.socket.destroy();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.servers.length = 0;
   }
 
   private sweepIdle(): void {
-    const limit = Date.now() - this.idleTimeoutMs;
+    const limit = this.clock.now() - this.idleTimeoutMs;
     for (const c of this.conns) {
       if (c.lastCommandMs < limit) {
         this.options.log.debug(`dropping idle client ${c.socket.remoteAddress ?? "?"}`);
@@ -145,7 +149,7 @@ export class NutListener {
     const { model, log } = this.options;
     const address = (raw.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
     const session = model.openSession(address);
-    const conn: Conn = { socket: raw, address, lastCommandMs: Date.now(), queuedBytes: 0 };
+    const conn: Conn = { socket: raw, address, lastCommandMs: this.clock.now(), queuedBytes: 0 };
     this.conns.add(conn);
     log.debug(`connect from ${address}`, 2);
     let tokenizer = new Tokenizer();
@@ -172,7 +176,7 @@ export class NutListener {
           log.debug(`Parse error on sock: ${line.message}`);
           continue;
         }
-        conn.lastCommandMs = Date.now();
+        conn.lastCommandMs = this.clock.now();
         const out = handleRequest(model, session, line.words, conn.lastCommandMs);
         for (const r of out.replies) {
           replies.push(r);

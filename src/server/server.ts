@@ -15,6 +15,7 @@ import { ConfigError } from "../config/reader.js";
 import { parseUpsConf } from "../config/ups-conf.js";
 import { type ListenAddress, NUT_DEFAULT_PORT, parseUpsdConf, type UpsdConf } from "../config/upsd-conf.js";
 import { parseUpsdUsers } from "../config/upsd-users.js";
+import { type Clock, realClock, repeatEvery } from "../util/clock.js";
 import { ConfigFileError, readConfigFile, readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import { NutListener } from "./listener.js";
@@ -34,6 +35,8 @@ export interface StartServerOptions {
   maxHeldBytes?: number;
   /** cmdvartab location (default: $NUT_DATAPATH/cmdvartab, then /usr/share/nut/cmdvartab). */
   cmdvartabPath?: string;
+  /** Time for the simulations, tracking and idle clients (default: the real clock). */
+  clock?: Clock;
 }
 
 export interface RunningServer {
@@ -200,6 +203,7 @@ function tlsContext(upsd: UpsdConf, confPath: string): SecureContext | undefined
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { confPath, log } = options;
+  const clock = options.clock ?? realClock;
   let config = loadConfig(confPath, log);
   const tls = tlsContext(config.upsd, confPath);
   const model = new ServerModel({
@@ -214,7 +218,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // A UPS whose ups.conf entry keeps its name, file and mode keeps its entry object, so its
   // simulation state and FSD latch survive a reload; any other UPS starts afresh.
   const applyUps = () => {
-    const now = Date.now();
+    const now = clock.now();
     const previous = new Map(watched.map((w) => [w.entry.name.toLowerCase(), w]));
     watched = config.ups.map((u) => {
       const old = previous.get(u.name.toLowerCase());
@@ -254,16 +258,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     log,
     tls,
     idleTimeoutMs: options.idleTimeoutMs,
+    clock,
     maxHeldBytes: options.maxHeldBytes,
   });
   const addresses = await listener.start();
 
-  const tick = setInterval(() => {
-    const now = Date.now();
+  const tick = repeatEvery(clock, options.tickMs ?? 100, () => {
+    const now = clock.now();
     for (const w of watched) w.entry.sim.update(now);
-  }, options.tickMs ?? 100);
-  const watch = setInterval(() => {
-    const now = Date.now();
+  });
+  const watch = repeatEvery(clock, 1000, () => {
+    const now = clock.now();
     for (const w of watched) {
       const m = mtimeOf(w.file);
       if (m === w.mtimeMs) continue;
@@ -274,7 +279,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       else if (!wasConnected) log.notice(`dummy-ups [${w.entry.name}]: data file read`);
     }
     model.expireTracking(now);
-  }, 1000);
+  });
 
   return {
     addresses,
@@ -290,8 +295,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       log.notice("configuration reloaded");
     },
     async close() {
-      clearInterval(tick);
-      clearInterval(watch);
+      tick.cancel();
+      watch.cancel();
       await listener.close();
     },
   };

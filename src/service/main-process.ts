@@ -6,8 +6,13 @@
  * the single `-p` process. Small on purpose: the supervisor loads it.
  */
 import { Socket } from "node:net";
+import {
+  type PrivilegedShutdownSettings,
+  performPrivilegedShutdown,
+} from "../monitor/privileged-shutdown.js";
 import type { Logger } from "../util/log.js";
 import { acquirePidFile, type HeldPidFile, pidFilePath } from "./pidfile.js";
+import { ShutdownOnce } from "./privsep-protocol.js";
 import { SUPERVISOR_TITLE } from "./proc-identity.js";
 import { ensureRuntimeDir, resolvePidDir } from "./runtime-dir.js";
 import { createNotifier, type Notifier } from "./sd-notify.js";
@@ -136,4 +141,24 @@ export class MainProcess {
     this.pid.release();
     this.notifier.close();
   }
+}
+
+/**
+ * The one privileged action of either process model (the split-mode supervisor on `SHUTDOWN`, the
+ * `-p` in-process host): write POWERDOWNFLAG and run SHUTDOWNCMD under the "runs once" policy of
+ * privsep-protocol.ts, with systemd told while it runs. `settings()` is read when it starts.
+ */
+export function createPrivilegedShutdown(
+  main: MainProcess,
+  settings: () => PrivilegedShutdownSettings,
+  log: Logger,
+): ShutdownOnce {
+  return new ShutdownOnce(
+    async () => {
+      main.shutdownStarted();
+      await performPrivilegedShutdown(settings(), log);
+      main.shutdownDone();
+    },
+    () => log.warning("Refusing a second shutdown request: the shutdown command has already been run"),
+  );
 }

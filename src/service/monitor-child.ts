@@ -3,7 +3,9 @@
  * `node <nutguard entry> monitor --privsep-child '<json args>'` with fd 3 a socketpair to it. Drops to RUN_AS_USER before
  * anything else, then runs the monitor daemon with a MonitorHost that asks the supervisor (over
  * fd 3, privsep-protocol.ts) for the one privileged action and relays readiness, status and
- * heartbeats. Signals: SIGHUP reload, SIGUSR1 forced shutdown, SIGTERM/SIGINT/SIGQUIT stop.
+ * heartbeats. Signals: monitor-signals.ts' table (SIGHUP reload, SIGUSR1 forced shutdown,
+ * SIGTERM/SIGINT/SIGQUIT stop). Its in-process sibling for `-p` is single-process.ts; both assemble
+ * the monitor with compose-monitor.ts.
  *
  * If the supervisor dies (EOF on fd 3) the monitor does what upsmon's child does: logs `Parent
  * died - shutdown impossible`, raises NOPARENT (repeated every 2 minutes through NOTIFYCMD) and
@@ -15,6 +17,7 @@ import { Socket } from "node:net";
 import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
+import { monitorSignalActions, wireSignals } from "./monitor-signals.js";
 import { dropPrivileges } from "./privilege-drop.js";
 import { encodeMessage, type MonitorMessage } from "./privsep-protocol.js";
 import { MONITOR_CHILD_TITLE } from "./proc-identity.js";
@@ -44,6 +47,29 @@ export function createChannelHost(channel: { write(line: string): boolean }): Mo
   };
 }
 
+/**
+ * Reads upsmon.conf as RUN_AS_USER (after the privilege drop) and starts the monitor through the
+ * composition root. The supervisor has already printed the file's messages at start, so they are
+ * only printed here when the file cannot be used, and on reload.
+ */
+async function startChildMonitor(args: ChildArgs, host: MonitorHost, log: Logger): Promise<MonitorHandle> {
+  const { loadUpsmonConfFile, logConfigMessages } = await import("../monitor/config-file.js");
+  const { composeMonitor } = await import("./compose-monitor.js");
+  const parsed = await loadUpsmonConfFile(args.configPath);
+  if (parsed.fatal) {
+    logConfigMessages(parsed, log);
+    throw new Error(`Cannot read ${args.configPath} as the monitor's user: ${parsed.fatal}`);
+  }
+  return composeMonitor({
+    config: parsed.config,
+    configPath: args.configPath,
+    host,
+    log,
+    splitProcess: true,
+    linkOptions: args.linkOptions,
+  });
+}
+
 export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<number> {
   process.title = MONITOR_CHILD_TITLE;
   try {
@@ -70,31 +96,16 @@ export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<num
   });
   // Signal handlers before anything slow: a SIGHUP that arrives while starting must not kill us
   // (the configuration is being read anyway); a stop while starting exits at once.
-  process.on("SIGHUP", () => {
-    void monitor?.reload().then(() => host.ready());
+  wireSignals({
+    ...monitorSignalActions(() => monitor, log, {
+      reloaded: () => host.ready(),
+      stopBeforeStart: () => process.exit(0),
+    }),
+    ignore: () => {},
   });
-  process.on("SIGUSR1", () => {
-    log.info("Signal 10: User requested FSD");
-    monitor?.forceShutdown();
-  });
-  const numbers = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3 } as const;
-  for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
-    process.on(sig, () => {
-      log.info(`Signal ${numbers[sig]}: exiting`);
-      if (monitor) void monitor.stop();
-      else process.exit(0);
-    });
-  }
-  process.on("SIGPIPE", () => {});
   try {
     // loaded only now: nothing of the client or the engine runs as root
-    const { startSplitMonitor } = await import("./monitor-adapter.js");
-    monitor = await startSplitMonitor({
-      configPath: args.configPath,
-      host,
-      log,
-      linkOptions: args.linkOptions,
-    });
+    monitor = await startChildMonitor(args, host, log);
   } catch (err) {
     log.error((err as Error).message);
     return 1;

@@ -9,6 +9,12 @@
  * NotifyAccess=main suffices); they carry at most a length-limited, single-line status text that
  * the supervisor sends as `STATUS=` and nothing else.
  *
+ * Policy, for both process models: SHUTDOWNCMD runs at most once per monitor process lifetime. The
+ * first shutdown request runs it (POWERDOWNFLAG first); any later one, while it runs or after, is
+ * refused and logged. `ShutdownOnce` below is the one place that enforces it: the split-mode
+ * supervisor (on the `SHUTDOWN` message) and the `-p` in-process host (service/in-process-host.ts)
+ * both go through it.
+ *
  * Pure: no I/O. Anything that does not parse is returned as `{ kind: "invalid" }` so the caller can
  * log and refuse it.
  */
@@ -101,5 +107,38 @@ export class MessageReader {
           : parseMessage(line),
       );
     }
+  }
+}
+
+export type ShutdownOnceState = "none" | "running" | "done";
+
+/**
+ * The "SHUTDOWNCMD runs once" policy (see the top of this file). `run` does the privileged work
+ * (write POWERDOWNFLAG, run SHUTDOWNCMD); it is started by the first `request()` only.
+ */
+export class ShutdownOnce {
+  private current: ShutdownOnceState = "none";
+  private finished: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly run: () => Promise<void>,
+    private readonly refused: () => void,
+  ) {}
+
+  get state(): ShutdownOnceState {
+    return this.current;
+  }
+
+  /** Starts the privileged shutdown the first time; later calls are refused. Resolves when the first run ends. */
+  request(): Promise<void> {
+    if (this.current !== "none") {
+      this.refused();
+      return this.finished;
+    }
+    this.current = "running";
+    this.finished = this.run().finally(() => {
+      this.current = "done";
+    });
+    return this.finished;
   }
 }

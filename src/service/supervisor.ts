@@ -12,10 +12,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
-import { performPrivilegedShutdown } from "../monitor/privileged-shutdown.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
-import { MainProcess } from "./main-process.js";
+import { createPrivilegedShutdown, MainProcess } from "./main-process.js";
+import { wireSignals } from "./monitor-signals.js";
 import { MessageReader, type ParsedMessage, PRIVSEP_CHILD_FLAG } from "./privsep-protocol.js";
 
 export interface PrivilegedSettings {
@@ -59,8 +59,6 @@ export function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-const SIGNALS_HANDLED = ["SIGHUP", "SIGUSR1", "SIGTERM", "SIGINT", "SIGQUIT"] as const;
-
 /** Runs until the monitor exits; resolves to the process exit code. */
 export function runSupervisor(opts: SupervisorOptions): Promise<number> {
   const { log, settings } = opts;
@@ -94,13 +92,19 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    let shutdownState: "none" | "running" | "done" = "none";
     let killTimer: NodeJS.Timeout | undefined;
+    let unwireSignals = () => {};
     const childGone = () => child.exitCode !== null || child.signalCode !== null;
+    // SHUTDOWNCMD and POWERDOWNFLAG as read as root at start, never from the message
+    const shutdown = createPrivilegedShutdown(
+      main,
+      () => ({ shutdownCmd: settings.shutdownCmd, powerDownFlag }),
+      log,
+    );
 
     const finish = (code: number) => {
       if (killTimer) clearTimeout(killTimer);
-      for (const sig of SIGNALS_HANDLED) process.removeAllListeners(sig);
+      unwireSignals();
       main.close();
       resolve(code);
     };
@@ -117,19 +121,13 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
           main.heartbeat();
           return;
         case "shutdown":
-          if (shutdownState !== "none") {
-            log.warning("Refusing a second shutdown request: the shutdown command has already been run");
+          if (shutdown.state !== "none") {
+            void shutdown.request(); // refused and logged
             return;
           }
-          shutdownState = "running";
-          main.shutdownStarted();
-          void performPrivilegedShutdown({ shutdownCmd: settings.shutdownCmd, powerDownFlag }, log).then(
-            () => {
-              shutdownState = "done";
-              main.shutdownDone();
-              if (childGone()) finish(0);
-            },
-          );
+          void shutdown.request().then(() => {
+            if (childGone()) finish(0);
+          });
           return;
         case "invalid":
           log.error(
@@ -149,11 +147,11 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     child.on("error", (err) => log.error(`Cannot start the monitor process: ${err.message}`));
     child.on("exit", (code, signal) => {
       const how = signal ? `killed by signal ${signal}` : `exited with status ${code}`;
-      if (shutdownState === "running") {
+      if (shutdown.state === "running") {
         log.info(`Monitor process ${how}; waiting for the shutdown command to finish`);
         return; // finish() runs when SHUTDOWNCMD returns
       }
-      if (shutdownState === "done" || (stopping && (signal === "SIGTERM" || code === 0))) {
+      if (shutdown.state === "done" || (stopping && (signal === "SIGTERM" || code === 0))) {
         log.debug(`Monitor process ${how}`);
         finish(0);
         return;
@@ -168,25 +166,26 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     const forward = (sig: NodeJS.Signals) => {
       if (!childGone()) child.kill(sig);
     };
-    process.on("SIGHUP", () => {
-      log.info("Reloading configuration");
-      main.reloading();
-      forward("SIGHUP");
+    unwireSignals = wireSignals({
+      reload: (sig) => {
+        log.info("Reloading configuration");
+        main.reloading();
+        forward(sig);
+      },
+      fsd: (sig, number) => {
+        log.notice(`Signal ${number}: User requested FSD, passing it on to the monitor`);
+        forward(sig);
+      },
+      stop: (sig) => {
+        if (stopping) return;
+        stopping = true;
+        log.info(`Signal ${sig}: exiting`);
+        main.stopping();
+        if (shutdown.state !== "none") return; // let SHUTDOWNCMD finish; the monitor exits on its own
+        forward("SIGTERM");
+        killTimer = setTimeout(() => forward("SIGKILL"), opts.stopTimeoutMs ?? 10_000);
+        killTimer.unref();
+      },
     });
-    process.on("SIGUSR1", () => {
-      log.notice("Signal 10: User requested FSD, passing it on to the monitor");
-      forward("SIGUSR1");
-    });
-    const stop = (sig: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`Signal ${sig}: exiting`);
-      main.stopping();
-      if (shutdownState !== "none") return; // let SHUTDOWNCMD finish; the monitor exits on its own
-      forward("SIGTERM");
-      killTimer = setTimeout(() => forward("SIGKILL"), opts.stopTimeoutMs ?? 10_000);
-      killTimer.unref();
-    };
-    for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) process.on(sig, () => stop(sig));
   });
 }

@@ -1,12 +1,17 @@
 /**
- * A virtual clock for the monitor daemon's `now` and `timers` options: virtual time moves only when
+ * A virtual clock for the monitor daemon's `clock` option (`.clock`): virtual time moves only when
  * one of the daemon's own timers fires, to exactly that timer's due time. Real I/O (sockets, fake
  * servers) happens between timers without moving it, so a loaded machine changes how long a test
  * takes but never the times the daemon records. Timers run `speedup` times faster than virtual time.
  *
  * Must not: be used for anything but the daemon's own waits (the client's timeouts stay real).
  */
-import type { MonitorTimers } from "../../src/monitor/waits.js";
+import type { Clock, ClockTimer } from "../../src/util/clock.js";
+
+interface SpedUpTimers {
+  setTimeout(fn: () => void, ms: number): number;
+  clearTimeout(id: number): void;
+}
 
 export class VirtualClock {
   private nowMs: number;
@@ -22,7 +27,7 @@ export class VirtualClock {
 
   readonly now = (): number => this.nowMs;
 
-  readonly timers: MonitorTimers = {
+  readonly timers: SpedUpTimers = {
     setTimeout: (fn, ms) => {
       const due = this.nowMs + ms;
       const id = this.nextId++;
@@ -35,10 +40,35 @@ export class VirtualClock {
       return id;
     },
     clearTimeout: (id) => {
-      const t = this.live.get(id as number);
+      const t = this.live.get(id);
       if (t !== undefined) clearTimeout(t);
-      this.live.delete(id as number);
+      this.live.delete(id);
     },
+  };
+
+  /** The same, as the Clock the daemon takes. */
+  readonly clock: Clock = {
+    now: this.now,
+    setTimer: (fn, ms) => {
+      let id = this.timers.setTimeout(fn, ms);
+      const timer: ClockTimer = {
+        cancel: () => this.timers.clearTimeout(id),
+        refresh: () => {
+          this.timers.clearTimeout(id);
+          id = this.timers.setTimeout(fn, ms);
+        },
+      };
+      return timer;
+    },
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        const id = this.timers.setTimeout(resolve, ms);
+        signal?.addEventListener("abort", () => {
+          this.timers.clearTimeout(id);
+          resolve();
+        });
+      }),
+    during: (work) => work,
   };
 
   /** Cancel every pending timer (test clean-up). */

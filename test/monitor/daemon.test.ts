@@ -4,17 +4,19 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { type MonitorEntry, parseUpsmonConf, type UpsmonConfig } from "../../src/config/upsmon-conf.js";
+import type { NotifyType } from "../../src/config/upsmon-notify-types.js";
 import { Notifier } from "../../src/monitor/actions.js";
 import { type MonitorHost, startMonitor } from "../../src/monitor/daemon.js";
-import type { Notification, PollResult } from "../../src/monitor/engine-types.js";
+import type { PollResult } from "../../src/monitor/engine-types.js";
 import type { UpsLink } from "../../src/monitor/ups-link.js";
+import { realClock } from "../../src/util/clock.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { VirtualClock } from "../helpers/virtual-clock.js";
 
 class RecordingNotifier extends Notifier {
   readonly seen: string[] = [];
-  override notify(n: Notification): void {
-    this.seen.push(`${n.type}${n.system ? ` ${n.system}` : ""}`);
+  override deliver(type: NotifyType, ups: string | undefined): void {
+    this.seen.push(`${type}${ups ? ` ${ups}` : ""}`);
   }
   override wall(text: string): void {
     this.seen.push(`wall: ${text}`);
@@ -238,7 +240,7 @@ describe("daemon: time jumps", () => {
       log,
       notifier,
       minIntervalMs: 200,
-      now: () => Date.now() + offsetMs,
+      clock: { ...realClock, now: () => Date.now() + offsetMs },
       host: {
         requestShutdown: async () => {
           hostCalls.push("requestShutdown");
@@ -269,7 +271,7 @@ describe("daemon: the clock set back", () => {
       log,
       notifier,
       minIntervalMs: 100,
-      now: () => Date.now() + offsetMs,
+      clock: { ...realClock, now: () => Date.now() + offsetMs },
       host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
       createLink: (entry) =>
         new (class extends ScriptedLink {
@@ -294,8 +296,8 @@ describe("daemon: a poll that does not come back", () => {
     const log = createMemoryLogger();
     const seen: string[] = [];
     const notifier = new (class extends RecordingNotifier {
-      override notify(n: Notification): void {
-        seen.push(`${clock.now() - 1_000_000} ${n.type}`);
+      override deliver(type: NotifyType): void {
+        seen.push(`${clock.now() - 1_000_000} ${type}`);
       }
     })({ config, log });
     const pollStarts: number[] = [];
@@ -304,8 +306,7 @@ describe("daemon: a poll that does not come back", () => {
       config,
       log,
       notifier,
-      now: clock.now,
-      timers: clock.timers,
+      clock: clock.clock,
       host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
       createLink: (entry) =>
         new (class extends ScriptedLink {

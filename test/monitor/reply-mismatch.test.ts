@@ -7,17 +7,17 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
+import type { NotifyType } from "../../src/config/upsmon-notify-types.js";
 import { Notifier } from "../../src/monitor/actions.js";
 import { type MonitorHandle, startMonitor } from "../../src/monitor/daemon.js";
-import type { Notification } from "../../src/monitor/engine-types.js";
 import { createNutLink } from "../../src/monitor/ups-link-nut.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { type FakeAction, type FakeServer, startFakeServer } from "../helpers/fake-server.js";
 
 class RecordingNotifier extends Notifier {
   readonly seen: string[] = [];
-  override notify(n: Notification): void {
-    this.seen.push(n.type);
+  override deliver(type: NotifyType): void {
+    this.seen.push(type);
   }
   override wall(): void {}
 }
@@ -97,6 +97,9 @@ describe("monitor: a reply naming another UPS", () => {
     expect(t.notifier.seen).not.toContain("SHUTDOWN");
     expect(t.shutdowns).toEqual([]);
     expect(t.log.lines.map((l) => l.message)).toContain(`Poll UPS [${t.system}] failed - Protocol error`);
+    // and the link speaks to that server one request at a time from then on, said once
+    const switched = t.log.lines.filter((l) => l.message.includes("one request at a time from now on"));
+    expect(switched.map((l) => l.level)).toEqual(["warning"]);
     await t.handle.stop();
     expect(await t.handle.done).toEqual({ reason: "stopped", exitCode: 0 });
   });

@@ -53,7 +53,7 @@ async function linkTo(
 describe("UpsLink over NUT", () => {
   it("logs in like upsmon (PRIMARY for a primary) before its first poll, and reads ups.status", async () => {
     const { link, server } = await linkTo("primary", { "ups.status": "OL CHRG" });
-    expect(await link.poll()).toEqual({
+    expect(await link.poll()).toMatchObject({
       kind: "status",
       status: "OL CHRG",
       alarm: undefined,
@@ -86,12 +86,50 @@ describe("UpsLink over NUT", () => {
       "ups.alarm": "Fan failure",
       "ups.mode.buzzwords": "vendor:x:ECO",
     });
-    expect(await link.poll()).toEqual({
+    expect(await link.poll()).toMatchObject({
       kind: "status",
       status: "OL ALARM",
       alarm: "Fan failure",
       buzzwords: "vendor:x:ECO",
     });
+  });
+
+  it("reads what a dashboard needs each poll, after ups.status, and the identity once per connection", async () => {
+    const { link, server } = await linkTo("secondary", {
+      "ups.status": "OB DISCHRG",
+      "battery.charge": "81",
+      "battery.runtime": "1500",
+      "ups.load": "35",
+      "device.mfr": "Eaton",
+      "device.model": "5E 1500",
+      "driver.name": "usbhid-ups",
+    });
+    const first = await link.poll();
+    expect(first).toMatchObject({
+      kind: "status",
+      vars: {
+        "ups.status": "OB DISCHRG",
+        "battery.charge": "81",
+        "battery.runtime": "1500",
+        "ups.load": "35",
+      },
+      identity: { manufacturer: "Eaton", model: "5E 1500", serial: undefined, driver: "usbhid-ups" },
+    });
+    const asked = (from: number) => server.lines.slice(from).filter((l) => l.startsWith("GET"));
+    const afterLogin = server.lines.indexOf("LOGIN ups") + 1;
+    expect(asked(afterLogin)[0]).toBe("GET VAR ups ups.status");
+    expect(asked(afterLogin)).toContain("GET VAR ups device.serial");
+    expect(asked(afterLogin)).toContain("GET UPSDESC ups");
+    const before = server.lines.length;
+    const second = await link.poll();
+    expect(second).not.toHaveProperty("identity");
+    // the second poll asks only ups.status and the variables the UPS has (VAR-NOT-SUPPORTED is learned)
+    expect(asked(before)).toEqual([
+      "GET VAR ups ups.status",
+      "GET VAR ups battery.charge",
+      "GET VAR ups battery.runtime",
+      "GET VAR ups ups.load",
+    ]);
   });
 
   it("keeps monitoring, with upsmon's message, when PRIMARY is refused", async () => {

@@ -6,6 +6,7 @@ import {
   MessageReader,
   type MonitorMessage,
   parseMessage,
+  ShutdownOnce,
 } from "../../src/service/privsep-protocol.js";
 
 describe("privsep protocol", () => {
@@ -47,5 +48,30 @@ describe("privsep protocol", () => {
     ]);
     expect(r.push("y".repeat(600))).toEqual([]);
     expect(r.push("tail\nHEARTBEAT\n")).toEqual([{ kind: "heartbeat" }]);
+  });
+});
+
+describe("SHUTDOWNCMD runs once (ShutdownOnce)", () => {
+  it("runs the privileged action on the first request only; later ones are refused while it runs and after", async () => {
+    let runs = 0;
+    let refusals = 0;
+    let release!: () => void;
+    const once = new ShutdownOnce(
+      () =>
+        new Promise<void>((resolve) => {
+          runs++;
+          release = resolve;
+        }),
+      () => refusals++,
+    );
+    expect(once.state).toBe("none");
+    const first = once.request();
+    expect(once.state).toBe("running");
+    void once.request();
+    release();
+    await first;
+    expect(once.state).toBe("done");
+    await once.request();
+    expect({ runs, refusals }).toEqual({ runs: 1, refusals: 2 });
   });
 });

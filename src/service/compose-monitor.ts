@@ -1,0 +1,136 @@
+/**
+ * The one composition root of a running monitor: configuration → links to upsd → engine and daemon →
+ * sinks (subscribers) → host. Used by `-p` (single-process.ts), the unprivileged child of split mode
+ * (monitor-child.ts), `nutguard demo`, library users, and anything added later.
+ *
+ * Where the next capabilities attach: `extensions`. Each is started once the daemon exists and
+ * before its first event (so it misses nothing), gets the handle (`subscribe()`, `snapshot()`), and
+ * may return a stop function, awaited (bounded) before `done` resolves. The HTTP surface, notification
+ * channels, built-in upssched timers, event history and the drill's recorder are extensions. Built-in
+ * sinks: NOTIFYFLAG/NOTIFYCMD delivery and the host's STATUS= line (daemon.ts), plus `listeners`.
+ *
+ * Loaded only in the monitoring process (it pulls in the client and the engine), never by the root
+ * supervisor of split mode.
+ */
+import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import type { Notifier } from "../monitor/actions.js";
+import { reloadUpsmonConf } from "../monitor/config-file.js";
+import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
+import type { MonitorListener } from "../monitor/events.js";
+import type { UpsLinkFactory } from "../monitor/ups-link.js";
+import { createNutLink, type NutLinkOptions } from "../monitor/ups-link-nut.js";
+import { type Clock, realClock } from "../util/clock.js";
+import type { Logger } from "../util/log.js";
+
+/** What an extension gets when the monitor starts. */
+export interface MonitorExtensionContext {
+  monitor: MonitorHandle;
+  /** The configuration at start (reloads are `reload` events; `monitor.snapshot()` has the settings in force). */
+  config: UpsmonConfig;
+  configPath: string | undefined;
+  log: Logger;
+  clock: Clock;
+}
+
+/** A capability attached to the monitor: started with it, stopped before `done` resolves. */
+export interface MonitorExtension {
+  readonly name: string;
+  /** Subscribe here. Return a stop function when there is something to close (servers, queues). */
+  start(ctx: MonitorExtensionContext): undefined | (() => Promise<void> | void) | void;
+}
+
+export interface ComposeMonitorOptions {
+  config: UpsmonConfig;
+  /** upsmon.conf: reload() without an argument re-reads it. Without it a reload needs a config. */
+  configPath?: string;
+  host: MonitorHost;
+  log: Logger;
+  /** How the monitor reaches upsd (-W, -4/-6). Ignored when `createLink` is given. */
+  linkOptions?: NutLinkOptions;
+  /** Links other than NUT sessions (tests, the drill). */
+  createLink?: UpsLinkFactory;
+  clock?: Clock;
+  debugLevel?: number;
+  /** Split-process mode: SHUTDOWNCMD/POWERDOWNFLAG changes on reload only warn. */
+  splitProcess?: boolean;
+  /** NOTIFYFLAG/NOTIFYCMD delivery (default: a Notifier on the config); null: none (the demo shows events itself). */
+  notifier?: Notifier | null;
+  /** Called with each configuration that a reload read, before it is applied. */
+  onConfig?: (config: UpsmonConfig) => void;
+  /** Subscribers from the first event on. */
+  listeners?: MonitorListener[];
+  extensions?: MonitorExtension[];
+  /** Shortest wait between rounds (tests). */
+  minIntervalMs?: number;
+}
+
+/** How long `done` waits for the extensions to stop. */
+const EXTENSION_STOP_MS = 5000;
+
+export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
+  const { log } = o;
+  const clock = o.clock ?? realClock;
+  let config = o.config;
+  const configPath = o.configPath;
+  const stops: (() => Promise<void> | void)[] = [];
+  const createLink: UpsLinkFactory =
+    o.createLink ?? ((entry) => createNutLink(entry, config, log, o.linkOptions ?? {}));
+  const handle = startMonitor({
+    config,
+    host: o.host,
+    log,
+    clock,
+    createLink,
+    ...(configPath !== undefined ? { configPath } : {}),
+    ...(o.debugLevel !== undefined ? { debugLevel: o.debugLevel } : {}),
+    ...(o.splitProcess ? { splitProcess: true } : {}),
+    ...(o.notifier !== undefined ? { notifier: o.notifier } : {}),
+    ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}),
+    listeners: o.listeners ?? [],
+    loadConfig: async () => {
+      if (configPath === undefined) return undefined;
+      const next = await reloadUpsmonConf(configPath, log);
+      if (next === undefined) return undefined;
+      o.onConfig?.(next);
+      config = next;
+      return next;
+    },
+    attach: (monitor) => {
+      for (const ext of o.extensions ?? []) {
+        try {
+          const stop = ext.start({ monitor, config, configPath, log, clock });
+          if (typeof stop === "function") stops.push(stop);
+        } catch (err) {
+          log.error(`${ext.name}: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    },
+  });
+  const done = handle.done.then(async (exit) => {
+    await stopAll(stops, log);
+    return exit;
+  });
+  return { ...handle, done };
+}
+
+async function stopAll(stops: (() => Promise<void> | void)[], log: Logger): Promise<void> {
+  if (stops.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warning("monitor extensions did not stop in time");
+      resolve();
+    }, EXTENSION_STOP_MS);
+  });
+  const all = Promise.all(
+    stops.map(async (stop) => {
+      try {
+        await stop();
+      } catch (err) {
+        log.error(`monitor extension failed to stop: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }),
+  );
+  await Promise.race([all, timeout]);
+  clearTimeout(timer);
+}
