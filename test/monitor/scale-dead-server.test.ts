@@ -14,9 +14,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NutClient } from "../../src/client/index.js";
 import { parseUpsmonConf, type UpsmonConfig } from "../../src/config/upsmon-conf.js";
+import type { NotifyType } from "../../src/config/upsmon-notify-types.js";
 import { Notifier } from "../../src/monitor/actions.js";
 import { startMonitor } from "../../src/monitor/daemon.js";
-import type { Notification } from "../../src/monitor/engine-types.js";
 import { createNutLink } from "../../src/monitor/ups-link-nut.js";
 import { type RunningServer, startServer } from "../../src/server/server.js";
 import { createMemoryLogger, type Logger } from "../../src/util/log.js";
@@ -87,8 +87,8 @@ class RecordingNotifier extends Notifier {
   constructor(config: UpsmonConfig, log: Logger) {
     super({ config, log });
   }
-  override notify(n: Notification): void {
-    this.seen.push(`${n.type}${n.system ? ` ${n.system}` : ""}`);
+  override deliver(type: NotifyType, ups: string | undefined): void {
+    this.seen.push(`${type}${ups ? ` ${ups}` : ""}`);
   }
   override wall(): void {}
 }
@@ -147,8 +147,7 @@ describe("monitor at scale: 100 UPSes, a dead server, a power failure", () => {
       log,
       notifier,
       host,
-      now: clock.now,
-      timers: clock.timers,
+      clock: clock.clock,
       // the links keep upsmon's timeouts (connect 10 s, request 5 s), on real time
       createLink: (entry) => createNutLink(entry, config, log),
     });
