@@ -7,10 +7,12 @@
  * start-up snapshot (dist/cli/upsc, also built by `npm run build`); plus bare `node -e 0`, the floor Node sets.
  *
  * Prints figures only; asserts nothing (the machine's load decides the absolute numbers).
- * Usage: npm run bench:startup [-- RUNS]
+ * With NUTGUARD_DEB=<path of a .deb> (npm run package), also the installed package's `nutguard upsc`: its
+ * launcher, pinned Node and CLI snapshot, unpacked into the cache dir.
+ * Usage: [NUTGUARD_DEB=dist/nutguard_<version>_amd64.deb] npm run bench:startup [-- RUNS]
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 // @ts-expect-error plain ESM build script without type declarations
 import { bundleCli } from "../scripts/bundle.mjs";
@@ -72,6 +74,36 @@ async function main(): Promise<void> {
     },
     { name: "node -e 0 (Node's own start-up)", argv: () => [node, "-e", "0"] },
   ];
+  // the .deb (NUTGUARD_DEB=dist/nutguard_<version>_amd64.deb): its /usr/bin/nutguard launcher, pinned
+  // Node and whole-CLI snapshot, unpacked here with the launcher's /usr/lib/nutguard paths pointed at it
+  const deb = process.env.NUTGUARD_DEB;
+  const summaries: [string, number][] = [
+    ["nutguard upsc", 1],
+    ["upsc launcher (snapshot)", 2],
+  ];
+  if (deb) {
+    const unpacked = join(cache, "deb");
+    rmSync(unpacked, { recursive: true, force: true });
+    const x = spawnSync("dpkg-deb", ["-x", deb, unpacked], { encoding: "utf8" });
+    if (x.status !== 0) throw new Error(`dpkg-deb -x ${deb}: ${x.stderr}`);
+    const launcher = join(unpacked, "nutguard");
+    writeFileSync(
+      launcher,
+      readFileSync(join(unpacked, "usr/bin/nutguard"), "utf8").replaceAll(
+        "/usr/lib/nutguard",
+        join(unpacked, "usr/lib/nutguard"),
+      ),
+      { mode: 0o755 },
+    );
+    const runtime = spawnSync(join(unpacked, "usr/lib/nutguard/bin/node"), ["--version"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    variants.splice(3, 0, {
+      name: `.deb: nutguard upsc (Node ${runtime}, CLI snapshot)`,
+      argv: (t) => [launcher, "upsc", t],
+    });
+    summaries.push([".deb nutguard upsc", 3]);
+  }
 
   const stack = await startNutStack();
   try {
@@ -112,10 +144,7 @@ async function main(): Promise<void> {
     }
     const floor = median(times[variants.length - 1]!);
     console.log("");
-    for (const [label, j] of [
-      ["nutguard upsc", 1],
-      ["upsc launcher (snapshot)", 2],
-    ] as const) {
+    for (const [label, j] of summaries) {
       const ours = median(times[j]!);
       console.log(
         `${label} / C upsc = ${(ours / cMedian).toFixed(2)} (target ≤ 1.30); above bare node: ${(ours - floor).toFixed(1)} ms`,

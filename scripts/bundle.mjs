@@ -1,6 +1,6 @@
 // Bundles the `nutguard` CLI into one CommonJS file, dist/cli/nutguard.cjs (package.json "bin"), so a
 // tool such as `nutguard upsc` starts without resolving and compiling dozens of ES modules.
-// Run by `npm run build` after tsc. What it does, and why (README, "Client tools": start-up):
+// Run by `npm run build` after tsc. What it does, and why (docs/client-tools.md, "Start-up"):
 //  - CommonJS, not ESM: Node 20 reaches user code several ms sooner (no ESM loader start-up).
 //  - Everything reachable from src/cli/main.ts is bundled, subcommands included; each subcommand
 //    stays lazy (esbuild wraps dynamically imported modules in init functions).
@@ -30,7 +30,7 @@ const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
  * `require` (CommonJS output, or the ESM banner set in bundleCli).
  * Exported for the test that runs STARTTLS through a bundle (test/cli/bundle.test.ts).
  */
-export function lazyBuiltinsPlugin(lazyBuiltins) {
+export function lazyBuiltinsPlugin(lazyBuiltins, rewriteImport) {
   const loader = (mod) => `(__lazy[${JSON.stringify(mod)}] ??= require(${JSON.stringify(mod)}))`;
   const namespace = (mod, name) =>
     `const ${name} = new Proxy({} as typeof import("${mod}"), { get: (_t, k) => (${loader(mod)} as any)[k] });`;
@@ -67,6 +67,13 @@ export function lazyBuiltinsPlugin(lazyBuiltins) {
             return out.join("\n");
           });
         }
+        if (rewriteImport) {
+          // the snapshot bundle: import() of what stays outside it goes through the require() the
+          // deserialized main sets up (a snapshot has no dynamic import())
+          text = text.replace(/\bimport\((["'])([^"']+)\1\)/g, (call, _q, spec) =>
+            rewriteImport(spec, args.path) ? `__nutguardImport(${JSON.stringify(spec)})` : call,
+          );
+        }
         if (changed) text = `const __lazy: Record<string, any> = {};\n${text}`;
         return { contents: text, loader: "ts" };
       });
@@ -83,8 +90,9 @@ export async function bundleCli({
   format = "cjs",
   lazyBuiltins = ["node:tls", "node:crypto", "node:child_process"],
   outfile = join(root, "dist/cli/nutguard.cjs"),
+  entry = join(root, "src/cli/main.ts"),
+  snapshot = false,
 } = {}) {
-  const entry = join(root, "src/cli/main.ts");
   const common = {
     entryPoints: [entry],
     absWorkingDir: root, // metafile paths are relative to it
@@ -98,7 +106,9 @@ export async function bundleCli({
     banner:
       format === "esm"
         ? { js: 'import { createRequire as __nutguardRequire } from "node:module"; const require = __nutguardRequire(import.meta.url);' }
-        : undefined,
+        : snapshot
+          ? { js: "var __nutguardImport = (id) => new Promise((ok) => ok(globalThis.__nutguardRequire(id)));" }
+          : undefined,
   };
 
   // Pass 1: the import graph, to find subcommands that must stay external.
@@ -134,7 +144,14 @@ export async function bundleCli({
     },
   };
 
-  await build({ ...common, outfile, plugins: [plugin, lazyBuiltinsPlugin(lazyBuiltins)] });
+  // snapshot: bare packages (the unix-dgram addon) and the subcommands left to tsc's output
+  const outside = (spec, importer) =>
+    (!spec.startsWith(".") && !spec.startsWith("node:")) ||
+    externalCommands.has(resolve(dirname(importer), spec.replace(/\.js$/, ".ts")));
+  const plugins = snapshot
+    ? [lazyBuiltinsPlugin(lazyBuiltins, outside)]
+    : [plugin, lazyBuiltinsPlugin(lazyBuiltins)];
+  await build({ ...common, outfile, plugins });
   return [...externalCommands].map((f) => relative(root, f));
 }
 
@@ -189,7 +206,7 @@ if [ -z "\${NODE_OPTIONS:-}" ]; then
 fi
 `;
   const script = `#!/bin/sh
-# nutguard upsc, started from a V8 start-up snapshot (README, "Client tools": start-up).
+# nutguard upsc, started from a V8 start-up snapshot (docs/client-tools.md, "Start-up").
 # Written by scripts/bundle.mjs (npm run build) for this Node binary; rebuild after upgrading Node.
 # upsc never opens TLS, but Node 20 reads and parses NODE_EXTRA_CA_CERTS at every start-up (a whole
 # CA bundle: ~70 ms of CPU where it names /etc/ssl/certs/ca-certificates.crt), so it is dropped here.
@@ -201,6 +218,34 @@ ${made.status === 0 ? fromSnapshot : "# (no snapshot: node --build-snapshot fail
   renameSync(`${launcher}.tmp`, launcher);
   if (made.status !== 0) return { launcher, failure: `node --build-snapshot ${entry} failed:\n${made.stderr}` };
   return { blob, launcher };
+}
+
+/**
+ * Builds the V8 start-up snapshot of the whole CLI (src/cli/nutguard-snapshot.ts) for the Node binary
+ * `node`, which must be the one that runs it (the .deb's pinned runtime): `dir`/nutguard-snapshot.cjs
+ * and `dir`/nutguard.blob, next to the bundle `dir`/nutguard.cjs the deserialized main hands argv and
+ * child processes to. `runner` prefixes the command (e.g. qemu-user for another architecture's node).
+ * Resolves to { blob } or { failure } (node --build-snapshot's stderr); a failed build leaves no blob.
+ */
+export async function buildCliSnapshot({ root = defaultRoot, dir, node, runner = [] }) {
+  const entry = join(dir, "nutguard-snapshot.cjs");
+  const blob = join(dir, "nutguard.blob");
+  await bundleCli({
+    root,
+    entry: join(root, "src/cli/nutguard-snapshot.ts"),
+    outfile: entry,
+    snapshot: true,
+  });
+  const [cmd, ...pre] = [...runner, node];
+  const made = spawnSync(cmd, [...pre, "--snapshot-blob", `${blob}.tmp`, "--build-snapshot", entry], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+  if (made.status === 0) renameSync(`${blob}.tmp`, blob);
+  else for (const f of [blob, `${blob}.tmp`]) rmSync(f, { force: true });
+  return made.status === 0
+    ? { blob }
+    : { failure: `node --build-snapshot ${entry} failed (${made.status ?? made.signal}):\n${made.stderr}` };
 }
 
 const self = fileURLToPath(import.meta.url);

@@ -10,11 +10,9 @@ command -v make >/dev/null 2>&1 || missing="$missing make"
 command -v g++ >/dev/null 2>&1 || missing="$missing g++"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-build-tools: installing$missing (npm builds the unix-dgram addon)" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
+  # npm builds the unix-dgram addon
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  sh "$(dirname "$0")/apt-get-install.sh" ensure-build-tools $missing
   exit 0
 fi
 cat >&2 <<MSG

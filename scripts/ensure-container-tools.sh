@@ -17,11 +17,8 @@ command -v nsenter >/dev/null 2>&1 || missing="$missing util-linux"
 command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
 if [ -n "$missing" ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-container-tools: installing$missing" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    sh "$(dirname "$0")/apt-get-install.sh" ensure-container-tools $missing
   else
     echo "ensure-container-tools: the container tests need:$missing (no apt-get here: install them)" >&2
     exit 1

@@ -30,6 +30,7 @@ else
   [ "${NUTGUARD_SKIP_CONTAINER_TESTS:-}" = 1 ] && echo "NUTGUARD_SKIP_CONTAINER_TESTS ignored: CI=$CI never skips" >&2
   echo "== container tests (real systemd in systemd-nspawn)" >&2
   sh scripts/ensure-container-tools.sh
+  sh scripts/ensure-package-tools.sh
   sh scripts/container-rootfs.sh ensure
   npx vitest run -c vitest.container.config.ts
 fi

@@ -4,7 +4,7 @@
  * with the message on stdin), EXEC (NOTIFYCMD).
  *
  * NOTIFYCMD is started with an argv array — its configured words, then the message as the last
- * argument — never through a shell (NUT HEAD's execvp; NUT ≤ 2.8.5 used `sh -c`, see README), with
+ * argument — never through a shell (NUT HEAD's execvp; NUT ≤ 2.8.5 used `sh -c`, see docs/monitor.md), with
  * UPSNAME and NOTIFYTYPE in its environment. Nothing here blocks the caller: children are started
  * and reaped asynchronously; a failing one is logged, a hanging one is logged and killed after
  * `childTimeoutMs`.

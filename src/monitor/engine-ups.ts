@@ -114,7 +114,7 @@ export function newUpsState(system: string, role: MonitorRole, powerValue: numbe
   };
 }
 
-/** Markers of an ECO-like mode in `ups.mode.buzzwords` (nutguard: any of them, see README). */
+/** Markers of an ECO-like mode in `ups.mode.buzzwords` (nutguard: any of them, see docs/monitor.md). */
 const ECO_BUZZWORDS = [":ECO", ":ESS", ":HE", ":SMART"];
 
 export function isEcoBuzzword(buzzwords: string | undefined): boolean {
@@ -230,7 +230,7 @@ export function applyStatus(
     } else if (token === "OFF") {
       applyOff(ups, nowMs, settings, out);
     } else if (token === "ALARM") {
-      // Per UPS (upsmon keeps one previous alarm text for all UPSes: see README).
+      // Per UPS (upsmon keeps one previous alarm text for all UPSes: see docs/monitor.md).
       if (!ups.flags.alarm) {
         notify(out, ups, "ALARM", alarm ?? "n/a");
         ups.flags.alarm = true;

@@ -58,7 +58,7 @@ export function versionBanner(prog: string): string {
 }
 
 /**
- * Connects without TLS (see README: the tools do not try STARTTLS). The timeout applies to the
+ * Connects without TLS (see docs/client-tools.md: the tools do not try STARTTLS). The timeout applies to the
  * connection and to each reply (NUT applies -W to the connection only). Errors are NutConnectionError.
  */
 export function connectTo(addr: UpsAddress, timeoutMs: number): Promise<NutClient> {

@@ -60,7 +60,7 @@ describe("upsc from the start-up snapshot (dist/cli/upsc)", () => {
       const fromBlob = await runCommand(process.execPath, ["--snapshot-blob", BLOB, "--", ...args]);
       expect({ args, ...fromBlob }).toEqual({ args, ...ours });
     }
-  });
+  }, 120_000); // 54 process starts: past vitest's 30 s default on a loaded 2-core machine
 
   it("matches NUT's upsc through a symlink named upsc", async () => {
     symlinkSync(LAUNCHER, join(dir, "upsc"));
