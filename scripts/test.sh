@@ -1,7 +1,7 @@
 #!/bin/sh
 # The project's whole test command (README: `npm test`; CI: .ci/run).
 # Installs what the tests need when it is missing (npm packages; as root, the compiler tools npm
-# needs for the unix-dgram addon and Debian's NUT packages), builds, lints, type-checks, then runs
+# needs for the unix-dgram addon, Debian's NUT packages and apprise), builds, lints, type-checks, then runs
 # every test: unit, real-NUT interoperability, and the systemd container tests. Nothing is skipped
 # silently: a missing prerequisite stops the run.
 # NUTGUARD_SKIP_CONTAINER_TESTS=1 skips the container stage out loud (ignored in CI: CI set, not false/0).
@@ -13,6 +13,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 sh scripts/ensure-nut.sh
+sh scripts/ensure-test-tools.sh
+sh scripts/ensure-notify-tools.sh
 
 echo "== build" >&2
 npm run -s build
@@ -31,6 +33,6 @@ else
   echo "== container tests (real systemd in systemd-nspawn)" >&2
   sh scripts/ensure-container-tools.sh
   sh scripts/ensure-package-tools.sh
-  sh scripts/container-rootfs.sh ensure
+  sh scripts/container-rootfs.sh ensure all
   npx vitest run -c vitest.container.config.ts
 fi

@@ -37,9 +37,19 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./demo.js"),
   },
   {
+    name: "drill",
+    summary: "rehearse a power failure with your real upsmon.conf, safely (nothing is shut down)",
+    load: () => import("./drill.js"),
+  },
+  {
     name: "monitor",
     summary: "upsmon-compatible monitor and shutdown daemon",
     load: () => import("./monitor.js"),
+  },
+  {
+    name: "exporter",
+    summary: "serve Prometheus metrics, a JSON API and a status page for UPSes on upsd servers",
+    load: () => import("./exporter.js"),
   },
   {
     name: "doctor",
@@ -47,9 +57,24 @@ export const SUBCOMMANDS: Subcommand[] = [
     load: () => import("./doctor.js"),
   },
   {
+    name: "notify",
+    summary: "send a test notification through nutguard.conf's channels",
+    load: () => import("./notify.js"),
+  },
+  {
+    name: "upssched",
+    summary: "list the timers of the monitor's built-in upssched (-l)",
+    load: () => import("./upssched.js"),
+  },
+  {
     name: "server",
     summary: "upsd-compatible server with simulated UPSes",
     load: () => import("./server.js"),
+  },
+  {
+    name: "takeover",
+    summary: "switch this host from NUT's upsmon (nut-monitor.service) to nutguard's monitor, or back",
+    load: () => import("./takeover.js"),
   },
   {
     name: "install-service",

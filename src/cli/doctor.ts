@@ -1,5 +1,5 @@
 /**
- * `nutguard doctor [--fix] [--target nut|nutguard]`: inspects how NUT's upsmon (nut-monitor.service)
+ * `nutguard doctor [--fix [--units]] [--undo-units] [--target nut|nutguard]`: inspects how NUT's upsmon (nut-monitor.service)
  * and/or nutguard's monitor (nutguard-monitor.service) are set up on this host and prints one line per
  * problem with its fix. `--fix` applies the safe fixes, then checks again. Exit status: 0 when nothing
  * is wrong, 1 when problems remain, 2 on a usage error.
@@ -9,8 +9,10 @@ import type { DoctorFacts, DoctorTarget } from "../service/doctor-facts.js";
 import { applySafeFix } from "../service/doctor-fix.js";
 import { gatherFacts, installedTargets } from "../service/doctor-gather.js";
 import { diagnose, type Finding, formatFinding } from "../service/doctor-rules.js";
+import { REPAIR_DROP_IN } from "../service/nut-unit-repair.js";
 
-const USAGE = `Usage: nutguard doctor [--fix] [--target nut|nutguard]...
+const USAGE = `Usage: nutguard doctor [--fix [--units]] [--target nut|nutguard]...
+       nutguard doctor --undo-units
 
 Checks the monitor daemons' setup on this host and prints each problem with its fix:
 runtime directory and its tmpfiles.d entry, the unit's Type=/PIDFile=/NotifyAccess=, stale PID files,
@@ -18,6 +20,10 @@ upsmon.conf permissions and RUN_AS_USER.
 
   --fix            apply the safe fixes (create/re-own directories, chmod upsmon.conf,
                    remove stale PID files, add a tmpfiles.d entry), then check again
+  --units          with --fix: also repair NUT's own nut-monitor.service with a drop-in
+                   (${REPAIR_DROP_IN}) chosen for the
+                   installed NUT release, and restart it if it runs; the packaged unit is not edited
+  --undo-units     remove that drop-in again (and restart nut-monitor.service if it runs)
   --target NAME    nut (nut-monitor.service) or nutguard (nutguard-monitor.service);
                    default: every one whose unit is installed (NUT's only
                    when /etc/nut/nut.conf enables it: MODE other than none)
@@ -47,6 +53,8 @@ function report(results: { facts: DoctorFacts; findings: Finding[] }[], out: Out
 
 export async function run(argv: string[], out: Out = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
   let fix = false;
+  let units = false;
+  let undoUnits = false;
   const targets: DoctorTarget["name"][] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -54,6 +62,8 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
       out(USAGE.trimEnd());
       return 0;
     } else if (arg === "--fix") fix = true;
+    else if (arg === "--units") units = true;
+    else if (arg === "--undo-units") undoUnits = true;
     else if (arg === "--target" || arg.startsWith("--target=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
       if (value !== "nut" && value !== "nutguard") {
@@ -66,6 +76,11 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
       return 2;
     }
   }
+  if ((units && !fix) || (undoUnits && (fix || units))) {
+    process.stderr.write(`nutguard doctor: --units goes with --fix; --undo-units stands alone\n${USAGE}`);
+    return 2;
+  }
+  if (undoUnits) return undoUnitRepair(out);
   if (process.getuid?.() !== 0) {
     out("note: not running as root: upsmon.conf and PID files may be unreadable, and --fix cannot repair");
   }
@@ -85,7 +100,8 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
   );
   let results = await check(targets);
   let problems = report(results, out);
-  if (fix && problems > 0) {
+  let unitFailures = 0;
+  if (fix && (problems > 0 || units)) {
     const done = new Set<string>();
     for (const { facts, findings } of results) {
       for (const f of findings) {
@@ -100,6 +116,7 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
         }
       }
     }
+    if (units) unitFailures = await unitRepair(out);
     out("nutguard doctor: checking again");
     results = await check(targets);
     problems = report(results, out);
@@ -111,5 +128,37 @@ export async function run(argv: string[], out: Out = (l) => process.stdout.write
       : `nutguard doctor: ${problems} problem${problems === 1 ? "" : "s"}` +
           (fixable > 0 && !fix ? ` (${fixable} fixed by 'nutguard doctor --fix')` : ""),
   );
-  return problems === 0 ? 0 : 1;
+  return problems === 0 && unitFailures === 0 ? 0 : 1;
+}
+
+/** --fix --units: the drop-in for NUT's unit; resolves to 1 when it could not be applied. */
+async function unitRepair(out: Out): Promise<number> {
+  const { applyNutUnitRepair, planForThisHost } = await import("../service/nut-unit-repair-apply.js");
+  const plan = await planForThisHost();
+  if (!plan.ok) {
+    out(`could not repair nut-monitor.service: ${plan.reason}`);
+    return 1;
+  }
+  try {
+    for (const line of await applyNutUnitRepair(plan)) out(`fixed [nut-unit]: ${line}`);
+    return 0;
+  } catch (err) {
+    out(`could not repair nut-monitor.service: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+async function undoUnitRepair(out: Out): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write("nutguard doctor: --undo-units must run as root\n");
+    return 1;
+  }
+  const { undoNutUnitRepair } = await import("../service/nut-unit-repair-apply.js");
+  try {
+    for (const line of await undoNutUnitRepair()) out(`nutguard doctor: ${line}`);
+    return 0;
+  } catch (err) {
+    out(`nutguard doctor: could not undo the unit repair: ${(err as Error).message}`);
+    return 1;
+  }
 }

@@ -29,6 +29,10 @@ export interface MonitorArgs {
   addressFamily: 4 | 6 | undefined;
   /** `-W`: connect timeout in seconds. */
   connectTimeoutSec: number | undefined;
+  /** `--http ADDR:PORT` values as written (repeatable): serve metrics, API and status page there. */
+  http: string[];
+  /** `-C`: nutguard.conf (default: beside upsmon.conf). */
+  nutguardConf: string | undefined;
 }
 
 export const MONITOR_USAGE = `usage: nutguard monitor [OPTIONS]
@@ -52,9 +56,11 @@ export const MONITOR_USAGE = `usage: nutguard monitor [OPTIONS]
   -W <secs>	connection timeout (default 10)
   -V		display the version
   --check	print the configuration as understood (UPSes, roles, power values, settings) and exit
+  --http <addr:port>  serve metrics, JSON API and status page there (repeatable; also [http] listen)
+  -C <file>	nutguard.conf (default: nutguard.conf beside upsmon.conf)
 `;
 
-const WITH_VALUE = new Set(["c", "P", "f", "u", "W"]);
+const WITH_VALUE = new Set(["c", "P", "f", "u", "W", "C"]);
 const FLAGS = new Set(["D", "F", "B", "h", "i", "p", "V", "K", "4", "6"]);
 
 export function parseMonitorArgs(argv: readonly string[]): MonitorArgs | { error: string } {
@@ -73,11 +79,19 @@ export function parseMonitorArgs(argv: readonly string[]): MonitorArgs | { error
     version: false,
     addressFamily: undefined,
     connectTimeoutSec: undefined,
+    http: [],
+    nutguardConf: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--check") {
       a.check = true;
+      continue;
+    }
+    if (arg === "--http" || arg.startsWith("--http=")) {
+      const value = arg.startsWith("--http=") ? arg.slice(7) : argv[++i];
+      if (value === undefined) return { error: "option '--http' requires an argument ADDR:PORT" };
+      a.http.push(value);
       continue;
     }
     if (arg === "--help") {
@@ -138,6 +152,9 @@ function applyValue(a: MonitorArgs, opt: string, value: string): string | undefi
     }
     case "f":
       a.configFile = value;
+      return undefined;
+    case "C":
+      a.nutguardConf = value;
       return undefined;
     case "u":
       a.user = value;

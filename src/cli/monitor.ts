@@ -8,9 +8,11 @@
  * parsing and output only; the monitor is assembled in service/compose-monitor.ts.
  */
 
+import { nutguardConfPathFor } from "../config/nutguard-conf.js";
 // Only light modules are imported statically: in split mode this file runs in the root supervisor,
 // which must not load the client or the engine (the daemon is imported where it runs).
 import { impossiblePowerMessage, type ParseResult, type UpsmonConfig } from "../config/upsmon-conf.js";
+import { type MonitorHttpPlan, prepareMonitorHttp } from "../http/monitor-plan.js";
 import { defaultUpsmonConfPath, loadUpsmonConfFile, logConfigMessages } from "../monitor/config-file.js";
 import { describeConfig } from "../monitor/describe-config.js";
 import { checkPowerDownFlag } from "../monitor/powerdown-flag.js";
@@ -34,6 +36,8 @@ export interface MonitorRunContext {
   debugLevel: number;
   /** In the daemon a `-B` starter spawned: the fd of the pipe it waits on for readiness. */
   readinessFd: number | undefined;
+  /** `--http` / [http] listen: the HTTP surface to serve from the monitor process (checked at start). */
+  http: MonitorHttpPlan | undefined;
 }
 export type MonitorRunner = (ctx: MonitorRunContext) => Promise<number>;
 
@@ -66,13 +70,24 @@ export async function run(argv: string[]): Promise<number> {
   const log = createStderrLogger({ debugLevel });
 
   if (args.checkPowerDownFlag) return checkFlag(parsed, log);
-  if (args.check) return printCheck(parsed);
+  if (args.check) return printCheck(parsed, configPath);
 
   logConfigMessages(parsed, log);
   if (parsed.fatal) return 1;
   const impossible = impossiblePowerMessage(parsed.config);
   if (impossible !== undefined) {
     process.stdout.write(impossible);
+    return 1;
+  }
+  // the HTTP surface is checked here, before anything starts: a refused setting stops the monitor
+  let http: MonitorHttpPlan | undefined;
+  try {
+    http = prepareMonitorHttp({
+      confPath: args.nutguardConf ?? nutguardConfPathFor(configPath),
+      http: args.http,
+    });
+  } catch (err) {
+    log.error(`nutguard monitor: ${(err as Error).message}`);
     return 1;
   }
   // -B: this process only starts the daemon (this same command line) and waits until it is ready
@@ -82,7 +97,15 @@ export async function run(argv: string[]): Promise<number> {
     return startInBackground(log);
   }
   warnAboutConfig(parsed.config, log);
-  const ctx: MonitorRunContext = { args, configPath, config: parsed.config, log, debugLevel, readinessFd };
+  const ctx: MonitorRunContext = {
+    args,
+    configPath,
+    config: parsed.config,
+    log,
+    debugLevel,
+    readinessFd,
+    http,
+  };
   return chooseRunner(args)(ctx);
 }
 
@@ -131,6 +154,7 @@ async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
     readinessFd: ctx.readinessFd,
     byRequest: ctx.args.singleProcess,
     linkOptions: linkOptionsFrom(ctx.args),
+    http: ctx.http,
   });
 }
 
@@ -145,6 +169,7 @@ async function runSupervised(ctx: MonitorRunContext): Promise<number> {
     debugLevel: ctx.debugLevel,
     linkOptions: linkOptionsFrom(ctx.args),
     log: ctx.log,
+    http: ctx.http,
   });
 }
 
@@ -162,18 +187,23 @@ function checkFlag(parsed: ParseResult, log: Logger): number {
 }
 
 /** `--check`: what was understood, on stdout; the parser's messages on stderr. */
-function printCheck(parsed: ParseResult): number {
+async function printCheck(parsed: ParseResult, configPath: string): Promise<number> {
   for (const m of parsed.messages) {
     if (m.level === "err" || m.level === "warning") process.stderr.write(`${m.message}\n`);
   }
   if (parsed.fatal) return 1;
   process.stdout.write(`${describeConfig(parsed.config).join("\n")}\n`);
+  // nutguard.conf and upssched.conf (loaded here only: the supervisor never needs them)
+  const { describeNotifyConfig } = await import("../monitor/describe-notify.js");
+  const notify = describeNotifyConfig(configPath, parsed.config);
+  process.stdout.write(`${notify.lines.join("\n")}\n`);
+  for (const p of notify.problems) process.stderr.write(`${p}\n`);
   const impossible = impossiblePowerMessage(parsed.config);
   if (impossible !== undefined) {
     process.stdout.write(impossible);
     return 1;
   }
-  return parsed.errorCount > 0 ? 2 : 0;
+  return parsed.errorCount > 0 || notify.problems.length > 0 ? 2 : 0;
 }
 
 /**

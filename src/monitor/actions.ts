@@ -65,12 +65,20 @@ export interface NotifierOptions {
   wallCommand?: string;
 }
 
+/** Runs in place of the NOTIFYCMD program (the built-in upssched): gets what NOTIFYCMD would have got. */
+export type NotifyCmdHandler = (n: {
+  type: Notification["type"];
+  system: string | undefined;
+  message: string;
+}) => void;
+
 export class Notifier {
   private config: UpsmonConfig;
   private readonly log: Logger;
   private readonly childTimeoutMs: number;
   private readonly wallCommand: string;
   private readonly running = new Set<Promise<void>>();
+  private notifyCmdHandler: NotifyCmdHandler | undefined;
 
   constructor(options: NotifierOptions) {
     this.config = options.config;
@@ -81,6 +89,11 @@ export class Notifier {
 
   reconfigure(config: UpsmonConfig): void {
     this.config = config;
+  }
+
+  /** EXEC notifications go to `handler` instead of the NOTIFYCMD program (undefined: the program again). */
+  setNotifyCmdHandler(handler: NotifyCmdHandler | undefined): void {
+    this.notifyCmdHandler = handler;
   }
 
   /** The text upsmon would send for this notification. */
@@ -101,7 +114,9 @@ export class Notifier {
     if (flags.wall) this.wall(message);
     if (flags.exec) {
       const cmd = this.config.notifyCmd;
-      if (cmd === undefined || cmd.length === 0) {
+      if (this.notifyCmdHandler !== undefined) {
+        this.notifyCmdHandler({ type, system: ups, message });
+      } else if (cmd === undefined || cmd.length === 0) {
         this.log.debug(`NOTIFY_EXEC for ${type}: no NOTIFYCMD was configured`, 1);
       } else {
         const env = { ...process.env, UPSNAME: ups ?? "", NOTIFYTYPE: type };

@@ -91,7 +91,7 @@ class MonitorDaemon {
     this.waits = new DaemonWaits(this.clock);
     this.polls = new LinkPolls(() => this.waits.roundSettled(), this.clock);
     this.debugLevel = o.debugLevel ?? 9;
-    this.engine = new MonitorEngine(o.config);
+    this.engine = new MonitorEngine(o.config, o.extraCriticalRule);
     this.notifier =
       o.notifier === null ? undefined : (o.notifier ?? new Notifier({ config: o.config, log: o.log }));
     this.view = new MonitorView(o.config, o.configPath, o.log);

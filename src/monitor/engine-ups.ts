@@ -62,6 +62,9 @@ export interface UpsState {
   onBatterySinceMs: number | undefined;
   /** LB was set by the DEADTIME promotion (last seen on battery, not heard from since), not by a poll. */
   deadPromoted: boolean;
+  /** battery.charge (%) and battery.runtime (s) of the last poll that read them (for nutguard.conf thresholds). */
+  charge: number | undefined;
+  runtime: number | undefined;
   /** The critical reason found by the last evaluation round, undefined when not critical. */
   criticalReason: CriticalReason | undefined;
   alarmText: string | undefined;
@@ -105,6 +108,8 @@ export function newUpsState(system: string, role: MonitorRole, powerValue: numbe
     oblbSinceMs: undefined,
     onBatterySinceMs: undefined,
     deadPromoted: false,
+    charge: undefined,
+    runtime: undefined,
     criticalReason: undefined,
     alarmText: undefined,
     otherTokens: [],
@@ -347,6 +352,18 @@ export function promoteIfDead(ups: UpsState, nowMs: number, deadTimeSec: number,
 }
 
 /** The outcome of this round's critical rules: the OB+LB timer and the reason the snapshot shows. */
+/** The battery readings of a successful poll (a variable the UPS does not report stays undefined). */
+export function noteReadings(ups: UpsState, vars: Readonly<Record<string, string>> | undefined): void {
+  if (vars === undefined) return;
+  const num = (name: string) => {
+    const text = vars[name];
+    const n = text === undefined ? Number.NaN : Number.parseFloat(text);
+    return Number.isFinite(n) ? n : undefined;
+  };
+  ups.charge = num("battery.charge");
+  ups.runtime = num("battery.runtime");
+}
+
 export function applyVerdict(
   ups: UpsState,
   reason: CriticalReason | undefined,

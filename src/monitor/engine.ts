@@ -26,12 +26,14 @@ import {
   confirmFsd,
   forgetAfterTimeJump,
   newUpsState,
+  noteReadings,
   noteStatusText,
   promoteIfDead,
   reconfigureUps,
   type UpsRuleSettings,
   type UpsState,
 } from "./engine-ups.js";
+import type { ExtraCriticalRule } from "./threshold-rules.js";
 
 export interface EngineSettings extends UpsRuleSettings, CriticalSettings {
   pollFreqAlertSec: number;
@@ -70,7 +72,14 @@ export class MonitorEngine {
   /** Reasons found for the UPS being evaluated (reused from one UPS to the next). */
   private readonly notes: CriticalNote[] = [];
 
-  constructor(config: UpsmonConfig) {
+  /**
+   * `extraRule`: nutguard's own critical rules (battery thresholds from nutguard.conf), consulted after
+   * upsmon's table for a UPS that table found not critical.
+   */
+  constructor(
+    config: UpsmonConfig,
+    private readonly extraRule?: ExtraCriticalRule,
+  ) {
     this.settings = engineSettingsFrom(config);
     this.reconfigure(config);
   }
@@ -111,7 +120,10 @@ export class MonitorEngine {
     if (result.kind === "failure") {
       applyFailure(ups, nowMs, this.settings, out, result);
     } else {
-      if (result.status !== "") noteRecovered(ups, this.settings, out);
+      if (result.status !== "") {
+        noteRecovered(ups, this.settings, out);
+        noteReadings(ups, result.vars);
+      }
       applyStatus(ups, result.status, result.alarm, result.buzzwords, nowMs, this.settings, out);
     }
     return out;
@@ -158,10 +170,18 @@ export class MonitorEngine {
       if (promoteIfDead(ups, nowMs, s.deadTimeSec, result.logs)) this.changes++;
       notes.length = 0;
       const verdict = evaluateCritical(ups, s, nowMs, notes);
-      applyVerdict(ups, verdict.reason, verdict.oblbTimer, nowMs);
+      let reason = verdict.reason;
+      if (reason === undefined && this.extraRule !== undefined) {
+        const extra = this.extraRule(ups, nowMs);
+        if (extra !== undefined) {
+          reason = extra.reason;
+          notes.push({ key: extra.reason, log: { level: "warning", message: extra.message } });
+        }
+      }
+      applyVerdict(ups, reason, verdict.oblbTimer, nowMs);
       this.logNewNotes(ups.system, notes, result.logs);
-      if (verdict.reason !== undefined) {
-        result.critical.push({ ups: ups.system, reason: verdict.reason });
+      if (reason !== undefined) {
+        result.critical.push({ ups: ups.system, reason });
         result.logs.push({ level: "debug", message: `Critical UPS: ${ups.system}`, debugLevel: 1 });
       } else {
         result.healthyPowerValue += ups.powerValue;

@@ -9,6 +9,7 @@ import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { Notifier } from "./actions.js";
 import type { MonitorListener, MonitorSnapshot } from "./events.js";
+import type { ExtraCriticalRule } from "./threshold-rules.js";
 import type { UpsLinkFactory } from "./ups-link.js";
 
 /** What the process model provides to the monitor (docs/architecture.md, "monitor/ ⇄ service/"). */
@@ -35,6 +36,8 @@ export interface StartMonitorOptions {
   splitProcess?: boolean;
   /** NOTIFYFLAG/NOTIFYCMD delivery, subscribed first (default: a Notifier on `config`; null: none). */
   notifier?: Notifier | null;
+  /** nutguard's own critical rules after upsmon's (battery thresholds, monitor/threshold-rules.ts). */
+  extraCriticalRule?: ExtraCriticalRule;
   /** Time: now(), timers, sleeps (default: the real clock). */
   clock?: Clock;
   /** The upsmon.conf path, shown in snapshots. */

@@ -13,14 +13,17 @@
  * supervisor of split mode.
  */
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
-import type { Notifier } from "../monitor/actions.js";
+import { Notifier } from "../monitor/actions.js";
 import { reloadUpsmonConf } from "../monitor/config-file.js";
 import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
 import type { MonitorListener } from "../monitor/events.js";
+import { type NotifyExtensions, startNotifyExtensions } from "../monitor/notify-extensions.js";
+import { thresholdCriticalRule } from "../monitor/threshold-rules.js";
 import type { UpsLinkFactory } from "../monitor/ups-link.js";
 import { createNutLink, type NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { type Clock, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import { resolvePidDir } from "./runtime-dir.js";
 
 /** What an extension gets when the monitor starts. */
 export interface MonitorExtensionContext {
@@ -62,10 +65,17 @@ export interface ComposeMonitorOptions {
   extensions?: MonitorExtension[];
   /** Shortest wait between rounds (tests). */
   minIntervalMs?: number;
+  /**
+   * nutguard.conf's notification channels, battery thresholds and the built-in upssched (read beside
+   * `configPath`; monitor/notify-extensions.ts). Default on when `configPath` is given; false: off.
+   */
+  notifyExtensions?: boolean;
 }
 
 /** How long `done` waits for the extensions to stop. */
 const EXTENSION_STOP_MS = 5000;
+/** How long a stopping monitor still gives FSD/SHUTDOWN notifications in flight. */
+const NOTIFY_SETTLE_MS = 3000;
 
 export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
   const { log } = o;
@@ -75,6 +85,21 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
   const stops: (() => Promise<void> | void)[] = [];
   const createLink: UpsLinkFactory =
     o.createLink ?? ((entry) => createNutLink(entry, config, log, o.linkOptions ?? {}));
+  let monitorHandle: MonitorHandle | undefined;
+  const hear =
+    configPath !== undefined && o.notifyExtensions !== false
+      ? startNotifyExtensions({
+          upsmonConfPath: configPath,
+          config,
+          log,
+          snapshot: () => monitorHandle?.snapshot(),
+          runtimeDir: resolvePidDir().dir,
+        })
+      : undefined;
+  // the built-in upssched takes NOTIFYCMD's place in the Notifier (NOTIFYFLAG EXEC delivery)
+  const notifier = hear && o.notifier === undefined ? new Notifier({ config, log }) : o.notifier;
+  notifier?.setNotifyCmdHandler(hear?.notifyCmdHandler);
+  if (hear) stops.push(() => stopNotifyExtensions(hear));
   const handle = startMonitor({
     config,
     host: o.host,
@@ -84,15 +109,20 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
     ...(configPath !== undefined ? { configPath } : {}),
     ...(o.debugLevel !== undefined ? { debugLevel: o.debugLevel } : {}),
     ...(o.splitProcess ? { splitProcess: true } : {}),
-    ...(o.notifier !== undefined ? { notifier: o.notifier } : {}),
+    ...(notifier !== undefined ? { notifier } : {}),
     ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}),
-    listeners: o.listeners ?? [],
+    ...(hear ? { extraCriticalRule: thresholdCriticalRule((system) => hear.thresholdsFor(system)) } : {}),
+    listeners: [...(o.listeners ?? []), ...(hear ? [hear.onEvent] : [])],
     loadConfig: async () => {
       if (configPath === undefined) return undefined;
       const next = await reloadUpsmonConf(configPath, log);
       if (next === undefined) return undefined;
       o.onConfig?.(next);
       config = next;
+      if (hear) {
+        hear.reload(next);
+        notifier?.setNotifyCmdHandler(hear.notifyCmdHandler);
+      }
       return next;
     },
     attach: (monitor) => {
@@ -106,11 +136,18 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
       }
     },
   });
+  monitorHandle = handle;
   const done = handle.done.then(async (exit) => {
     await stopAll(stops, log);
     return exit;
   });
   return { ...handle, done };
+}
+
+/** Pending FSD/SHUTDOWN notifications get a bounded window (the shutdown command already runs), then stop. */
+async function stopNotifyExtensions(hear: NotifyExtensions): Promise<void> {
+  await hear.settle(NOTIFY_SETTLE_MS);
+  hear.stop();
 }
 
 async function stopAll(stops: (() => Promise<void> | void)[], log: Logger): Promise<void> {

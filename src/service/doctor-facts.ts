@@ -164,9 +164,16 @@ export interface DoctorFacts {
   inertTmpfiles: string[];
   pidFile: PidFileFacts;
   config: ConfigFacts;
+  /** nutguard.conf beside the config (nutguard target only), with the secrets written in it. */
+  nutguardConf?: FileFacts & { inlineSecrets: string[] };
   accounts: AccountFacts;
   /** Whether the daemon binary sends sd_notify messages (linked with libsystemd, or nutguard). */
   daemonNotifies: boolean;
+  /**
+   * The unit's journal messages (MESSAGE fields, oldest first) since it was last started in this boot;
+   * undefined when the journal was not read (not a systemd host, or the unit never started this boot).
+   */
+  journal?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------- parsers

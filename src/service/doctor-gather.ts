@@ -5,9 +5,10 @@
  * Must not judge or change anything: doctor-rules.ts decides, doctor-fix.ts repairs. Every read that
  * fails becomes a fact ("does not exist", "no unit"), never an exception.
  */
-import { execFile } from "node:child_process";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
+import { inlineSecrets } from "../config/nutguard-conf-secrets.js";
 import { readConfigFile } from "../util/config-file-read.js";
 import {
   type AccountFacts,
@@ -29,6 +30,7 @@ import {
   tmpfilesEntriesFor,
   type UnitFacts,
 } from "./doctor-facts.js";
+import { runCommand } from "./host-command.js";
 import { parsePid } from "./pidfile.js";
 import { readProcInfo } from "./proc-identity.js";
 
@@ -55,13 +57,7 @@ const UNIT_PROPERTIES = [
   "RuntimeDirectory",
 ];
 
-function run(file: string, args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 15_000, encoding: "utf8" }, (err, stdout) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout: stdout ?? "" });
-    });
-  });
-}
+const run = runCommand;
 
 /** A config file's text; undefined when it cannot be used (missing, unreadable, not a regular file, > 1 MiB). */
 async function readText(path: string): Promise<string | undefined> {
@@ -153,6 +149,18 @@ async function configFacts(path: string): Promise<ConfigFacts> {
   return runAs ? { ...facts, runAsUser: runAs.user, runAsUserLine: runAs.lineNumber } : facts;
 }
 
+async function nutguardConfFacts(path: string): Promise<FileFacts & { inlineSecrets: string[] }> {
+  const facts = await fileFacts(path);
+  const text = facts.exists ? await readText(path) : undefined;
+  let secrets: string[] = [];
+  try {
+    secrets = text === undefined ? [] : inlineSecrets(parseNutguardConf(text, path));
+  } catch {
+    // a file that does not parse is the monitor's to report (file:line); no secrets known here
+  }
+  return { ...facts, inlineSecrets: secrets };
+}
+
 async function accountFacts(): Promise<AccountFacts> {
   return parseAccounts((await readText("/etc/passwd")) ?? "", (await readText("/etc/group")) ?? "");
 }
@@ -165,6 +173,39 @@ async function upsmonNotifies(): Promise<boolean> {
     return bytes.includes("libsystemd.so");
   }
   return false;
+}
+
+/**
+ * The unit's journal messages since it was last started (InactiveExitTimestampMonotonic; journald
+ * stamps entries with the same CLOCK_MONOTONIC), this boot only.
+ */
+export async function gatherJournal(unit: string): Promise<string[] | undefined> {
+  const show = await run("systemctl", ["show", "-p", "InactiveExitTimestampMonotonic", "--", unit]);
+  const since = Number(parseSystemctlShow(show.stdout).InactiveExitTimestampMonotonic ?? 0);
+  if (show.code !== 0 || !(since > 0)) return undefined;
+  const { code, stdout } = await run("journalctl", [
+    "--no-pager",
+    "-b",
+    "-u",
+    unit,
+    "-o",
+    "json",
+    "--output-fields=MESSAGE",
+  ]);
+  if (code !== 0) return undefined;
+  const messages: string[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line === "") continue;
+    try {
+      const entry = JSON.parse(line) as { MESSAGE?: unknown; __MONOTONIC_TIMESTAMP?: string };
+      if (Number(entry.__MONOTONIC_TIMESTAMP) >= since && typeof entry.MESSAGE === "string") {
+        messages.push(entry.MESSAGE);
+      }
+    } catch {
+      // not JSON: skip
+    }
+  }
+  return messages;
 }
 
 /** Everything doctor looks at for one daemon. */
@@ -192,8 +233,12 @@ export async function gatherFacts(
     inertTmpfiles: tmpfiles.inert,
     pidFile: await pidFileFacts(target.pidFile),
     config: await configFacts(target.configFile),
+    ...(which === "nutguard"
+      ? { nutguardConf: await nutguardConfFacts(nutguardConfPathFor(target.configFile)) }
+      : {}),
     accounts: await accountFacts(),
     daemonNotifies: which === "nutguard" ? true : await upsmonNotifies(),
+    journal: which === "nut" && unit?.loaded ? await gatherJournal(target.unit) : undefined,
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type ProcessFacts,
   upsmonRunsInForeground,
 } from "./doctor-facts.js";
+import { JOURNAL_RULES } from "./doctor-journal-rules.js";
 
 export type Severity = "error" | "warning";
 
@@ -332,6 +333,19 @@ const configReadableByOthers: Rule = ({ target, config, accounts }) => {
   };
 };
 
+const nutguardConfSecretsReadable: Rule = ({ target, nutguardConf: f, accounts }) => {
+  if (!f?.exists || f.mode === undefined || (f.mode & 0o007) === 0 || f.inlineSecrets.length === 0)
+    return undefined;
+  const group = accounts.groups[target.runtimeDirGroup] !== undefined ? target.runtimeDirGroup : "root";
+  return {
+    id: "nutguard-conf-secrets-readable",
+    severity: "warning",
+    message: `${f.path} has mode ${formatMode(f.mode)} and holds secrets (${f.inlineSecrets.join(", ")}): every local user can read them`,
+    fix: `chown root:${group} ${f.path} && chmod 0640 ${f.path} (the monitor reads it as ${group === "root" ? "root" : `group ${group}`}), or move the secrets to *_file paths`,
+    safeFix: { kind: "chown-chmod", path: f.path, mode: 0o640, owner: "root", group },
+  };
+};
+
 const runAsUserMissing: Rule = ({ target, config, accounts }) => {
   if (!config.exists) return undefined;
   const user = config.runAsUser ?? target.defaultRunAsUser;
@@ -365,7 +379,9 @@ export const RULES: readonly Rule[] = [
   pidFileStale,
   configMissing,
   configReadableByOthers,
+  nutguardConfSecretsReadable,
   runAsUserMissing,
+  ...JOURNAL_RULES,
 ];
 
 export function diagnose(facts: DoctorFacts): Finding[] {

@@ -14,6 +14,7 @@
  * (this one included) and Restart=on-failure starts a fresh pair.
  */
 import { Socket } from "node:net";
+import type { MonitorHttpPlan } from "../http/monitor-plan.js";
 import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
@@ -27,6 +28,8 @@ export interface ChildArgs {
   user: string;
   debugLevel: number;
   linkOptions: NutLinkOptions;
+  /** The HTTP surface to serve from this (unprivileged) process. */
+  http?: MonitorHttpPlan;
 }
 
 /** The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor. */
@@ -60,7 +63,11 @@ async function startChildMonitor(args: ChildArgs, host: MonitorHost, log: Logger
     logConfigMessages(parsed, log);
     throw new Error(`Cannot read ${args.configPath} as the monitor's user: ${parsed.fatal}`);
   }
+  const extensions = args.http
+    ? [(await import("../http/monitor-extension.js")).monitorHttpExtension(args.http, process.env)]
+    : [];
   return composeMonitor({
+    extensions,
     config: parsed.config,
     configPath: args.configPath,
     host,

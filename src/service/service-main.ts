@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import type { MonitorHttpPlan } from "../http/monitor-plan.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
 import { lookupUser } from "./accounts.js";
@@ -29,6 +30,8 @@ export interface SplitModeOptions {
   /** How the monitor reaches upsd (-W, -4/-6). */
   linkOptions: NutLinkOptions;
   log: Logger;
+  /** The HTTP surface, served by the monitor process (never this root one). */
+  http?: MonitorHttpPlan | undefined;
 }
 
 /**
@@ -77,5 +80,6 @@ export async function runSplitMode(opts: SplitModeOptions): Promise<number> {
     linkOptions: opts.linkOptions,
     log,
     readinessFd: opts.readinessFd,
+    http: opts.http,
   });
 }

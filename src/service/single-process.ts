@@ -5,6 +5,7 @@
  * "SHUTDOWNCMD runs once" guard (privsep-protocol.ts, through main-process.ts).
  */
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import type { MonitorHttpPlan } from "../http/monitor-plan.js";
 import type { MonitorHost } from "../monitor/daemon.js";
 import { clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
 import type { PrivilegedShutdownSettings } from "../monitor/privileged-shutdown.js";
@@ -23,6 +24,8 @@ export interface SingleProcessOptions {
   /** `-p` was given (as opposed to a non-root run): upsmon warns about it. */
   byRequest: boolean;
   linkOptions: NutLinkOptions;
+  /** The HTTP surface to serve from this process (http/monitor-plan.ts), if any. */
+  http?: MonitorHttpPlan | undefined;
 }
 
 /** The host of a monitor that does its privileged action itself: MainProcess (PID file, sd_notify, -B). */
@@ -61,7 +64,11 @@ export async function runSingleProcess(o: SingleProcessOptions): Promise<number>
   }
   // SHUTDOWNCMD as read at start, then per reload; POWERDOWNFLAG as read (and cleared) at start
   let privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag };
+  const extensions = o.http
+    ? [(await import("../http/monitor-extension.js")).monitorHttpExtension(o.http, process.env)]
+    : [];
   const handle = composeMonitor({
+    extensions,
     config,
     configPath: o.configPath,
     host: createInProcessHost(main, () => privileged, log),

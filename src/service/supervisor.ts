@@ -11,6 +11,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
+import type { MonitorHttpPlan } from "../http/monitor-plan.js";
 import { clearPowerDownFlagAtStartup } from "../monitor/powerdown-flag.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
@@ -38,6 +39,8 @@ export interface SupervisorOptions {
   childEntry?: string | undefined;
   /** How the monitor reaches upsd (-W, -4/-6), passed on to the monitor process. */
   linkOptions?: NutLinkOptions;
+  /** The HTTP surface, passed on to the monitor process that serves it. */
+  http?: MonitorHttpPlan | undefined;
   /** How long a stopping monitor may take before it is killed. */
   stopTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -82,6 +85,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     user: settings.runAsUser,
     debugLevel: opts.debugLevel,
     linkOptions: opts.linkOptions ?? {},
+    ...(opts.http ? { http: opts.http } : {}),
   });
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...childArgv, childArgs], {
     stdio: ["ignore", "inherit", "inherit", "pipe"],

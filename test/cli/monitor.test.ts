@@ -67,6 +67,32 @@ describe("nutguard monitor --check", () => {
     expect(r.stdout).toContain("POLLFREQ 2 s");
   });
 
+  it("shows nutguard.conf's channels and thresholds and the built-in upssched; their mistakes make exit 2", async () => {
+    const sub = join(dir, "hear");
+    rmSync(sub, { recursive: true, force: true });
+    mkdirSync(sub);
+    const upsmon = join(sub, "upsmon.conf");
+    writeFileSync(upsmon, "MONITOR u@h 1 m p primary\nNOTIFYCMD /usr/sbin/upssched\n");
+    writeFileSync(
+      join(sub, "nutguard.conf"),
+      "[ops]\ntype = webhook\nurl = http://127.0.0.1:1/h\nevents = ONBATT FSD\ndelay = 20\n[thresholds]\nruntime = 300\n",
+    );
+    writeFileSync(join(sub, "upssched.conf"), "CMDSCRIPT /usr/local/bin/cmd\nAT ONBATT * START-TIMER t 30\n");
+    const r = await monitor(["--check", "-f", upsmon]);
+    expect(r.stdout).toContain(`nutguard.conf: ${join(sub, "nutguard.conf")}\n`);
+    expect(r.stdout).toContain("  notification channel [ops]: webhook, events ONBATT FSD, delay 20 s\n");
+    expect(r.stdout).toContain("  battery thresholds for u@h: runtime = 300\n");
+    expect(r.stdout).toContain(
+      `  upssched: built in, 1 AT line(s) of ${join(sub, "upssched.conf")}, CMDSCRIPT /usr/local/bin/cmd\n`,
+    );
+    expect(r.stderr).toContain(`${join(sub, "upssched.conf")}:2: PIPEFN must be set before any ATs`);
+    expect(r.code).toBe(2);
+    writeFileSync(join(sub, "nutguard.conf"), "[ops]\ntype = pager\n");
+    const bad = await monitor(["--check", "-f", upsmon]);
+    expect(bad.stderr).toContain(`${join(sub, "nutguard.conf")}:2: unknown channel type "pager"`);
+    expect(bad.code).toBe(2);
+  });
+
   it("an old-style MONITOR line is fatal with upsmon's explanation", async () => {
     const r = await monitor(["--check", "-f", conf("old.conf", "MONITOR ups@localhost 1 pass master\n")]);
     expect(r.code).toBe(1);

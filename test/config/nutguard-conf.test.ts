@@ -64,3 +64,21 @@ describe("nutguard.conf front end", () => {
     expect(nutguardConfPathFor("upsmon.conf")).toBe("nutguard.conf");
   });
 });
+
+describe("inline secrets of nutguard.conf (for doctor)", () => {
+  it("names each secret written in the file, not those in *_file paths", async () => {
+    const { inlineSecrets } = await import("../../src/config/nutguard-conf-secrets.js");
+    const { parseNutguardConf } = await import("../../src/config/nutguard-conf.js");
+    const conf = parseNutguardConf(
+      "[http]\ntoken = abc\n[ops]\ntype = webhook\nurl = http://x/\ntoken_file = /etc/nut/t\n[team]\ntype = slack\nurl = https://hooks/x\n[p]\ntype = ntfy\ntopic = secret-topic\n[a]\ntype = apprise\nurls = tgram://x\n[m]\ntype = email\nsmtp_host = h\nsmtp_password = pw\n",
+      "n.conf",
+    );
+    expect(inlineSecrets(conf)).toEqual([
+      "[http] token (line 2)",
+      "[team] url (line 9)",
+      "[p] topic (line 12)",
+      "[a] urls (line 15)",
+      "[m] smtp_password (line 19)",
+    ]);
+  });
+});

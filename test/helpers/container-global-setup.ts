@@ -22,7 +22,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     );
   }
   if (!existsSync(join(REPO_ROOT, "dist"))) throw new Error("run 'npm run build' first");
-  const build = spawnSync("sh", [join(REPO_ROOT, "scripts/container-rootfs.sh"), "ensure"], {
+  // every release the tests boot (Debian 11, 12, 13): each is built once and cached
+  const build = spawnSync("sh", [join(REPO_ROOT, "scripts/container-rootfs.sh"), "ensure", "all"], {
     stdio: "inherit",
   });
   if (build.status !== 0) throw new Error("scripts/container-rootfs.sh failed");

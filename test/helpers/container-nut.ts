@@ -1,6 +1,6 @@
 /**
- * A real NUT data server inside a test container: Debian 12's own units (nut-driver-enumerator,
- * nut-driver@<ups>, nut-server) running dummy-ups and upsd on 127.0.0.1:3493 of the container's
+ * A real NUT data server inside a test container: Debian's own units (nut-driver-enumerator,
+ * nut-driver@<ups>, nut-server; Debian 11: nut-driver, nut-server) running dummy-ups and upsd on 127.0.0.1:3493 of the container's
  * private network, with the same devices and users as the host-side NUT harness.
  *
  * Must not: start NUT's upsmon (nut-monitor.service) — tests that want one configure it themselves —
@@ -20,10 +20,19 @@ export const CONTAINER_NUT_USERS = {
 } as const;
 
 const { admin, primary, secondary } = CONTAINER_NUT_USERS;
-const UPSD_USERS =
-  `[${admin.user}]\n\tpassword = ${admin.password}\n\tactions = SET FSD\n\tinstcmds = ALL\n` +
-  `[${primary.user}]\n\tpassword = ${primary.password}\n\tupsmon primary\n` +
-  `[${secondary.user}]\n\tpassword = ${secondary.password}\n\tupsmon secondary\n`;
+/** upsd.users; NUT 2.7.4 (Debian 11) knows only the old words master/slave. */
+function upsdUsers(legacy: boolean): string {
+  return (
+    `[${admin.user}]\n\tpassword = ${admin.password}\n\tactions = SET FSD\n\tinstcmds = ALL\n` +
+    `[${primary.user}]\n\tpassword = ${primary.password}\n\tupsmon ${legacy ? "master" : "primary"}\n` +
+    `[${secondary.user}]\n\tpassword = ${secondary.password}\n\tupsmon ${legacy ? "slave" : "secondary"}\n`
+  );
+}
+
+/** The MONITOR type word for a primary on this container's NUT (2.7.4 knows only "master"). */
+export function primaryWord(ct: Container): "primary" | "master" {
+  return ct.suite === "bullseye" ? "master" : "primary";
+}
 
 /** The device files of nut-stack.ts's devices: dummy (static OL), seq (OL 5 s, OB 5 s, OB LB 20 s), quirky. */
 function deviceFile(name: string): { file: string; content: string } {
@@ -58,14 +67,19 @@ export async function startContainerNut(ct: Container, options: ContainerNutOpti
   );
   for (const d of devices) await ct.writeFile(`/etc/nut/${deviceFile(d).file}`, deviceFile(d).content, conf);
   await ct.writeFile("/etc/nut/upsd.conf", `LISTEN ${CONTAINER_NUT_HOST} ${CONTAINER_NUT_PORT}\n`, conf);
-  await ct.writeFile("/etc/nut/upsd.users", UPSD_USERS, conf);
+  await ct.writeFile("/etc/nut/upsd.users", upsdUsers(ct.suite === "bullseye"), conf);
   if (!ct.isRunning) return;
   const wasRunning = (await ct.exec(["systemctl", "is-active", "--quiet", "nut-server.service"])).code === 0;
-  // The enumerator (also triggered by its .path unit when ups.conf changes) turns ups.conf sections
-  // into nut-driver@<name> units and starts new ones; `start` waits for a run already under way.
-  await ct.run(["systemctl", "start", "nut-driver-enumerator.service"]);
-  // drivers already running keep their old ups.conf settings until restarted
-  if (wasRunning) await ct.run(["systemctl", "restart", "nut-driver.target"]);
+  if (ct.suite === "bullseye") {
+    // NUT 2.7.4: one nut-driver.service runs `upsdrvctl start` for every ups.conf section
+    await ct.run(["systemctl", "restart", "nut-driver.service"]);
+  } else {
+    // The enumerator (also triggered by its .path unit when ups.conf changes) turns ups.conf sections
+    // into nut-driver@<name> units and starts new ones; `start` waits for a run already under way.
+    await ct.run(["systemctl", "start", "nut-driver-enumerator.service"]);
+    // drivers already running keep their old ups.conf settings until restarted
+    if (wasRunning) await ct.run(["systemctl", "restart", "nut-driver.target"]);
+  }
   await ct.run(["systemctl", "restart", "nut-server.service"]);
   await waitForContainerNut(ct, devices);
 }
@@ -84,7 +98,11 @@ export async function waitForContainerNut(ct: Container, devices: string[] = ["d
   }
 }
 
-/** Sets a variable of a dummy-ups device through upsd (as admin), e.g. ups.status "OB LB". */
+/**
+ * Sets a variable of a dummy-ups device through upsd (as admin), e.g. ups.status "OB LB", and waits
+ * until upsd serves the new value (upsrw returns once upsd has passed the SET on, before the driver
+ * has applied it). upsd prefixes a latched FSD to ups.status: a primary may have raised it already.
+ */
 export async function setUpsVar(ct: Container, ups: string, name: string, value: string): Promise<void> {
   const { user, password } = CONTAINER_NUT_USERS.admin;
   await ct.run([
@@ -97,4 +115,12 @@ export async function setUpsVar(ct: Container, ups: string, name: string, value:
     password,
     `${ups}@${CONTAINER_NUT_HOST}`,
   ]);
+  await waitFor(
+    `${ups}'s ${name} to read '${value}'`,
+    async () => {
+      const got = (await ct.exec(["upsc", `${ups}@${CONTAINER_NUT_HOST}`, name])).stdout.trim();
+      return got === value || (name === "ups.status" && got === `FSD ${value}`);
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
 }

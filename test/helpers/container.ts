@@ -1,6 +1,7 @@
 /**
- * Test harness: a real systemd (Debian 12 bookworm: systemd 252, NUT 2.8.0) as PID 1 of a
- * systemd-nspawn container, for tests of units, PID files, sd_notify, tmpfiles and journal lines.
+ * Test harness: a real systemd as PID 1 of a systemd-nspawn container, for tests of units, PID files,
+ * sd_notify, tmpfiles and journal lines. Debian 12 (bookworm: systemd 252, NUT 2.8.0) by default;
+ * `suite` picks Debian 11 (bullseye: systemd 247, NUT 2.7.4) or 13 (trixie: systemd 257, NUT 2.8.1).
  *
  * Theory of operation:
  *  - scripts/container-rootfs.sh builds the rootfs once and caches it (stamped with its content
@@ -52,7 +53,16 @@ export {
   waitFor,
 } from "./container-host.js";
 
-export const ROOTFS_DIR = process.env.NUTGUARD_ROOTFS_DIR ?? "/var/cache/nutguard/rootfs-bookworm";
+/** The Debian releases a container can boot, oldest first (scripts/container-rootfs.sh builds each). */
+export const SUITES = ["bullseye", "bookworm", "trixie"] as const;
+export type Suite = (typeof SUITES)[number];
+const ROOTFS_CACHE = process.env.NUTGUARD_ROOTFS_CACHE ?? "/var/cache/nutguard";
+/** The cached rootfs of a release (bookworm's may be moved with NUTGUARD_ROOTFS_DIR, as the script allows). */
+export function rootfsDir(suite: Suite = "bookworm"): string {
+  if (suite === "bookworm" && process.env.NUTGUARD_ROOTFS_DIR) return process.env.NUTGUARD_ROOTFS_DIR;
+  return join(ROOTFS_CACHE, `rootfs-${suite}`);
+}
+export const ROOTFS_DIR = rootfsDir("bookworm");
 /** The checkout: the nearest directory above this module whose package.json is nutguard's (works bundled too). */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
@@ -80,6 +90,8 @@ export interface ContainerOptions {
   bindReadOnly?: string[];
   /** Copy the cached rootfs instead of mounting an overlay (the fallback where overlayfs fails). */
   copyRootfs?: boolean;
+  /** The Debian release to boot (default bookworm). */
+  suite?: Suite;
 }
 
 type ContainerState = "created" | "running" | "stopped" | "destroyed";
@@ -99,6 +111,8 @@ export class Container {
     readonly dir: string,
     private readonly cgroups: string[],
     private readonly binds: string[],
+    /** The Debian release it runs. */
+    readonly suite: Suite = "bookworm",
   ) {}
 
   /** The container's root directory as seen from the host (the overlay mount). */
@@ -113,15 +127,19 @@ export class Container {
   /** Mounts a fresh overlay over the cached rootfs; boot() starts systemd in it. */
   static async create(options: ContainerOptions = {}): Promise<Container> {
     if (process.getuid?.() !== 0) throw new Error("container tests must run as root");
-    if (!existsSync(join(ROOTFS_DIR, STAMP_FILE))) {
-      throw new Error(`no container rootfs at ${ROOTFS_DIR}: run 'sh scripts/container-rootfs.sh' (as root)`);
+    const suite = options.suite ?? "bookworm";
+    const lower = rootfsDir(suite);
+    if (!existsSync(join(lower, STAMP_FILE))) {
+      throw new Error(
+        `no container rootfs at ${lower}: run 'sh scripts/container-rootfs.sh ensure ${suite}' (as root)`,
+      );
     }
     const machine = `ngt-${process.pid}-${++machineCounter}`;
     const binds = [...(options.bindReadOnly ?? [])];
     if (options.withNutguard ?? true) binds.push(...(await nutguardBinds()));
     const cgroups = (await cgroupHierarchies()).map((h) => join(h, `nspawn-${machine}`));
     const dir = await mkdtemp(join(tmpdir(), `nutguard-${machine}-`));
-    const ct = new Container(machine, dir, cgroups, binds);
+    const ct = new Container(machine, dir, cgroups, binds, suite);
     try {
       await ct.register();
       for (const d of ["upper", "work", "root"]) await mkdir(join(dir, d));
@@ -133,13 +151,13 @@ export class Container {
             "overlay",
             "overlay",
             "-o",
-            `lowerdir=${ROOTFS_DIR},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
+            `lowerdir=${lower},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
             ct.root,
           ]);
       if (overlay.code !== 0) {
         // e.g. a temp dir on an overlayfs itself (containerised CI): a full copy instead (seconds, not ms)
         await rmdir(ct.root);
-        await mustSucceed(["cp", "-a", "--reflink=auto", ROOTFS_DIR, ct.root]);
+        await mustSucceed(["cp", "-a", "--reflink=auto", lower, ct.root]);
       }
       if (options.withNutguard ?? true) {
         await ct.writeFile(

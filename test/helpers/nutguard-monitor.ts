@@ -71,6 +71,8 @@ export interface NutguardMonitorOptions {
   extraConfig?: string[];
   /** Extra CLI arguments (default: -p -D). */
   args?: string[];
+  /** Files written beside upsmon.conf before the monitor starts (name → text), e.g. upssched.conf, nutguard.conf. */
+  files?: Record<string, string>;
 }
 
 export interface NutguardMonitor {
@@ -132,6 +134,7 @@ export async function startNutguardMonitor(
     ...(o.extraConfig ?? []),
   ];
   await writeFile(join(dir, "upsmon.conf"), `${conf.join("\n")}\n`);
+  for (const [name, text] of Object.entries(o.files ?? {})) await writeFile(join(dir, name), text);
   const log = join(dir, "monitor.log");
   const fd = openSync(log, "a");
   let child: ChildProcess;

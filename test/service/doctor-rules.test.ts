@@ -109,6 +109,34 @@ describe("doctor rules on a healthy host", () => {
     f.daemonNotifies = true;
     expect(diagnose(f)).toEqual([]);
   });
+  it("finds nothing in the journal of a repaired start (2.7.4 logs a placeholder PID instead of fopen)", () => {
+    const f = healthyNut();
+    f.journal = [
+      "Ignoring invalid pid number -1",
+      "UPS: dummy@127.0.0.1 (master) (power value 1)",
+      "Startup successful",
+    ];
+    expect(diagnose(f)).toEqual([]);
+  });
+  it("takes a fopen line alone under a unit without PIDFile= for the harmless probe it is", () => {
+    const f = healthyNut();
+    f.journal = ["fopen /run/nut/upsmon.pid: No such file or directory"];
+    expect(diagnose(f)).toEqual([]);
+  });
+  it("reads NUT's messages only in NUT's unit's journal", () => {
+    const f = healthyNutguard();
+    f.journal = ["fopen /run/nut/upsmon.pid: No such file or directory"];
+    expect(diagnose(f)).toEqual([]);
+  });
+  it("says what a fopen line means when the runtime directory is missing, and both ways out", () => {
+    const f = healthyNut();
+    f.runtimeDir = { path: "/run/nut", exists: false };
+    f.journal = ["fopen /run/nut/upsmon.pid: No such file or directory"];
+    const finding = diagnose(f).find((x) => x.id === "journal-upsmon-fopen");
+    expect(finding?.message).toContain("/run/nut does not exist: it cannot write its PID file");
+    expect(finding?.fix).toContain("'nutguard takeover'");
+    expect(finding?.fix).toContain("'nutguard doctor --fix --units'");
+  });
   it("skips the unit rules where systemd does not answer", () => {
     const f = healthyNut();
     f.unit = undefined;
@@ -118,6 +146,54 @@ describe("doctor rules on a healthy host", () => {
 });
 
 const nutFaults: [string, Patch, string[]][] = [
+  [
+    "journal: upsmon's fopen probe at start, stock unit (2.8.x)",
+    (f) => {
+      f.unit!.pidFile = "/run/nut/upsmon.pid";
+      f.journal = [
+        "fopen /run/nut/upsmon.pid: No such file or directory",
+        "Could not find PID file to see if previous upsmon instance is already running!",
+      ];
+    },
+    ["pidfile-not-mainpid", "journal-upsmon-fopen"],
+  ],
+  [
+    "journal: a Debian 11 stock start (all three)",
+    (f) => {
+      Object.assign(f.unit!, {
+        type: "forking",
+        execStart: ["/sbin/upsmon"],
+        pidFile: "/run/nut/upsmon.pid",
+        mainPid: 151,
+        mainPidParent: 150,
+      });
+      f.journal = [
+        "fopen /run/nut/upsmon.pid: No such file or directory",
+        "nut-monitor.service: Can't open PID file /run/nut/upsmon.pid (yet?) after start: Operation not permitted",
+        "Startup successful",
+        "nut-monitor.service: Supervising process 41 which is not our child. We'll most likely not notice when it exits.",
+      ];
+    },
+    ["mainpid-not-our-child", "journal-upsmon-fopen", "journal-pidfile-yet", "journal-not-our-child"],
+  ],
+  [
+    "journal: the (yet?) race's other form",
+    (f) =>
+      void (f.journal = [
+        "nut-monitor.service: Failed to parse PID from file /run/nut/upsmon.pid: Invalid argument",
+      ]),
+    ["journal-pidfile-yet"],
+  ],
+  [
+    "journal: not our child after a reload (2.8.x)",
+    (f) =>
+      void (f.journal = [
+        "Reloading configuration",
+        "nut-monitor.service: Supervising process 255 which is not our child. We'll most likely not notice when it exits.",
+      ]),
+    ["journal-not-our-child"],
+  ],
+
   [
     "no runtime directory",
     (f) => void (f.runtimeDir = { path: "/run/nut", exists: false }),
@@ -258,6 +334,23 @@ describe("doctor rules: nutguard's monitor, one planted fault each", () => {
     f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "node", argv0: "nutguard-monitor" };
     expect(diagnose(f)).toEqual([]);
     f.pidFile.process = { pid: 150, alive: true, zombie: false, comm: "nutguard-monito" };
+    expect(diagnose(f)).toEqual([]);
+  });
+  it("warns about nutguard.conf holding inline secrets readable by others, with a safe fix", () => {
+    const f = healthyNutguard();
+    const conf = { path: "/etc/nut/nutguard.conf", exists: true, mode: 0o644, uid: 0, gid: 0 };
+    f.nutguardConf = { ...conf, inlineSecrets: ["[ops] token (line 4)", "[team] url (line 8)"] };
+    expect(diagnose(f).map((x) => [x.id, x.severity, x.message, x.safeFix])).toEqual([
+      [
+        "nutguard-conf-secrets-readable",
+        "warning",
+        "/etc/nut/nutguard.conf has mode 0644 and holds secrets ([ops] token (line 4), [team] url (line 8)): every local user can read them",
+        { kind: "chown-chmod", path: "/etc/nut/nutguard.conf", mode: 0o640, owner: "root", group: "nut" },
+      ],
+    ]);
+    f.nutguardConf = { ...conf, mode: 0o640, inlineSecrets: ["[ops] token (line 4)"] };
+    expect(diagnose(f)).toEqual([]);
+    f.nutguardConf = { ...conf, inlineSecrets: [] };
     expect(diagnose(f)).toEqual([]);
   });
   it("calls a PID file naming some other node program stale", () => {

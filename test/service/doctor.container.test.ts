@@ -42,7 +42,8 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
     expect(Number(MainPID)).not.toBe(pidInFile);
     const r = await doctor(ct);
     expect(r.code).toBe(1);
-    expect(r.ids).toEqual(["pidfile-not-mainpid"]);
+    // upsmon's own start-up probe logged "fopen ... upsmon.pid" (the journal since its start)
+    expect(r.ids).toEqual(["pidfile-not-mainpid", "journal-upsmon-fopen"]);
     expect(r.stdout).toContain(
       `warning [pidfile-not-mainpid] nut-monitor.service: /run/nut/upsmon.pid names PID ${pidInFile} (upsmon's unprivileged child), not the unit's MainPID ${MainPID}`,
     );
@@ -56,7 +57,7 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
       return Number((await ct.show("nut-monitor.service", ["MainPID"])).MainPID) === child;
     });
     const r = await doctor(ct);
-    expect(r.ids).toEqual(["mainpid-not-our-child"]);
+    expect(r.ids).toEqual(["mainpid-not-our-child", "journal-upsmon-fopen", "journal-not-our-child"]);
     expect(r.stdout).toContain(`the unit's MainPID ${child} is not systemd's child`);
     expect(await ct.journalAfter(cursor, ["-u", "nut-monitor.service"])).toContain(
       `Supervising process ${child} which is not our child`,

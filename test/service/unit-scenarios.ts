@@ -19,10 +19,16 @@ export const BAD_LINES = [
   /Failed to parse PID/,
 ];
 
-export function upsmonConf(ups: string, extra: string[] = []): string {
+/** A primary's upsmon.conf (NUT 2.7.4 needs role "master"; `system` defaults to `<ups>@127.0.0.1`). */
+export function upsmonConf(
+  ups: string,
+  extra: string[] = [],
+  role: "primary" | "master" = "primary",
+  system = `${ups}@127.0.0.1`,
+): string {
   const { user, password } = CONTAINER_NUT_USERS.primary;
   return [
-    `MONITOR ${ups}@127.0.0.1 1 ${user} ${password} primary`,
+    `MONITOR ${system} 1 ${user} ${password} ${role}`,
     "POLLFREQ 1",
     "POLLFREQALERT 1",
     "HOSTSYNC 2",

@@ -1,0 +1,157 @@
+/**
+ * The host facts the drill's findings need (I/O, read-only): whether SHUTDOWNCMD's and NOTIFYCMD's
+ * programs exist and may be executed by the user that will run them (root for SHUTDOWNCMD,
+ * RUN_AS_USER for NOTIFYCMD), whether POWERDOWNFLAG's directory exists, this host's addresses, and
+ * how long the host takes to shut down (--shutdown-takes, else the last boot's journal, else 60 s).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { dirname, isAbsolute, join } from "node:path";
+import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import { lookupUser } from "../service/accounts.js";
+import { DEFAULT_RUN_AS_USER } from "../service/service-main.js";
+import type { HostFacts, ProgramCheck } from "./drill-types.js";
+
+/** systemd's PATH for services, searched besides the drill's own. */
+const SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const DEFAULT_SHUTDOWN_TAKES_SEC = 60;
+
+/** The program a shell command line starts (its first word), or undefined when it is not a plain word. */
+export function shellProgram(commandLine: string): string | undefined {
+  const m = /^\s*(?:"([^"]+)"|'([^']+)'|([^\s;|&<>()$`"'\\]+))(?=\s|$)/.exec(commandLine);
+  const word = m?.[1] ?? m?.[2] ?? m?.[3];
+  if (word === undefined || /^(exec|env|sudo|nohup)$/.test(word)) return undefined;
+  return word;
+}
+
+interface Identity {
+  name: string;
+  uid: number;
+  groups: number[];
+}
+
+function identityOf(name: string): Identity | undefined {
+  if (name === "root") return { name, uid: 0, groups: [0] };
+  const u = lookupUser(name);
+  if (!u) return undefined;
+  let groups = [u.gid];
+  try {
+    const out = execFileSync("id", ["-G", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    groups = out.trim().split(/\s+/).map(Number).filter(Number.isInteger);
+  } catch {
+    // keep the primary group
+  }
+  return { name, uid: u.uid, groups };
+}
+
+/** Whether `id` may use `path` with the permission bit `bit` (1 = execute/search), as the kernel decides. */
+function allowed(path: string, id: Identity, bit: number): boolean {
+  const st = statSync(path);
+  if (id.uid === 0) return st.isDirectory() || (st.mode & 0o111) !== 0;
+  if (st.uid === id.uid) return (st.mode & (bit << 6)) !== 0;
+  if (id.groups.includes(st.gid)) return (st.mode & (bit << 3)) !== 0;
+  return (st.mode & bit) !== 0;
+}
+
+function resolveProgram(program: string): string | undefined {
+  if (program.includes("/")) return existsSync(program) ? program : undefined;
+  const dirs = [...(process.env.PATH ?? "").split(":"), ...SERVICE_PATH.split(":")].filter((d) =>
+    isAbsolute(d),
+  );
+  for (const d of dirs) {
+    const p = join(d, program);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Whether `user` can run `program` (found on PATH or by its path; every directory searchable). */
+export function checkProgram(program: string, user: string): ProgramCheck {
+  const id = identityOf(user);
+  if (!id) return { program, path: undefined, user, problem: "unknown-user" };
+  const path = resolveProgram(program);
+  if (path === undefined) return { program, path, user, problem: "not-found" };
+  try {
+    if (!statSync(path).isFile()) return { program, path, user, problem: "not-executable" };
+    for (let d = dirname(path); ; d = dirname(d)) {
+      if (!allowed(d, id, 1)) return { program, path, user, problem: "not-executable" };
+      if (d === dirname(d)) break;
+    }
+    return { program, path, user, problem: allowed(path, id, 1) ? undefined : "not-executable" };
+  } catch {
+    return { program, path, user, problem: "not-found" };
+  }
+}
+
+/**
+ * How long the previous boot took to shut down, from `journalctl -b -1 _PID=1 -o short-unix`: from
+ * the first "Stopping ..." after the last "Startup finished" to the boot's last line. Pure.
+ */
+export function shutdownSecondsFromJournal(text: string): number | undefined {
+  const lines = text
+    .split("\n")
+    .map((l) => /^(\d+(?:\.\d+)?)\s+\S+\s+\S+:\s(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ t: Number(m[1]), msg: m[2]! }));
+  if (lines.length === 0) return undefined;
+  let from = 0;
+  lines.forEach((l, i) => {
+    if (l.msg.startsWith("Startup finished")) from = i + 1;
+  });
+  const start = lines.slice(from).find((l) => l.msg.startsWith("Stopping "));
+  if (!start) return undefined;
+  const sec = Math.ceil(lines.at(-1)!.t - start.t);
+  return sec > 0 && sec < 3600 ? sec : undefined;
+}
+
+function shutdownTakesFromJournal(): number | undefined {
+  try {
+    const out = execFileSync("journalctl", ["-b", "-1", "_PID=1", "-o", "short-unix", "--no-pager", "-q"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 10_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return shutdownSecondsFromJournal(out);
+  } catch {
+    return undefined;
+  }
+}
+
+function localAddresses(): string[] {
+  const out = ["127.0.0.1", "::1"];
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(a.address);
+  return out;
+}
+
+export function gatherHostFacts(config: UpsmonConfig, shutdownTakesSec: number | undefined): HostFacts {
+  const shutdownProgram = config.shutdownCmd !== undefined ? shellProgram(config.shutdownCmd) : undefined;
+  const notifyProgram = config.notifyCmd?.[0];
+  let shutdownTakes: HostFacts["shutdownTakes"];
+  if (shutdownTakesSec !== undefined) shutdownTakes = { sec: shutdownTakesSec, source: "option" };
+  else {
+    const j = shutdownTakesFromJournal();
+    shutdownTakes =
+      j !== undefined
+        ? { sec: j, source: "journal" }
+        : { sec: DEFAULT_SHUTDOWN_TAKES_SEC, source: "default" };
+  }
+  return {
+    shutdownCmd: shutdownProgram !== undefined ? checkProgram(shutdownProgram, "root") : undefined,
+    notifyCmd:
+      notifyProgram !== undefined
+        ? checkProgram(notifyProgram, config.runAsUser ?? DEFAULT_RUN_AS_USER)
+        : undefined,
+    powerDownFlagDir:
+      config.powerDownFlag !== undefined
+        ? { dir: dirname(config.powerDownFlag), exists: existsSync(dirname(config.powerDownFlag)) }
+        : undefined,
+    localAddresses: localAddresses(),
+    shutdownTakes,
+  };
+}

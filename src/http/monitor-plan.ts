@@ -1,0 +1,30 @@
+/**
+ * What `nutguard monitor --http` asks for, checked where the command line is read (the root process
+ * in split mode: light imports only), so a refused setting stops the monitor from starting, naming the
+ * setting. The plan travels to the monitor process, which starts the surface (monitor-extension.ts).
+ */
+import { checkExposure } from "./http-conf.js";
+import { readSecret } from "./secrets.js";
+import { httpSettingsFor, parseHttpFlags, readNutguardConf } from "./settings.js";
+
+export interface MonitorHttpPlan {
+  /** nutguard.conf (-C, else beside upsmon.conf). */
+  confPath: string;
+  /** `--http` values as written. */
+  http: string[];
+}
+
+/**
+ * Validates `--http` and nutguard.conf's [http]; returns the plan, or undefined when nothing is to be
+ * served. Throws an Error (or ConfigError with file:line) naming what is wrong.
+ */
+export function prepareMonitorHttp(plan: MonitorHttpPlan): MonitorHttpPlan | undefined {
+  const conf = readNutguardConf(plan.confPath);
+  const http = httpSettingsFor(conf, parseHttpFlags(plan.http));
+  if (http.listen.length === 0) return undefined;
+  const refusal = checkExposure(http);
+  if (refusal) throw new Error(refusal);
+  readSecret(http.token, conf.file, "token");
+  readSecret(http.password, conf.file, "password");
+  return plan;
+}

@@ -1,0 +1,22 @@
+/**
+ * What the HTTP surface reads: a snapshot of what is known and the live event stream. The monitor
+ * (src/monitor/daemon.ts) and `nutguard exporter` (src/exporter/poller.ts) both provide it, so one
+ * surface serves either. Types only.
+ */
+import type { MonitorListener, MonitorSnapshot } from "../monitor/events.js";
+
+export interface MonitorView {
+  snapshot(): MonitorSnapshot;
+  /** Returns the unsubscribe function. Listeners must not block (see monitor/events.ts). */
+  subscribe(listener: MonitorListener): () => void;
+}
+
+/**
+ * Which process serves: the monitor (it decides shutdowns: roles, power values, critical reasons and
+ * shutdown progress are meaningful) or the exporter (it only watches: those parts are left out).
+ */
+export type ViewSource = "monitor" | "exporter";
+
+export interface ObservedView extends MonitorView {
+  readonly source: ViewSource;
+}

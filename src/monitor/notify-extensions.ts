@@ -1,0 +1,226 @@
+/**
+ * The monitor's "hear it" extensions, built from nutguard.conf (beside upsmon.conf) and upssched.conf:
+ * notification channels (a subscriber of the event stream), the built-in upssched (in the NOTIFYCMD
+ * program's place when NOTIFYCMD names upssched and `[upssched] builtin` is not `no`), and the battery
+ * thresholds (per UPS, for the critical-rule table). Reads files; decides nothing about UPS state.
+ *
+ * A mistake in nutguard.conf or upssched.conf is logged with file:line and only that feature is left
+ * off (the monitor keeps protecting the host with upsmon's own rules); on reload a file that no longer
+ * reads keeps the previous settings.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { type NutguardConfFile, nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
+import {
+  type Thresholds,
+  thresholdsFor,
+  thresholdsFromConf,
+  unknownThresholdUpses,
+} from "../config/thresholds.js";
+import type { UpsmonConfig } from "../config/upsmon-conf.js";
+import { notifyCmdIsUpssched, type UpsschedConfig } from "../config/upssched-conf.js";
+import { upsschedSettingsFromConf } from "../config/upssched-section.js";
+import { channelsFromConf } from "../notify/channel-config.js";
+import { ChannelNotifier } from "../notify/notifier.js";
+import { type ReadyChannel, resolveChannel } from "../notify/secrets.js";
+import {
+  BuiltinUpssched,
+  loadUpsschedConf,
+  TIMER_STATE_FILE,
+  upsschedConfPathFor,
+} from "../upssched/runner.js";
+import { readOptionalConfigFile } from "../util/config-file-read.js";
+import type { Logger } from "../util/log.js";
+import type { NotifyCmdHandler } from "./actions.js";
+import type { MonitorEvent, MonitorSnapshot } from "./events.js";
+import { missingVariableWarnings } from "./threshold-rules.js";
+
+export interface NotifyExtensionsOptions {
+  /** The upsmon.conf in use (nutguard.conf and upssched.conf are read beside it). */
+  upsmonConfPath: string;
+  /** `-C FILE`: another nutguard.conf. */
+  nutguardConfPath?: string;
+  config: UpsmonConfig;
+  log: Logger;
+  /** The monitor's snapshot (status, charge and runtime of a notification's UPS). */
+  snapshot?: () => MonitorSnapshot | undefined;
+  /** The runtime directory for the upssched timer list (undefined: not written). */
+  runtimeDir?: string;
+}
+
+export interface NotifyExtensions {
+  /** Subscribe this to the monitor's event stream. */
+  readonly onEvent: (e: MonitorEvent) => void;
+  /** When set, the Notifier gives EXEC notifications to it instead of starting NOTIFYCMD (built-in upssched). */
+  readonly notifyCmdHandler: NotifyCmdHandler | undefined;
+  /** The thresholds of one UPS (as in MONITOR); empty when none are configured. */
+  thresholdsFor(system: string): Thresholds;
+  /** Give pending FSD/SHUTDOWN notifications at most `ms` (inside FINALDELAY); true when they settled. */
+  settle(ms: number): Promise<boolean>;
+  /** Re-read nutguard.conf and upssched.conf (SIGHUP) for the new upsmon.conf. */
+  reload(config: UpsmonConfig): void;
+  stop(): void;
+}
+
+/** Read nutguard.conf; undefined when the file does not exist. Throws ConfigError / Error. */
+export function readNutguardConf(path: string): NutguardConfFile | undefined {
+  const text = readOptionalConfigFile(path);
+  return text === undefined ? undefined : parseNutguardConf(text, path);
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class Extensions implements NotifyExtensions {
+  private channels: ChannelNotifier | undefined;
+  private upssched: BuiltinUpssched | undefined;
+  private thresholdSettings = thresholdsFromConf(undefined);
+  private readonly warnedMissing = new Set<string>();
+  private readonly host = hostname();
+  private handler: NotifyCmdHandler | undefined;
+
+  constructor(private readonly o: NotifyExtensionsOptions) {
+    this.apply(o.config, true);
+  }
+
+  get notifyCmdHandler(): NotifyCmdHandler | undefined {
+    return this.handler;
+  }
+
+  readonly onEvent = (e: MonitorEvent): void => {
+    this.channels?.onEvent(e);
+    if (e.kind === "status" && e.previous.length === 0) this.reportMissing(e.ups);
+  };
+
+  thresholdsFor(system: string): Thresholds {
+    return thresholdsFor(this.thresholdSettings, system);
+  }
+
+  settle(ms: number): Promise<boolean> {
+    return this.channels?.settle(ms) ?? Promise.resolve(true);
+  }
+
+  reload(config: UpsmonConfig): void {
+    this.o.config = config;
+    this.apply(config, false);
+  }
+
+  stop(): void {
+    this.channels?.stop();
+    this.upssched?.stop();
+  }
+
+  /** Once per UPS, at its first status: the thresholds whose variable it does not report. */
+  private reportMissing(system: string): void {
+    if (this.warnedMissing.has(system)) return;
+    const ups = this.o.snapshot?.()?.ups.find((u) => u.system === system);
+    if (ups === undefined) return;
+    this.warnedMissing.add(system);
+    for (const w of missingVariableWarnings(system, this.thresholdsFor(system), ups.readings.vars))
+      this.o.log.warning(w);
+  }
+
+  private apply(config: UpsmonConfig, first: boolean): void {
+    const log = this.o.log;
+    const confPath = this.o.nutguardConfPath ?? nutguardConfPathFor(this.o.upsmonConfPath);
+    let conf: NutguardConfFile | undefined;
+    try {
+      conf = readNutguardConf(confPath);
+    } catch (err) {
+      log.error(
+        `${describeError(err)}${first ? " (notification channels, thresholds and upssched settings are off)" : " (keeping the previous settings)"}`,
+      );
+      if (!first) return;
+    }
+    this.applyChannels(conf, first);
+    this.applyThresholds(conf, config, first);
+    this.applyUpssched(conf, config, first);
+  }
+
+  private applyChannels(conf: NutguardConfFile | undefined, first: boolean): void {
+    let ready: ReadyChannel[];
+    try {
+      ready = conf === undefined ? [] : channelsFromConf(conf).map((c) => resolveChannel(c));
+    } catch (err) {
+      this.o.log.error(
+        `${describeError(err)}${first ? " (notification channels are off)" : " (keeping the previous channels)"}`,
+      );
+      if (!first) return;
+      ready = [];
+    }
+    this.channels?.stop();
+    this.channels =
+      ready.length === 0
+        ? undefined
+        : new ChannelNotifier({
+            channels: ready,
+            snapshot: this.o.snapshot,
+            hostName: this.host,
+            log: this.o.log,
+          });
+    if (ready.length > 0)
+      this.o.log.info(`Notification channels: ${ready.map((c) => `[${c.name}] (${c.type})`).join(", ")}`);
+  }
+
+  private applyThresholds(conf: NutguardConfFile | undefined, config: UpsmonConfig, first: boolean): void {
+    try {
+      this.thresholdSettings = thresholdsFromConf(conf);
+    } catch (err) {
+      this.o.log.error(
+        `${describeError(err)}${first ? " (battery thresholds are off)" : " (keeping the previous thresholds)"}`,
+      );
+      return;
+    }
+    const systems = config.monitors.map((m) => m.system);
+    for (const w of unknownThresholdUpses(this.thresholdSettings, systems)) this.o.log.warning(w);
+    for (const system of systems) {
+      const t = this.thresholdsFor(system);
+      const parts = Object.entries(t).map(([k, v]) => `${k} = ${v}`);
+      if (parts.length > 0) this.o.log.info(`UPS [${system}]: battery thresholds ${parts.join(", ")}`);
+    }
+  }
+
+  private applyUpssched(conf: NutguardConfFile | undefined, config: UpsmonConfig, first: boolean): void {
+    let builtin = true;
+    try {
+      builtin = upsschedSettingsFromConf(conf).builtin;
+    } catch (err) {
+      this.o.log.error(`${describeError(err)} (using the default: builtin = yes)`);
+    }
+    if (!builtin || !notifyCmdIsUpssched(config.notifyCmd)) {
+      this.upssched?.stop();
+      this.upssched = undefined;
+      this.handler = undefined;
+      return;
+    }
+    const path = upsschedConfPathFor(this.o.upsmonConfPath);
+    let sched: UpsschedConfig;
+    try {
+      sched = loadUpsschedConf(path);
+    } catch (err) {
+      this.o.log.error(
+        `${describeError(err)}${first || this.upssched === undefined ? " (NOTIFYCMD names upssched: its timers are off)" : " (keeping the previous upssched.conf)"}`,
+      );
+      if (this.upssched === undefined) this.handler = undefined;
+      return;
+    }
+    if (this.upssched) {
+      this.upssched.reconfigure(sched);
+      return;
+    }
+    this.upssched = new BuiltinUpssched({
+      conf: sched,
+      log: this.o.log,
+      stateFile: this.o.runtimeDir === undefined ? undefined : join(this.o.runtimeDir, TIMER_STATE_FILE),
+    });
+    this.handler = this.upssched.exec;
+    this.o.log.info(
+      `NOTIFYCMD names upssched: running the timers of ${path} in the monitor (no upssched process)`,
+    );
+  }
+}
+
+export function startNotifyExtensions(o: NotifyExtensionsOptions): NotifyExtensions {
+  return new Extensions(o);
+}

@@ -1,0 +1,4 @@
+// Switching from NUT's upsmon and repairing it, on Debian's bullseye (scenario in nut-switch-scenarios.ts).
+import { describeNutSwitch } from "./nut-switch-scenarios.js";
+
+describeNutSwitch("bullseye");

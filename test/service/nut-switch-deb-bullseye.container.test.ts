@@ -1,0 +1,4 @@
+// nutguard from its .deb on Debian's bullseye, no Node.js (scenario in nut-switch-deb-scenarios.ts).
+import { describeDebSwitch } from "./nut-switch-deb-scenarios.js";
+
+describeDebSwitch("bullseye");
