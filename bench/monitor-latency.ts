@@ -11,7 +11,7 @@
  * Prints figures; asserts nothing. Needs root and Debian's nut-server/nut-client.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type NutStack, startNutStack, type UpsmonInstance } from "../test/helpers/nut-stack.js";
 import {
@@ -20,6 +20,7 @@ import {
   setUpsStatus,
   startNutguardMonitor,
 } from "../test/helpers/nutguard-monitor.js";
+import { rssKb, schedCpuSec } from "./proc-stats.js";
 
 // Node processes run as units run them: without NODE_EXTRA_CA_CERTS (some login environments set it,
 // and Node 20 then parses the whole CA bundle at start, which shows in RSS).
@@ -40,18 +41,6 @@ const median = (xs: number[]) => {
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
-/** CPU time of every thread of a process, in seconds, with nanosecond resolution (schedstat of each task in /proc/PID/task). */
-function schedCpuSec(pid: number): number {
-  let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-  }
-  return ns / 1e9;
-}
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : Number.NaN;
-}
 function childPidOf(upsmon: UpsmonInstance): number {
   return Number(readFileSync(join(upsmon.dir, "run", "upsmon.pid"), "utf8").trim());
 }

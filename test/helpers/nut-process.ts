@@ -73,9 +73,9 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function stopTracked(t: Tracked): Promise<void> {
   const pid = t.child.pid!;
   if (hasExited(t)) return t.exited;
-  // identity check: the comm may still be a launcher (unshare/sh) just after spawn
+  // identity check: the comm may still be a launcher (unshare/sh/ip netns exec) just after spawn
   const comm = procComm(pid);
-  if (comm !== undefined && comm !== t.name && !["unshare", "sh"].includes(comm)) {
+  if (comm !== undefined && comm !== t.name && !["unshare", "sh", "ip"].includes(comm)) {
     throw new Error(`refusing to signal PID ${pid}: it is ${comm}, not ${t.name}`);
   }
   t.child.kill("SIGCONT");

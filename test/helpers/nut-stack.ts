@@ -66,6 +66,11 @@ export interface NutStackOptions {
   upsdConf?: string[];
   /** Text appended to upsd.users. */
   extraUsers?: string;
+  /**
+   * Run upsd inside this network namespace (`ip netns exec`, created by the caller), listening on
+   * `address` port 3493 instead of 127.0.0.1 on a free port (benchmarks: a server whose packets can be dropped).
+   */
+  netns?: { name: string; address: string };
 }
 
 export interface NutCredentials {
@@ -100,7 +105,8 @@ export interface UpsmonInstance {
 }
 
 export interface NutStack {
-  host: typeof HOST;
+  /** 127.0.0.1, or the namespace's address (NutStackOptions.netns). */
+  host: string;
   port: number;
   /** Holds etc/, run/, log/ and upsmon-N/ directories. */
   dir: string;
@@ -211,9 +217,14 @@ export function freePort(): Promise<number> {
 }
 
 /** Send one line on a fresh connection and resolve to the first reply line (without LF). */
-export function queryOnce(port: number, line: string, timeoutMs = 2000): Promise<string> {
+export function queryOnce(
+  port: number,
+  line: string,
+  timeoutMs = 2000,
+  host: string = HOST,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: HOST, port });
+    const sock = net.connect({ host, port });
     let buf = "";
     const timer = setTimeout(() => {
       sock.destroy();
@@ -320,7 +331,8 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
     }
   };
 
-  const query = (line: string) => queryOnce(port, line);
+  const host: string = o.netns?.address ?? HOST;
+  const query = (line: string) => queryOnce(port, line, 2000, host);
 
   /** upsd answers a real status for `ups` (not WAIT, not an error). */
   const serves = async (ups: string): Promise<boolean> => {
@@ -364,7 +376,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   };
 
   const writeUpsdConf = async (): Promise<void> => {
-    const lines = [`LISTEN ${HOST} ${port}`, "MAXAGE 15", ...(o.upsdConf ?? [])];
+    const lines = [`LISTEN ${host} ${port}`, "MAXAGE 15", ...(o.upsdConf ?? [])];
     await writeOwned(join(etc, "upsd.conf"), lines.join("\n") + "\n");
   };
 
@@ -373,11 +385,13 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
     // a free port can be taken between probing and binding (parallel test files): retry on a new one
     for (let attempt = 1; ; attempt++) {
       if (port === 0 || attempt > 1) {
-        port = await freePort();
+        port = o.netns ? 3493 : await freePort();
         await writeUpsdConf();
       }
       rmSync(join(run, "upsd.pid"), { force: true });
-      const t = spawnLogged("upsd", join(LIBNUT, "upsd"), ["-FF"], "upsd");
+      const t = o.netns
+        ? spawnLogged("upsd", "ip", ["netns", "exec", o.netns.name, join(LIBNUT, "upsd"), "-FF"], "upsd")
+        : spawnLogged("upsd", join(LIBNUT, "upsd"), ["-FF"], "upsd");
       upsd = t;
       try {
         await waitUntil(
@@ -408,7 +422,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
     const cred = mo.role === "primary" ? u.primary : u.secondary;
     const inst = await startUpsmonInstance({
       dir: join(dir, `upsmon-${++upsmonCount}-${mo.role}`),
-      system: mo.system ?? `${upsNames[0]}@${HOST}:${port}`,
+      system: mo.system ?? `${upsNames[0]}@${host}:${port}`,
       cred,
       options: mo,
       onStop: () => upsmons.delete(inst),
@@ -437,7 +451,7 @@ export async function startNutStack(o: NutStackOptions = {}): Promise<NutStack> 
   };
 
   const stack: NutStack = {
-    host: HOST,
+    host,
     get port() {
       return port;
     },

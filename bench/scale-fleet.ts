@@ -1,0 +1,287 @@
+/**
+ * The fleet of bench/scale.ts: upsd servers with their UPSes, one of them inside a network namespace
+ * whose packets the bench can drop, and the monitors watching all of them (Debian's upsmon 2.8.0,
+ * nutguard -p, nutguard split), each with NOTIFYCMD stand-ins that log `<epoch> ... NOTIFYTYPE=..
+ * UPSNAME=..` lines (test/helpers/nut-upsmon.ts, writeStandIns()).
+ *
+ * Servers: real upsd + dummy-ups (test/helpers/nut-stack.ts) for the first `realServers`, `nutguard
+ * server` processes for the rest. Network: 127.0.0.1, and one veth pair into a namespace the bench
+ * creates (10.231.<n>.0/30), removed by teardown(). Needs root.
+ * Must not: touch the host's NUT configuration, or signal processes it did not start.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { lookupGroupId } from "../src/service/accounts.js";
+import { freePort, type NutStack, queryOnce, startNutStack } from "../test/helpers/nut-stack.js";
+import { writeStandIns } from "../test/helpers/nut-upsmon.js";
+import { readLines } from "../test/helpers/nutguard-monitor.js";
+import { writeConfDir } from "../test/server/server-fixture.js";
+
+// what `nutguard` runs (package.json "bin"), from the repository root (npm run sets the working directory)
+export const MAIN = join(
+  process.cwd(),
+  (JSON.parse(readFileSync("package.json", "utf8")) as { bin: { nutguard: string } }).bin.nutguard,
+);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+
+/** A namespace with a veth pair: the host side `<name>a` 10.231.x.1, the namespace side 10.231.x.2. */
+export class DeadableNetns {
+  readonly name = `ngs${process.pid}`;
+  readonly hostAddress: string;
+  readonly address: string;
+  private dropping = false;
+
+  constructor() {
+    const x = process.pid % 250;
+    this.hostAddress = `10.231.${x}.1`;
+    this.address = `10.231.${x}.2`;
+    const [a, b] = [`${this.name}a`, `${this.name}b`];
+    ip("netns", "add", this.name);
+    ip("link", "add", a, "type", "veth", "peer", "name", b);
+    ip("link", "set", b, "netns", this.name);
+    ip("addr", "add", `${this.hostAddress}/30`, "dev", a);
+    ip("link", "set", a, "up");
+    ip("-n", this.name, "addr", "add", `${this.address}/30`, "dev", b);
+    ip("-n", this.name, "link", "set", b, "up");
+    ip("-n", this.name, "link", "set", "lo", "up");
+  }
+
+  /** Every packet the namespace would send to the host is dropped (SYN-ACKs, replies, ACKs). */
+  drop(): void {
+    ip("-n", this.name, "route", "add", "blackhole", `${this.hostAddress}/32`);
+    this.dropping = true;
+  }
+
+  undrop(): void {
+    if (this.dropping) ip("-n", this.name, "route", "del", "blackhole", `${this.hostAddress}/32`);
+    this.dropping = false;
+  }
+
+  teardown(): void {
+    try {
+      ip("link", "del", `${this.name}a`);
+    } catch {}
+    try {
+      ip("netns", "del", this.name);
+    } catch {}
+  }
+}
+
+export interface UpsServer {
+  kind: "upsd" | "nutguard server";
+  host: string;
+  port: number;
+  upsNames: string[];
+  /** The real stack (upsd servers only). */
+  stack?: NutStack;
+  stop(): Promise<void>;
+}
+
+const deviceSpec = () => ({ dev: "ups.mfr: Bench\nups.model: Bench\nups.status: OL\nbattery.charge: 100\n" });
+
+export async function startUpsd(index: number, upsCount: number, netns?: DeadableNetns): Promise<UpsServer> {
+  const devices = Object.fromEntries(
+    Array.from({ length: upsCount }, (_, u) => [`s${index}u${u}`, deviceSpec()]),
+  );
+  const stack = await startNutStack({
+    devices,
+    ...(netns ? { netns: { name: netns.name, address: netns.address } } : {}),
+  });
+  return {
+    kind: "upsd",
+    host: stack.host,
+    port: stack.port,
+    upsNames: stack.upsNames,
+    stack,
+    stop: () => stack.stop(),
+  };
+}
+
+export async function startNutguardServer(index: number, upsCount: number): Promise<UpsServer> {
+  const dir = mkdtempSync(join(tmpdir(), "nutguard-bench-server-"));
+  const devices = Object.fromEntries(
+    Array.from({ length: upsCount }, (_, u) => [`s${index}u${u}`, deviceSpec()]),
+  );
+  const port = await freePort();
+  await writeConfDir(dir, devices, []);
+  writeFileSync(join(dir, "upsd.conf"), `LISTEN 127.0.0.1 ${port}\n`);
+  const fd = openSync(join(dir, "server.log"), "a");
+  const child = spawn(process.execPath, [MAIN, "server", "-F"], {
+    env: { ...process.env, NUT_CONFPATH: dir, NUT_ALTPIDPATH: dir },
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  for (let i = 0; ; i++) {
+    const ver = await queryOnce(port, "VER", 500).catch(() => "");
+    if (ver.startsWith("Network UPS Tools")) break;
+    if (i > 100 || child.exitCode !== null)
+      throw new Error(`nutguard server did not start: ${readFileSync(join(dir, "server.log"), "utf8")}`);
+    await sleep(100);
+  }
+  return {
+    kind: "nutguard server",
+    host: "127.0.0.1",
+    port,
+    upsNames: Object.keys(devices),
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** The timers every monitor gets, and extra upsmon.conf lines for all of them. */
+export interface MonitorTimersConf {
+  pollFreqSec: number;
+  deadtimeSec: number;
+  extra: string[];
+}
+
+export interface Monitor {
+  label: string;
+  /** The processes whose CPU and RSS count (root parent and monitoring child where there are two). */
+  pids(): number[];
+  /** The process that makes the connections. */
+  networkPid(): number;
+  notifyLog: string;
+  stop(): Promise<void>;
+}
+
+/** `<epoch>` of each NOTIFYCMD start of `type` for `system`. */
+export function notifyTimes(m: Monitor, type: string, system?: string): number[] {
+  return readLines(m.notifyLog)
+    .filter(
+      (l) => l.includes(`NOTIFYTYPE=${type} `) && (system === undefined || l.includes(`UPSNAME=${system} `)),
+    )
+    .map((l) => Number.parseFloat(l.split(" ")[0]!));
+}
+
+export function childPidsOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * nutguard's monitor as a service runs it: `-p` (one process) or split (root supervisor + monitor as
+ * nut, the default as root). Config and stand-ins in a 0755 directory, logs writable by nut.
+ */
+export async function startNutguard(
+  mode: "-p" | "split",
+  monitorLines: string[],
+  timers: MonitorTimersConf,
+): Promise<Monitor> {
+  const dir = mkdtempSync(join(tmpdir(), "nutguard-bench-scale-"));
+  chmodSync(dir, 0o755);
+  const notifyLog = join(dir, "notify.log");
+  const shutdownLog = join(dir, "shutdown.log");
+  for (const f of [notifyLog, shutdownLog]) {
+    writeFileSync(f, "");
+    chmodSync(f, 0o666);
+  }
+  const standIns = await writeStandIns(
+    dir,
+    { notifyLog, shutdownLog, powerDownFlag: join(dir, "killpower") },
+    { ...timers, hostsyncSec: 600 },
+  );
+  const conf = join(dir, "upsmon.conf");
+  writeFileSync(
+    conf,
+    [
+      ...monitorLines,
+      ...standIns,
+      "RUN_AS_USER nut",
+      ...timers.extra,
+      ...["ONLINE", "ONBATT", "LOWBATT", "COMMOK", "COMMBAD", "NOCOMM"].map(
+        (t) => `NOTIFYFLAG ${t} SYSLOG+EXEC`,
+      ),
+      "",
+    ].join("\n"),
+  );
+  chownSync(conf, 0, lookupGroupId("nut") ?? 0);
+  chmodSync(conf, 0o640);
+  const fd = openSync(join(dir, "monitor.log"), "a");
+  const child = spawn(
+    process.execPath,
+    [MAIN, "monitor", "-F", ...(mode === "-p" ? ["-p"] : []), "-f", conf],
+    {
+      env: { ...process.env, NUT_PIDPATH: dir },
+      stdio: ["ignore", fd, fd],
+    },
+  );
+  closeSync(fd);
+  const pid = child.pid!;
+  if (mode === "split") {
+    for (let i = 0; childPidsOf(pid).length === 0; i++) {
+      if (i > 100) throw new Error("nutguard split: no monitoring child");
+      await sleep(100);
+    }
+  }
+  const monitorPid = () => (mode === "split" ? childPidsOf(pid)[0]! : pid);
+  return {
+    label: mode === "-p" ? "nutguard -p" : "nutguard split",
+    pids: () => (mode === "split" ? [pid, ...childPidsOf(pid)] : [pid]),
+    networkPid: monitorPid,
+    notifyLog,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's upsmon 2.8.0 (a root parent and the monitoring child as nut), started from a real stack. */
+export async function startUpsmon(
+  stack: NutStack,
+  systems: string[],
+  timers: MonitorTimersConf,
+): Promise<Monitor> {
+  const { user, pass } = stack.users.secondary;
+  const inst = await stack.startUpsmon({
+    role: "secondary",
+    system: systems[0],
+    pollFreqSec: timers.pollFreqSec,
+    deadtimeSec: timers.deadtimeSec,
+    hostsyncSec: 600,
+    extraConfig: [
+      ...systems.slice(1).map((s) => `MONITOR ${s} 1 ${user} ${pass} secondary`),
+      ...timers.extra,
+    ],
+  });
+  const childPid = Number(readFileSync(join(inst.dir, "run", "upsmon.pid"), "utf8").trim());
+  return {
+    label: "upsmon 2.8.0",
+    pids: () => [inst.pid, childPid],
+    networkPid: () => childPid,
+    notifyLog: inst.notifyLog,
+    stop: () => inst.stop(),
+  };
+}
