@@ -1,9 +1,10 @@
 /**
  * Reads the secrets nutguard.conf names by file (`token_file`, `password_file`): the file's first
- * line, trimmed. An unreadable or empty file is a ConfigError at the setting's line.
+ * line, trimmed, through the one safe reader of config files (a regular file of bounded size; a link to
+ * /dev/zero or a FIFO is refused at once). An unreadable or empty file is a ConfigError at the setting's line.
  */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/reader.js";
+import { readConfigFile } from "../util/config-file-read.js";
 import type { Secret } from "./http-conf.js";
 
 export function readSecret(secret: Secret | undefined, confFile: string, key: string): string | undefined {
@@ -11,10 +12,9 @@ export function readSecret(secret: Secret | undefined, confFile: string, key: st
   if ("value" in secret) return secret.value;
   let text: string;
   try {
-    text = readFileSync(secret.file, "utf8");
+    text = readConfigFile(secret.file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(confFile, secret.line, `cannot read ${key}_file ${secret.file}: ${code}`);
+    throw new ConfigError(confFile, secret.line, `cannot read ${key}_file: ${(err as Error).message}`);
   }
   const value = (text.split("\n")[0] ?? "").trim();
   if (value === "") throw new ConfigError(confFile, secret.line, `${key}_file ${secret.file} is empty`);
