@@ -155,6 +155,7 @@ async function runSingleProcess(ctx: MonitorRunContext): Promise<number> {
     byRequest: ctx.args.singleProcess,
     linkOptions: linkOptionsFrom(ctx.args),
     http: ctx.http,
+    nutguardConfPath: ctx.args.nutguardConf,
   });
 }
 
@@ -170,6 +171,7 @@ async function runSupervised(ctx: MonitorRunContext): Promise<number> {
     linkOptions: linkOptionsFrom(ctx.args),
     log: ctx.log,
     http: ctx.http,
+    nutguardConfPath: ctx.args.nutguardConf,
   });
 }
 

@@ -70,6 +70,8 @@ export interface ComposeMonitorOptions {
    * `configPath`; monitor/notify-extensions.ts). Default on when `configPath` is given; false: off.
    */
   notifyExtensions?: boolean;
+  /** `-C FILE`: the nutguard.conf to read instead of the one beside `configPath`. */
+  nutguardConfPath?: string;
 }
 
 /** How long `done` waits for the extensions to stop. */
@@ -90,6 +92,7 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
     configPath !== undefined && o.notifyExtensions !== false
       ? startNotifyExtensions({
           upsmonConfPath: configPath,
+          ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
           config,
           log,
           snapshot: () => monitorHandle?.snapshot(),

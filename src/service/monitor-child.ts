@@ -30,6 +30,8 @@ export interface ChildArgs {
   linkOptions: NutLinkOptions;
   /** The HTTP surface to serve from this (unprivileged) process. */
   http?: MonitorHttpPlan;
+  /** `-C`: nutguard.conf (default: beside upsmon.conf). */
+  nutguardConfPath?: string;
 }
 
 /** The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor. */
@@ -70,6 +72,7 @@ async function startChildMonitor(args: ChildArgs, host: MonitorHost, log: Logger
     extensions,
     config: parsed.config,
     configPath: args.configPath,
+    ...(args.nutguardConfPath !== undefined ? { nutguardConfPath: args.nutguardConfPath } : {}),
     host,
     log,
     splitProcess: true,

@@ -32,6 +32,8 @@ export interface SplitModeOptions {
   log: Logger;
   /** The HTTP surface, served by the monitor process (never this root one). */
   http?: MonitorHttpPlan | undefined;
+  /** `-C`: nutguard.conf for the monitor's channels, thresholds and upssched (default: beside upsmon.conf). */
+  nutguardConfPath?: string | undefined;
 }
 
 /**
@@ -81,5 +83,6 @@ export async function runSplitMode(opts: SplitModeOptions): Promise<number> {
     log,
     readinessFd: opts.readinessFd,
     http: opts.http,
+    nutguardConfPath: opts.nutguardConfPath,
   });
 }

@@ -26,6 +26,8 @@ export interface SingleProcessOptions {
   linkOptions: NutLinkOptions;
   /** The HTTP surface to serve from this process (http/monitor-plan.ts), if any. */
   http?: MonitorHttpPlan | undefined;
+  /** `-C`: nutguard.conf (default: beside upsmon.conf). */
+  nutguardConfPath?: string | undefined;
 }
 
 /** The host of a monitor that does its privileged action itself: MainProcess (PID file, sd_notify, -B). */
@@ -71,6 +73,7 @@ export async function runSingleProcess(o: SingleProcessOptions): Promise<number>
     extensions,
     config,
     configPath: o.configPath,
+    ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
     host: createInProcessHost(main, () => privileged, log),
     log,
     debugLevel: o.debugLevel,

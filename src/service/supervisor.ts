@@ -41,6 +41,8 @@ export interface SupervisorOptions {
   linkOptions?: NutLinkOptions;
   /** The HTTP surface, passed on to the monitor process that serves it. */
   http?: MonitorHttpPlan | undefined;
+  /** `-C`: nutguard.conf, passed on to the monitor process. */
+  nutguardConfPath?: string | undefined;
   /** How long a stopping monitor may take before it is killed. */
   stopTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -86,6 +88,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     debugLevel: opts.debugLevel,
     linkOptions: opts.linkOptions ?? {},
     ...(opts.http ? { http: opts.http } : {}),
+    ...(opts.nutguardConfPath !== undefined ? { nutguardConfPath: opts.nutguardConfPath } : {}),
   });
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...childArgv, childArgs], {
     stdio: ["ignore", "inherit", "inherit", "pipe"],

@@ -64,6 +64,29 @@ describe("notifications, upssched and thresholds through nutguard monitor -p", (
     expect(JSON.parse(reqs[1]!.body)).toMatchObject({ event: "ONLINE", ups: sys, status: "OL" });
   });
 
+  it("-C names another nutguard.conf: its channel is the one used, not the file beside upsmon.conf", async () => {
+    stack = await startNutStack({ devices: { ups: { dev: DEV } } });
+    receiver = await startHttpReceiver();
+    const beside = await startHttpReceiver();
+    try {
+      scratch = await mkdtemp(join(tmpdir(), "ng-conf-c-"));
+      const other = join(scratch, "other-nutguard.conf");
+      await writeFile(other, `[ops]\ntype = webhook\nurl = ${receiver.url}/hook\nevents = ONBATT\n`);
+      monitor = await startNutguardMonitor(stack, {
+        role: "secondary",
+        args: ["-p", "-D", "-C", other],
+        files: { "nutguard.conf": `[beside]\ntype = webhook\nurl = ${beside.url}/hook\nevents = ONBATT\n` },
+      });
+      await stack.waitFor(async () => (await stack!.query("GET NUMLOGINS ups")) === "NUMLOGINS ups 1");
+      await setUpsStatus(stack, "ups", "OB DISCHRG");
+      const [req] = await receiver.waitFor(1);
+      expect(JSON.parse(req!.body)).toMatchObject({ event: "ONBATT", status: "OB DISCHRG" });
+      expect(beside.requests).toEqual([]);
+    } finally {
+      await beside.close();
+    }
+  });
+
   it("NOTIFYCMD naming upssched: the timer runs in the monitor, upssched -l lists it, CMDSCRIPT fires", async () => {
     stack = await startNutStack({ devices: { ups: { dev: DEV } } });
     scratch = await mkdtemp(join(tmpdir(), "nutguard-path-"));
