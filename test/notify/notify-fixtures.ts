@@ -9,6 +9,7 @@ import {
 import type { MonitorEvent, MonitorSnapshot, UpsSnapshot } from "../../src/monitor/events.js";
 import { channelsFromConf } from "../../src/notify/channel-config.js";
 import { type ReadyChannel, resolveChannel } from "../../src/notify/secrets.js";
+import { snapshot } from "../http/fixtures.js";
 
 export const UPS = "rack@127.0.0.1:3493";
 
@@ -46,24 +47,9 @@ export function upsSnapshot(system: string, status: string, charge?: number, run
   };
 }
 
+/** A monitor snapshot holding these UPSes (the HTTP tests' snapshot fixture, with their readings). */
 export function snapshotOf(...ups: UpsSnapshot[]): MonitorSnapshot {
-  return {
-    timeMs: 0,
-    ups,
-    settings: {
-      pollFreqSec: 5,
-      pollFreqAlertSec: 5,
-      deadTimeSec: 15,
-      hostSyncSec: 15,
-      finalDelaySec: 5,
-      minSupplies: 1,
-      configPath: undefined,
-    },
-    healthyPowerValue: 1,
-    summary: "",
-    shutdown: "none",
-    notificationCounts: {},
-  };
+  return snapshot({ timeMs: 0, ups, summary: "" });
 }
 
 /** A notification event as the monitor emits it, with NUT's stock message. */
