@@ -5,7 +5,7 @@
  * time and on a VirtualClock (util/clock.ts). Both runs must show the same event sequence; the virtual
  * one takes only the time of its network round trips.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
