@@ -4,17 +4,13 @@
  * nutguard.conf, then the poller (exporter/poller.ts) and the surface (http/setup.ts).
  */
 import { sectionsOf } from "../config/nutguard-conf.js";
+import { loadNutguardConf } from "../config/nutguard-conf-file.js";
 import { exporterFromSection } from "../exporter/exporter-conf.js";
 import { ExporterPoller } from "../exporter/poller.js";
 import { historyFromSection } from "../history/history-conf.js";
 import { checkExposure, DEFAULT_HTTP_PORT, parseListen } from "../http/http-conf.js";
 import { readSecret } from "../http/secrets.js";
-import {
-  defaultNutguardConfPath,
-  httpSettingsFor,
-  parseHttpFlags,
-  readNutguardConf,
-} from "../http/settings.js";
+import { defaultNutguardConfPath, httpSettingsFor, parseHttpFlags } from "../http/settings.js";
 import { startSurfaceFrom } from "../http/setup.js";
 import { createStderrLogger } from "../util/log.js";
 import { NUTGUARD_VERSION } from "../util/version.js";
@@ -89,7 +85,7 @@ function prepare(
   args: Exclude<ReturnType<typeof parseExporterArgs>, { error: string }>,
   env: NodeJS.ProcessEnv,
 ) {
-  const conf = readNutguardConf(args.confFile ?? defaultNutguardConfPath(env));
+  const conf = loadNutguardConf(args.confFile ?? defaultNutguardConfPath(env));
   const exporter = exporterFromSection(sectionsOf(conf, "exporter")[0]);
   if (args.targets.length > 0) exporter.targets = args.targets;
   if (args.intervalSec !== undefined) exporter.intervalSec = args.intervalSec;

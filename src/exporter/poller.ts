@@ -46,6 +46,7 @@ export class ExporterPoller implements ObservedView {
   private readonly ups = new Map<string, UpsSnapshot>();
   private readonly listeners = new Set<MonitorListener>();
   private current: MonitorSnapshot;
+  private builds = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -94,6 +95,7 @@ export class ExporterPoller implements ObservedView {
   }
 
   private build(): MonitorSnapshot {
+    this.builds++;
     const sec = this.o.intervalSec;
     return Object.freeze({
       timeMs: this.now(),
@@ -120,6 +122,11 @@ export class ExporterPoller implements ObservedView {
 
   snapshot(): MonitorSnapshot {
     return this.current;
+  }
+
+  /** Changes with each new snapshot (ObservedView.revision). */
+  revision(): number {
+    return this.builds;
   }
 
   subscribe(listener: MonitorListener): () => void {

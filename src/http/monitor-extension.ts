@@ -4,10 +4,12 @@
  * with it. The plan was checked at start (monitor-plan.ts); nutguard.conf is read again here, as the
  * monitor's user.
  */
+
+import { loadNutguardConf } from "../config/nutguard-conf-file.js";
 import type { MonitorListener, MonitorSnapshot } from "../monitor/events.js";
 import type { Logger } from "../util/log.js";
 import type { MonitorHttpPlan } from "./monitor-plan.js";
-import { httpSettingsFor, parseHttpFlags, readNutguardConf } from "./settings.js";
+import { httpSettingsFor, parseHttpFlags } from "./settings.js";
 import { startSurfaceFrom } from "./setup.js";
 
 /** The monitor as the extension sees it (MonitorHandle's reading side). */
@@ -35,7 +37,7 @@ export function monitorHttpExtension(
       };
       // the surface subscribes synchronously, before this returns; listening completes later
       const started = (async () => {
-        const conf = readNutguardConf(plan.confPath);
+        const conf = loadNutguardConf(plan.confPath);
         const http = httpSettingsFor(conf, parseHttpFlags(plan.http));
         // applies the exposure rule again and reads the secret files as the monitor's user
         return startSurfaceFrom({ conf, http, view, log: ctx.log, env });

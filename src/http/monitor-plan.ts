@@ -3,9 +3,11 @@
  * in split mode: light imports only), so a refused setting stops the monitor from starting, naming the
  * setting. The plan travels to the monitor process, which starts the surface (monitor-extension.ts).
  */
+
+import { loadNutguardConf } from "../config/nutguard-conf-file.js";
 import { checkExposure } from "./http-conf.js";
 import { readSecret } from "./secrets.js";
-import { httpSettingsFor, parseHttpFlags, readNutguardConf } from "./settings.js";
+import { httpSettingsFor, parseHttpFlags } from "./settings.js";
 
 export interface MonitorHttpPlan {
   /** nutguard.conf (-C, else beside upsmon.conf). */
@@ -19,7 +21,7 @@ export interface MonitorHttpPlan {
  * served. Throws an Error (or ConfigError with file:line) naming what is wrong.
  */
 export function prepareMonitorHttp(plan: MonitorHttpPlan): MonitorHttpPlan | undefined {
-  const conf = readNutguardConf(plan.confPath);
+  const conf = loadNutguardConf(plan.confPath);
   const http = httpSettingsFor(conf, parseHttpFlags(plan.http));
   if (http.listen.length === 0) return undefined;
   const refusal = checkExposure(http);

@@ -14,13 +14,11 @@ import type { AddressInfo } from "node:net";
 import type { HistoryStore } from "../history/store.js";
 import type { MonitorEvent } from "../monitor/events.js";
 import type { Logger } from "../util/log.js";
-import { NUTGUARD_VERSION } from "../util/version.js";
 import { eventJson, findUps, upsJson, upsListJson } from "./api.js";
 import { authorizer, type Credentials, challenge } from "./auth.js";
 import type { ListenAddress } from "./http-conf.js";
-import { renderMetricsBytes } from "./metrics.js";
-import { renderLive, renderPage } from "./page.js";
 import { APP_CSS, APP_JS } from "./page-assets.js";
+import { RenderCache } from "./render-cache.js";
 import { SseHub, type SseMessage } from "./sse.js";
 import type { ObservedView } from "./view.js";
 
@@ -61,43 +59,44 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
   const hub = new SseHub(o.maxStreamClients ?? 100);
   const authorized = authorizer(o.credentials);
   let lastRound: string | undefined;
+  const renders = new RenderCache(view, history);
+  const sample = () => {
+    history.sample(view.snapshot());
+    renders.changed();
+  };
 
   const unsubscribe = view.subscribe((event) => {
+    renders.changed();
     const key = roundKey(event);
     const stored = key === undefined || key !== lastRound;
     if (key !== undefined) lastRound = key;
     const id = stored ? history.record(event) : undefined;
-    if (event.kind === "status") history.sample(view.snapshot());
+    if (event.kind === "status") sample();
     hub.publish({ id, event: event.kind, data: eventJson(event, id ?? 0) });
   });
-  const sampler = setInterval(() => history.sample(view.snapshot()), o.sampleEveryMs ?? 60_000);
+  const sampler = setInterval(sample, o.sampleEveryMs ?? 60_000);
   sampler.unref();
 
-  const pageInput = () => {
-    const t = now();
-    return {
-      snapshot: view.snapshot(),
-      source: view.source,
-      nowMs: t,
-      events: history.recentEvents(20),
-      series: (ups: string) => history.series(ups, t - history.hours * 3600_000),
-      hours: history.hours,
-      version: NUTGUARD_VERSION,
-    };
-  };
-
-  const send = (res: ServerResponse, status: number, type: string, text: string | Buffer, head: boolean) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    text: string | Buffer | readonly Buffer[],
+    head: boolean,
+  ) => {
     // encoded once (a rendered page is one long rope of small strings)
-    const body = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+    const parts =
+      typeof text === "string" ? [Buffer.from(text, "utf8")] : Buffer.isBuffer(text) ? [text] : text;
     res.writeHead(status, {
       "content-type": type,
-      "content-length": body.length,
+      "content-length": parts.reduce((n, b) => n + b.length, 0),
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       "content-security-policy": CSP,
       "referrer-policy": "no-referrer",
     });
-    res.end(head ? undefined : body);
+    if (!head) for (let i = 0; i < parts.length - 1; i++) res.write(parts[i]);
+    res.end(head ? undefined : parts[parts.length - 1]);
   };
   const json = (res: ServerResponse, status: number, value: unknown, head: boolean) =>
     send(res, status, "application/json; charset=utf-8", `${JSON.stringify(value, null, 1)}\n`, head);
@@ -141,21 +140,15 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     const path = url.pathname;
     const t = now();
     if (path === "/" || path === "/index.html") {
-      send(res, 200, "text/html; charset=utf-8", renderPage(pageInput()), head);
+      send(res, 200, "text/html; charset=utf-8", renders.html("page", t), head);
     } else if (path === "/live") {
-      send(res, 200, "text/html; charset=utf-8", renderLive(pageInput()), head);
+      send(res, 200, "text/html; charset=utf-8", renders.html("live", t), head);
     } else if (path === "/app.css") {
       send(res, 200, "text/css; charset=utf-8", APP_CSS, head);
     } else if (path === "/app.js") {
       send(res, 200, "text/javascript; charset=utf-8", APP_JS, head);
     } else if (path === "/metrics") {
-      const body = renderMetricsBytes({
-        snapshot: view.snapshot(),
-        source: view.source,
-        nowMs: t,
-        version: NUTGUARD_VERSION,
-      });
-      send(res, 200, "text/plain; version=0.0.4; charset=utf-8", body, head);
+      send(res, 200, "text/plain; version=0.0.4; charset=utf-8", renders.metrics(t), head);
     } else if (path === "/api/v1/ups") {
       json(res, 200, upsListJson(view.snapshot(), view.source, t), head);
     } else if (path.startsWith("/api/v1/ups/")) {

@@ -3,9 +3,8 @@
  * its [http] section, and `--http` from the command line (replaces `listen`, keeps authentication and
  * TLS). Light (no servers): the monitor's root process reads these to refuse a bad setting at start.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type NutguardConfFile, parseNutguardConf, sectionsOf } from "../config/nutguard-conf.js";
+import { type NutguardConfFile, sectionsOf } from "../config/nutguard-conf.js";
 import {
   emptyHttpSettings,
   type HttpSettings,
@@ -17,18 +16,6 @@ import {
 /** nutguard.conf's default place: $NUT_CONFPATH/nutguard.conf, else /etc/nut/nutguard.conf. */
 export function defaultNutguardConfPath(env: Readonly<Record<string, string | undefined>>): string {
   return join(env.NUT_CONFPATH || "/etc/nut", "nutguard.conf");
-}
-
-/** Read nutguard.conf; a missing file is an empty one (all defaults). Throws ConfigError. */
-export function readNutguardConf(path: string): NutguardConfFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { file: path, sections: [] };
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
-  }
-  return parseNutguardConf(text, path);
 }
 
 /** `--http` values → listen addresses; throws with the bad value named. */
