@@ -7,27 +7,29 @@
  * Slow clients: request/header timeouts, an idle timeout, a cap on connections and on event-stream
  * clients, and a bound on each stream's unsent data (sse.ts). Nothing here is awaited by the poll loop.
  */
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createTlsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HistoryStore } from "../history/store.js";
 import type { MonitorEvent } from "../monitor/events.js";
 import type { Logger } from "../util/log.js";
 import { eventJson, findUps, upsJson, upsListJson } from "./api.js";
 import { authorizer, type Credentials, challenge } from "./auth.js";
 import type { ListenAddress } from "./http-conf.js";
+import { Listeners, type TlsFiles } from "./listeners.js";
 import { APP_CSS, APP_JS } from "./page-assets.js";
 import { RenderCache } from "./render-cache.js";
 import { SseHub, type SseMessage } from "./sse.js";
 import type { ObservedView } from "./view.js";
 
-export interface HttpSurfaceOptions {
-  view: ObservedView;
-  history: HistoryStore;
+/** What a reload may change. */
+export interface SurfaceSettings {
   listen: readonly ListenAddress[];
   credentials: Credentials;
-  tls?: { certFile: string; keyFile: string } | undefined;
+  tls?: TlsFiles | undefined;
+}
+
+export interface HttpSurfaceOptions extends SurfaceSettings {
+  view: ObservedView;
+  history: HistoryStore;
   log: Logger;
   now?: () => number;
   /** Readings are sampled for the charts this often (and at every status change). Default 60 s. */
@@ -41,6 +43,13 @@ export interface HttpSurface {
   readonly addresses: { host: string; port: number }[];
   /** The event-stream hub (for tests and figures: clients, dropped). */
   readonly streams: SseHub;
+  /**
+   * Apply reloaded settings (listeners.ts says what happens to each server). Changed credentials
+   * disconnect the event-stream clients (they reconnect and must authenticate again). Throws, with
+   * the previous settings still serving, when a TLS file cannot be read or an address cannot be
+   * bound. Returns whether anything changed.
+   */
+  reconfigure(next: SurfaceSettings): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -57,7 +66,8 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
   const now = o.now ?? Date.now;
   const { view, history } = o;
   const hub = new SseHub(o.maxStreamClients ?? 100);
-  const authorized = authorizer(o.credentials);
+  let credentials = o.credentials;
+  let authorized = authorizer(credentials);
   let lastRound: string | undefined;
   const renders = new RenderCache(view, history);
   const sample = () => {
@@ -120,7 +130,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (!authorized(req.headers.authorization)) {
-      res.setHeader("www-authenticate", challenge(o.credentials));
+      res.setHeader("www-authenticate", challenge(credentials));
       text(
         res,
         401,
@@ -179,51 +189,38 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     }
   };
 
-  const tlsOptions = o.tls
-    ? { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }
-    : undefined;
-  const servers: Server[] = [];
-  const addresses: { host: string; port: number }[] = [];
+  const listeners = new Listeners(safeHandle, o.log, o.maxConnections ?? 256);
   const closeAll = async () => {
     clearInterval(sampler);
     unsubscribe();
     hub.close();
-    await Promise.all(
-      servers.map(
-        (srv) =>
-          new Promise<void>((resolve) => {
-            srv.close(() => resolve());
-            srv.closeAllConnections();
-          }),
-      ),
-    );
+    await listeners.close();
   };
   try {
-    for (const l of o.listen) {
-      const srv: Server = tlsOptions ? createTlsServer(tlsOptions, safeHandle) : createServer(safeHandle);
-      srv.requestTimeout = 10_000;
-      srv.headersTimeout = 5_000;
-      srv.keepAliveTimeout = 5_000;
-      srv.timeout = 30_000;
-      srv.maxHeadersCount = 50;
-      srv.maxConnections = o.maxConnections ?? 256;
-      srv.on("clientError", (_err, socket) => socket.destroy());
-      await new Promise<void>((resolve, reject) => {
-        srv.once("error", (err: NodeJS.ErrnoException) =>
-          reject(new Error(`cannot listen on ${l.text}: ${err.code ?? err.message}`)),
-        );
-        srv.listen(l.port, l.host, () => resolve());
-      });
-      servers.push(srv);
-      const a = srv.address() as AddressInfo;
-      addresses.push({ host: a.address, port: a.port });
-      o.log.info(
-        `http: listening on ${tlsOptions ? "https" : "http"}://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/`,
-      );
-    }
+    await listeners.start(o.listen, o.tls);
   } catch (err) {
     await closeAll();
     throw err;
   }
-  return { addresses, streams: hub, close: closeAll };
+  return {
+    get addresses() {
+      return listeners.addresses;
+    },
+    streams: hub,
+    reconfigure: async (next) => {
+      const changed = await listeners.reconfigure(next.listen, next.tls);
+      if (sameCredentials(credentials, next.credentials)) return changed;
+      // who was let in before is not necessarily let in now: open streams must authenticate again
+      credentials = next.credentials;
+      authorized = authorizer(credentials);
+      hub.disconnectAll();
+      o.log.info("http: authentication settings changed");
+      return true;
+    },
+    close: closeAll,
+  };
+}
+
+function sameCredentials(a: Credentials, b: Credentials): boolean {
+  return a.token === b.token && a.user === b.user && a.password === b.password;
 }
