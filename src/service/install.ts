@@ -95,6 +95,13 @@ export function installService(opts: InstallOptions): InstallReport {
       `${EXPORTER_UNIT_NAME} cannot run ${command}: it runs as a dynamic user that does not see /home or /root (ProtectHome=yes); install nutguard elsewhere (e.g. npm install -g) to use it`,
     );
   }
+  // the .deb's units live in /usr/lib/systemd/system: copies in /etc/systemd/system override them for good
+  const packaged = join(opts.root, "usr/lib/systemd/system", UNIT_NAME);
+  if (existsSync(packaged)) {
+    report.warnings.push(
+      `the nutguard package's units are installed (${packaged}): the units written to /etc/systemd/system now override them, and package upgrades no longer change what runs; remove ${join("/etc/systemd/system", UNIT_NAME)} and ${join("/etc/systemd/system", EXPORTER_UNIT_NAME)} to go back to the package's`,
+    );
+  }
   for (const [path, content] of files) {
     writeAtomic(path, content);
     report.written.push(path);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -61,6 +61,15 @@ describe("install-service", () => {
     });
     expect(report.warnings).toEqual([
       "nutguard-exporter.service cannot run /usr/bin/node /root/ng/main.js: it runs as a dynamic user that does not see /home or /root (ProtectHome=yes); install nutguard elsewhere (e.g. npm install -g) to use it",
+    ]);
+  });
+
+  it("warns, on a host with the nutguard package, that its copies override the package's units", () => {
+    mkdirSync(join(root, "usr/lib/systemd/system"), { recursive: true });
+    writeFileSync(join(root, "usr/lib/systemd/system/nutguard-monitor.service"), "[Service]\n");
+    const report = install("notify");
+    expect(report.warnings).toEqual([
+      `the nutguard package's units are installed (${join(root, "usr/lib/systemd/system/nutguard-monitor.service")}): the units written to /etc/systemd/system now override them, and package upgrades no longer change what runs; remove /etc/systemd/system/nutguard-monitor.service and /etc/systemd/system/nutguard-exporter.service to go back to the package's`,
     ]);
   });
 
