@@ -166,6 +166,8 @@ export interface Monitor {
   /** The process that makes the connections. */
   networkPid(): number;
   notifyLog: string;
+  /** nutguard's working directory (config, logs, a --cpu-prof profile; kept when node flags were given). */
+  dir?: string;
   stop(): Promise<void>;
 }
 
@@ -198,6 +200,8 @@ export async function startNutguard(
   mode: "-p" | "split",
   monitorLines: string[],
   timers: MonitorTimersConf,
+  /** Another build's CLI entry (A/B runs), node flags (--cpu-prof), more monitor arguments (--http), a label. */
+  o: { main?: string; nodeArgs?: string[]; args?: string[]; label?: string; nutguardConf?: string } = {},
 ): Promise<Monitor> {
   const dir = mkdtempSync(join(tmpdir(), "nutguard-bench-scale-"));
   chmodSync(dir, 0o755);
@@ -228,12 +232,27 @@ export async function startNutguard(
   );
   chownSync(conf, 0, lookupGroupId("nut") ?? 0);
   chmodSync(conf, 0o640);
+  if (o.nutguardConf !== undefined) {
+    writeFileSync(join(dir, "nutguard.conf"), o.nutguardConf);
+    chownSync(join(dir, "nutguard.conf"), 0, lookupGroupId("nut") ?? 0);
+    chmodSync(join(dir, "nutguard.conf"), 0o640);
+  }
   const fd = openSync(join(dir, "monitor.log"), "a");
   const child = spawn(
     process.execPath,
-    [MAIN, "monitor", "-F", ...(mode === "-p" ? ["-p"] : []), "-f", conf],
+    [
+      ...(o.nodeArgs ?? []),
+      o.main ?? MAIN,
+      "monitor",
+      "-F",
+      ...(mode === "-p" ? ["-p"] : []),
+      ...(o.args ?? []),
+      "-f",
+      conf,
+    ],
     {
       env: { ...process.env, NUT_PIDPATH: dir },
+      cwd: dir,
       stdio: ["ignore", fd, fd],
     },
   );
@@ -247,13 +266,14 @@ export async function startNutguard(
   }
   const monitorPid = () => (mode === "split" ? childPidsOf(pid)[0]! : pid);
   return {
-    label: mode === "-p" ? "nutguard -p" : "nutguard split",
+    label: o.label ?? (mode === "-p" ? "nutguard -p" : "nutguard split"),
     pids: () => (mode === "split" ? [pid, ...childPidsOf(pid)] : [pid]),
     networkPid: monitorPid,
     notifyLog,
+    dir,
     stop: async () => {
       await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
+      if (o.nodeArgs === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,7 @@
  * monitor's user.
  */
 import type { MonitorListener, MonitorSnapshot } from "../monitor/events.js";
+import { DASHBOARD_DEMAND } from "../monitor/poll-demand.js";
 import type { Logger } from "../util/log.js";
 import type { MonitorHttpPlan } from "./monitor-plan.js";
 import { httpSettingsFor, parseHttpFlags, readNutguardConf } from "./settings.js";
@@ -27,6 +28,8 @@ export function monitorHttpExtension(
 ) {
   return {
     name: "http",
+    // the page, the JSON API and the metrics show these (a plain monitor does not poll them)
+    pollDemand: DASHBOARD_DEMAND,
     start: (ctx: { monitor: MonitorReading; log: Logger }): (() => Promise<void>) => {
       const view = {
         source: "monitor" as const,

@@ -33,7 +33,11 @@ import { readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
 import type { MonitorEvent, MonitorSnapshot } from "./events.js";
-import { missingVariableWarnings } from "./threshold-rules.js";
+import { demandOf, type PollDemand } from "./poll-demand.js";
+import { missingVariableWarnings, THRESHOLD_RULES } from "./threshold-rules.js";
+
+/** What notification templates and webhook bodies show of a UPS (notify/template.ts: charge, runtime). */
+const CHANNEL_VARS = ["battery.charge", "battery.runtime"];
 
 export interface NotifyExtensionsOptions {
   /** The upsmon.conf in use (nutguard.conf and upssched.conf are read beside it). */
@@ -55,6 +59,11 @@ export interface NotifyExtensions {
   readonly notifyCmdHandler: NotifyCmdHandler | undefined;
   /** The thresholds of one UPS (as in MONITOR); empty when none are configured. */
   thresholdsFor(system: string): Thresholds;
+  /**
+   * What the polls of one UPS must read for these: charge and runtime when a channel is configured,
+   * each threshold's variable for the UPS it applies to; undefined when nothing. Follows reloads.
+   */
+  pollDemand(system: string): PollDemand | undefined;
   /** Give pending FSD/SHUTDOWN notifications at most `ms` (inside FINALDELAY); true when they settled. */
   settle(ms: number): Promise<boolean>;
   /** Re-read nutguard.conf and upssched.conf (SIGHUP) for the new upsmon.conf. */
@@ -95,6 +104,16 @@ class Extensions implements NotifyExtensions {
 
   thresholdsFor(system: string): Thresholds {
     return thresholdsFor(this.thresholdSettings, system);
+  }
+
+  pollDemand(system: string): PollDemand | undefined {
+    const vars = this.channels === undefined ? [] : [...CHANNEL_VARS];
+    const t = this.thresholdsFor(system);
+    for (const rule of THRESHOLD_RULES) {
+      if (t[rule.key] === undefined || rule.variable === undefined || vars.includes(rule.variable)) continue;
+      vars.push(rule.variable);
+    }
+    return vars.length === 0 ? undefined : demandOf(vars);
   }
 
   settle(ms: number): Promise<boolean> {
