@@ -23,6 +23,8 @@ import { promisify } from "node:util";
 import { freePort } from "../test/helpers/nut-stack.js";
 import { rssKb, schedCpuSec, userSysSec } from "./proc-stats.js";
 import {
+  envNumber,
+  fleetKnobs,
   MAIN,
   type Monitor,
   startNutguard,
@@ -34,17 +36,13 @@ import {
 
 delete process.env.NODE_EXTRA_CA_CERTS;
 
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const SERVERS = env("SERVERS", 10);
-const UPS_PER_SERVER = env("UPS_PER_SERVER", 10);
-const REAL_SERVERS = Math.min(SERVERS, env("REAL_SERVERS", 2));
-const POLLFREQ = env("POLLFREQ", 5);
-const WARMUP_S = env("WARMUP_S", 20);
-const WINDOW_S = env("WINDOW_S", 60);
+/** SERVERS, UPS_PER_SERVER, REAL_SERVERS (default 2 here), POLLFREQ, WARMUP_S, WINDOW_S. */
+const fleet = fleetKnobs({ realServers: 2 });
+const env = envNumber;
 const SCRAPE = env("SCRAPE", 0) === 1;
 const SCRAPE_S = env("SCRAPE_S", 15);
 const PROFILE = env("PROFILE", 0) === 1;
-const UPSMON = env("UPSMON", 1) === 1 && REAL_SERVERS > 0;
+const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
 const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
   const [label, rest] = b.split("=");
@@ -101,19 +99,25 @@ async function main() {
   const monitors: Monitor[] = [];
   let exporter: Monitor | undefined;
   try {
-    for (let i = 0; i < SERVERS; i++)
+    for (let i = 0; i < fleet.servers; i++)
       servers.push(
-        i < REAL_SERVERS ? await startUpsd(i, UPS_PER_SERVER) : await startNutguardServer(i, UPS_PER_SERVER),
+        i < fleet.realServers
+          ? await startUpsd(i, fleet.upsPerServer)
+          : await startNutguardServer(i, fleet.upsPerServer),
       );
     const systems = servers.flatMap((s) => s.upsNames.map((u) => `${u}@${s.host}:${s.port}`));
     const stack = servers.find((s) => s.stack)?.stack;
     const { user, pass } = stack?.users.secondary ?? { user: "monuser", pass: "pass" };
     console.log(
-      `monitor CPU at scale: ${systems.length} UPSes on ${SERVERS} servers (${REAL_SERVERS} upsd 2.8.0 + dummy-ups, ${SERVERS - REAL_SERVERS} nutguard server), POLLFREQ ${POLLFREQ}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s` : ""}; node ${process.version}`,
+      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s` : ""}; node ${process.version}`,
     );
     console.log(`start: ${await uptime()}`);
     const lines = systems.map((s) => `MONITOR ${s} 1 ${user} ${pass} secondary`);
-    const timers = { pollFreqSec: POLLFREQ, deadtimeSec: 3 * POLLFREQ, extra: ["NOCOMMWARNTIME 60"] };
+    const timers = {
+      pollFreqSec: fleet.pollFreq,
+      deadtimeSec: 3 * fleet.pollFreq,
+      extra: ["NOCOMMWARNTIME 60"],
+    };
     const scraped: Scraped[] = [];
     if (UPSMON && stack) monitors.push(await startUpsmon(stack, systems, timers));
     for (const b of BUILDS) {
@@ -135,14 +139,14 @@ async function main() {
       exporter = await startExporter(port, servers);
       scraped.push({ label: "exporter (separate)", port, latencies: [], bytes: 0 });
     }
-    await sleep(WARMUP_S * 1000);
+    await sleep(fleet.warmupS * 1000);
     const all = exporter ? [...monitors, exporter] : monitors;
     const cpu0 = all.map((m) => cpuOf(m.pids()));
     const sys0 = all.map((m) => sysOf(m.pids()));
     const seg0 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
     const at0 = Date.now();
     const agents = scraped.map(() => new http.Agent({ keepAlive: true }));
-    while (Date.now() - at0 < WINDOW_S * 1000) {
+    while (Date.now() - at0 < fleet.windowS * 1000) {
       if (SCRAPE) {
         const started = Date.now();
         for (const [i, s] of scraped.entries()) {
@@ -156,7 +160,7 @@ async function main() {
       } else await sleep(1000);
     }
     const seconds = (Date.now() - at0) / 1000;
-    const rounds = seconds / POLLFREQ;
+    const rounds = seconds / fleet.pollFreq;
     const seg1 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
     console.log(`end:   ${await uptime()}`);
     all.forEach((m, i) => {
@@ -174,7 +178,7 @@ async function main() {
     }
     if (exporter) {
       console.log(
-        `exporter's extra upsd traffic: ${((seg1 - seg0) / rounds).toFixed(1)} data segments sent per round (${seg1 - seg0} in ${seconds.toFixed(0)} s); by design ${SERVERS} LIST UPS + ${systems.length} LIST VAR requests per round`,
+        `exporter's extra upsd traffic: ${((seg1 - seg0) / rounds).toFixed(1)} data segments sent per round (${seg1 - seg0} in ${seconds.toFixed(0)} s); by design ${fleet.servers} LIST UPS + ${systems.length} LIST VAR requests per round`,
       );
     }
     for (const a of agents) a.destroy();
@@ -204,7 +208,7 @@ async function startExporter(port: number, servers: UpsServer[]): Promise<Monito
       "--http",
       `127.0.0.1:${port}`,
       "-i",
-      String(POLLFREQ),
+      String(fleet.pollFreq),
       ...servers.map((s) => `*@${s.host}:${s.port}`),
     ],
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NUT_CONFPATH: "/nonexistent" } },

@@ -80,6 +80,22 @@ export class DeadableNetns {
   }
 }
 
+/** A number from the environment (the benches' knobs). */
+export const envNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+/** The knobs both scale benches share: the fleet's size and kind, POLLFREQ and the measuring window. */
+export function fleetKnobs(defaults: { realServers: number }) {
+  const servers = envNumber("SERVERS", 10);
+  return {
+    servers,
+    upsPerServer: envNumber("UPS_PER_SERVER", 10),
+    realServers: Math.min(servers, envNumber("REAL_SERVERS", defaults.realServers)),
+    pollFreq: envNumber("POLLFREQ", 5),
+    warmupS: envNumber("WARMUP_S", 20),
+    windowS: envNumber("WINDOW_S", 60),
+  };
+}
+
 export interface UpsServer {
   kind: "upsd" | "nutguard server";
   host: string;
