@@ -16,8 +16,9 @@
  * Prints figures (and `uptime`); asserts nothing.
  */
 import { execFile } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../test/helpers/nut-stack.js";
@@ -200,6 +201,7 @@ async function main() {
 /** `nutguard exporter` on every server's UPSes (`*@host:port`), one poll every POLLFREQ. */
 async function startExporter(port: number, servers: UpsServer[]): Promise<Monitor> {
   const { spawn } = await import("node:child_process");
+  const stateDir = mkdtempSync(join(tmpdir(), "nutguard-bench-exporter-"));
   const child = spawn(
     process.execPath,
     [
@@ -211,7 +213,11 @@ async function startExporter(port: number, servers: UpsServer[]): Promise<Monito
       String(fleet.pollFreq),
       ...servers.map((s) => `*@${s.host}:${s.port}`),
     ],
-    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NUT_CONFPATH: "/nonexistent" } },
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      // its history in a directory of its own, not /var/lib/nutguard
+      env: { ...process.env, NUT_CONFPATH: "/nonexistent", STATE_DIRECTORY: stateDir },
+    },
   );
   const pid = child.pid!;
   return {
@@ -224,6 +230,7 @@ async function startExporter(port: number, servers: UpsServer[]): Promise<Monito
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
       await exited;
+      rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

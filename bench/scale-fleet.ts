@@ -267,7 +267,8 @@ export async function startNutguard(
       conf,
     ],
     {
-      env: { ...process.env, NUT_PIDPATH: dir },
+      // the HTTP surface's history stays in this run's directory, not /var/lib/nutguard
+      env: { ...process.env, NUT_PIDPATH: dir, STATE_DIRECTORY: dir },
       cwd: dir,
       stdio: ["ignore", fd, fd],
     },
