@@ -4,10 +4,11 @@
  * facts (facts.ts), play the scenarios through the real monitor on simulated time (runner.ts), and
  * derive the findings (findings.ts, pure). Thin: wires those rooms.
  */
-import { readFileSync } from "node:fs";
+
 import { type NgSection, nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { loadUpsmonConfFile } from "../monitor/config-file.js";
+import { ConfigFileError, readConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import type { DrillReport, DrillScenario, ScenarioRun, TwinProfile } from "./drill-types.js";
 import { gatherHostFacts } from "./facts.js";
@@ -37,10 +38,10 @@ export class DrillConfigError extends Error {}
 function readNutguardConf(path: string, explicit: boolean): NgSection[] {
   let text: string;
   try {
-    text = readFileSync(path, "latin1");
+    text = readConfigFile(path); // UTF-8, as every config file (a template keeps its text)
   } catch (err) {
-    if (!explicit && (err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new DrillConfigError(`Can't open ${path}: ${(err as Error).message}`);
+    if (!explicit && err instanceof ConfigFileError && err.missing) return [];
+    throw new DrillConfigError((err as Error).message);
   }
   try {
     return parseNutguardConf(text, path).sections;

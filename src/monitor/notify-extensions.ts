@@ -23,12 +23,14 @@ import { upsschedSettingsFromConf } from "../config/upssched-section.js";
 import { channelsFromConf } from "../notify/channel-config.js";
 import { ChannelNotifier } from "../notify/notifier.js";
 import { type ReadyChannel, resolveChannel } from "../notify/secrets.js";
+import type { Transport } from "../notify/transports.js";
 import {
   BuiltinUpssched,
   loadUpsschedConf,
   TIMER_STATE_FILE,
   upsschedConfPathFor,
 } from "../upssched/runner.js";
+import type { Clock } from "../util/clock.js";
 import { readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
@@ -50,6 +52,10 @@ export interface NotifyExtensionsOptions {
   snapshot?: () => MonitorSnapshot | undefined;
   /** The runtime directory for the upssched timer list (undefined: not written). */
   runtimeDir?: string;
+  /** The monitor's clock (the channels' retries and their window at shutdown). */
+  clock?: Clock;
+  /** How each channel delivers (tests on virtual time; default: notify/transports.ts). */
+  transport?: (ch: ReadyChannel) => Transport;
 }
 
 export interface NotifyExtensions {
@@ -177,6 +183,8 @@ class Extensions implements NotifyExtensions {
             snapshot: this.o.snapshot,
             hostName: this.host,
             log: this.o.log,
+            ...(this.o.clock ? { clock: this.o.clock } : {}),
+            ...(this.o.transport ? { transport: this.o.transport } : {}),
           });
     if (ready.length > 0)
       this.o.log.info(`Notification channels: ${ready.map((c) => `[${c.name}] (${c.type})`).join(", ")}`);

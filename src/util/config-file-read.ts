@@ -56,8 +56,75 @@ function kindOf(st: Stats): string {
   return "not a regular file";
 }
 
-/** Read a whole configuration file; throws ConfigFileError (naming the file) when it may not be used. */
+/**
+ * Read a whole configuration file; throws ConfigFileError (naming the file) when it may not be used.
+ * "utf8" (the default) is strict: a file that is not UTF-8 text is refused with the line of the first
+ * bad byte (config files keep their text whole, and a Latin-1 file must not turn into U+FFFD
+ * silently); a UTF-8 byte order mark at the start is removed.
+ */
 export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"): string {
+  const bytes = readConfigBytes(path);
+  if (encoding !== "utf8" && encoding !== "utf-8") return bytes.toString(encoding);
+  return decodeUtf8(path, bytes);
+}
+
+/**
+ * NUT's own client files (upsmon.conf, upssched.conf), which NUT reads byte by byte and drops every
+ * byte above 0x7F: a file written years ago in Latin-1 works with NUT's upsmon, so it must not stop
+ * nutguard's monitor. The text is read as UTF-8 with a bad byte as U+FFFD; a bad byte in a comment
+ * says nothing, one in a setting gives a warning naming file, line and column (the setting keeps a
+ * U+FFFD where NUT would have dropped the byte; MONITOR's credentials must be ASCII and are refused).
+ * Every other problem throws ConfigFileError as readConfigFile does.
+ */
+export function readNutConfigFile(path: string): { text: string; warnings: string[] } {
+  const bytes = readConfigBytes(path);
+  const warnings: string[] = [];
+  let from = 0;
+  let lastLine = 0;
+  for (;;) {
+    const at = from + firstInvalidUtf8(bytes.subarray(from));
+    if (at >= bytes.length) break;
+    const { line, lineStart } = lineOf(bytes, at);
+    if (line !== lastLine && !inComment(bytes, lineStart, at)) {
+      warnings.push(
+        `${path}:${line}: not UTF-8 text (byte 0x${hex(bytes[at]!)} at column ${at - lineStart + 1}): read as U+FFFD; save the file as UTF-8`,
+      );
+      lastLine = line;
+    }
+    from = at + 1;
+  }
+  return { text: new TextDecoder("utf-8").decode(bytes), warnings }; // BOM removed, as in readConfigFile
+}
+
+/** Whether offset `at` lies after an unquoted `#` on the line starting at `lineStart`. */
+function inComment(b: Uint8Array, lineStart: number, at: number): boolean {
+  let quoted = false;
+  for (let i = lineStart; i < at; i++) {
+    const c = b[i];
+    if (c === 0x5c)
+      i++; // backslash: the next byte is literal
+    else if (c === 0x22) quoted = !quoted;
+    else if (c === 0x23 && !quoted) return true;
+  }
+  return false;
+}
+
+function lineOf(b: Uint8Array, at: number): { line: number; lineStart: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at; i++) {
+    if (b[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, lineStart };
+}
+
+const hex = (byte: number) => byte.toString(16).toUpperCase().padStart(2, "0");
+
+/** The file's bytes, with every check of readConfigFile. */
+function readConfigBytes(path: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -81,7 +148,7 @@ export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"):
       length += n;
       if (length > MAX_CONFIG_FILE_BYTES) throw tooLarge(path, undefined);
     }
-    return buf.toString(encoding, 0, length);
+    return buf.subarray(0, length);
   } catch (err) {
     if (err instanceof ConfigFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -90,6 +157,54 @@ export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"):
   } finally {
     closeSync(fd);
   }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text of a UTF-8 file (BOM removed), or a ConfigFileError at the line of the first bad byte. */
+function decodeUtf8(path: string, bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const { line, lineStart } = lineOf(bytes, at);
+    throw new ConfigFileError(
+      path,
+      `${path}:${line}: not UTF-8 text (byte 0x${hex(bytes[at]!)} at column ${at - lineStart + 1}); save the file as UTF-8`,
+    );
+  }
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // [length, lowest and highest allowed second byte] (no overlongs, surrogates or > U+10FFFF)
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n > b.length) return i;
+    const second = b[i + 1]!;
+    if (second < lo || second > hi) return i;
+    for (let k = 2; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return b.length;
 }
 
 /** `bytes`: the size fstat gave; undefined when the file grew past the limit while being read. */
