@@ -195,6 +195,9 @@ export class MonitorView {
   applyLink(system: string, change: LinkStateChange): boolean {
     const v = this.ups.get(system);
     if (v === undefined) return false;
+    // a lost link's reconnect attempts are not news: it stays "lost" (with its error) until it is
+    // connected again or fails differently, so a dead server does not make two events every retry
+    if (v.link === "lost" && change.state === "connecting") return false;
     const same = v.link === change.state && v.linkError === change.error;
     v.link = change.state;
     v.linkError = change.state === "connected" ? undefined : change.error;
