@@ -4,17 +4,20 @@
  * facts (facts.ts), play the scenarios through the real monitor on simulated time (runner.ts), and
  * derive the findings (findings.ts, pure). Thin: wires those rooms.
  */
-import { readFileSync } from "node:fs";
-import { type NgSection, nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
+
+import { thresholdsFor } from "../config/thresholds.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { loadUpsmonConfFile } from "../monitor/config-file.js";
 import type { Logger } from "../util/log.js";
-import type { DrillReport, DrillScenario, ScenarioRun, TwinProfile } from "./drill-types.js";
+import { DrillConfigError, loadDrillNutguardConf } from "./drill-conf.js";
+import type { DrillReport, DrillScenario, RealUpsProbe, ScenarioRun, TwinProfile } from "./drill-types.js";
 import { gatherHostFacts } from "./facts.js";
 import { findings } from "./findings.js";
 import { probeRealUps } from "./probe.js";
 import { runScenario } from "./runner.js";
 import { twinProfile } from "./scenario.js";
+
+export { DrillConfigError } from "./drill-conf.js";
 
 export interface DrillOptions {
   configPath: string;
@@ -29,24 +32,11 @@ export interface DrillOptions {
   log: Logger;
   /** Ctrl-C: the running scenario stops, no further one starts. */
   signal?: AbortSignal;
-}
-
-/** A configuration the drill cannot use (exit status 2). */
-export class DrillConfigError extends Error {}
-
-function readNutguardConf(path: string, explicit: boolean): NgSection[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "latin1");
-  } catch (err) {
-    if (!explicit && (err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new DrillConfigError(`Can't open ${path}: ${(err as Error).message}`);
-  }
-  try {
-    return parseNutguardConf(text, path).sections;
-  } catch (err) {
-    throw new DrillConfigError((err as Error).message);
-  }
+  /**
+   * An example configuration (`nutguard demo`): twins from these profiles (by MONITOR system)
+   * instead of reading upsd, and no check of this host's programs (they are not the example's).
+   */
+  example?: { profiles: ReadonlyMap<string, TwinProfile> };
 }
 
 function selectUps(config: UpsmonConfig, ups: string | undefined): Set<string> {
@@ -63,25 +53,31 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const config = parsed.config;
   if (config.monitors.length === 0)
     throw new DrillConfigError(`${o.configPath}: no MONITOR line: nothing to drill`);
-  const ngPath = o.nutguardConfPath ?? nutguardConfPathFor(o.configPath);
-  const sections = readNutguardConf(ngPath, o.nutguardConfPath !== undefined);
+  const ng = loadDrillNutguardConf(o.configPath, o.nutguardConfPath, config);
   const selected = selectUps(config, o.ups);
   const notes: string[] = [];
   for (const m of parsed.messages) if (m.level === "err" || m.level === "warning") notes.push(m.message);
-  const extra = sections.filter(
-    (s) => s.kind === "thresholds" || s.kind === "channel" || s.kind === "upssched",
-  );
-  if (extra.length > 0)
-    notes.push(
-      `${ngPath}: thresholds, channels and built-in upssched timers are not played yet (${extra.map((s) => `[${s.name}]`).join(" ")} read but not simulated)`,
-    );
 
-  const probes = await Promise.all(config.monitors.map((m) => probeRealUps(m)));
+  const probes: RealUpsProbe[] = o.example
+    ? config.monitors.map((monitor) => ({
+        monitor,
+        unreachable: undefined,
+        vars: {},
+        credentials: { result: "unchecked", why: "example configuration" },
+        clients: undefined,
+      }))
+    : await Promise.all(config.monitors.map((m) => probeRealUps(m)));
   const profiles = new Map<string, TwinProfile>();
   for (const p of probes)
-    profiles.set(p.monitor.system, twinProfile(p.unreachable === undefined ? p.vars : undefined));
-  const facts = gatherHostFacts(config, o.shutdownTakesSec);
-
+    profiles.set(
+      p.monitor.system,
+      o.example?.profiles.get(p.monitor.system) ??
+        twinProfile(p.unreachable === undefined ? p.vars : undefined),
+    );
+  const facts = gatherHostFacts(config, o.shutdownTakesSec, {
+    cmdScript: ng.upssched?.cmdScript[0],
+    checkPrograms: o.example === undefined,
+  });
   const runs: ScenarioRun[] = [];
   for (const scenario of o.scenarios) {
     if (o.signal?.aborted) break;
@@ -89,6 +85,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     runs.push(
       await runScenario({
         config,
+        configPath: o.configPath,
+        ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
         scenario,
         profiles,
         selected,
@@ -101,8 +99,17 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const drilled = new Map([...profiles].filter(([system]) => selected.has(system)));
   return {
     configPath: o.configPath,
+    ...(ng.present ? { nutguardConfPath: ng.path } : {}),
     runs,
-    findings: findings({ config, probes, profiles: drilled, facts, runs }),
+    findings: findings({
+      config,
+      probes,
+      profiles: drilled,
+      facts,
+      runs,
+      channelsFor: (type) => ng.channels.filter((c) => c.events.has(type)).map((c) => c.name),
+      thresholdsOf: (system) => thresholdsFor(ng.thresholds, system),
+    }),
     probes: probes.map((p) => ({
       system: p.monitor.system,
       source: profiles.get(p.monitor.system)!.source,

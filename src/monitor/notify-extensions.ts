@@ -23,12 +23,16 @@ import { upsschedSettingsFromConf } from "../config/upssched-section.js";
 import { channelsFromConf } from "../notify/channel-config.js";
 import { ChannelNotifier } from "../notify/notifier.js";
 import { type ReadyChannel, resolveChannel } from "../notify/secrets.js";
+import type { Transport } from "../notify/transports.js";
 import {
   BuiltinUpssched,
+  type CmdScriptLauncher,
   loadUpsschedConf,
   TIMER_STATE_FILE,
   upsschedConfPathFor,
 } from "../upssched/runner.js";
+import type { SchedTimer } from "../upssched/timers.js";
+import type { Clock } from "../util/clock.js";
 import { readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
@@ -46,6 +50,12 @@ export interface NotifyExtensionsOptions {
   snapshot?: () => MonitorSnapshot | undefined;
   /** The runtime directory for the upssched timer list (undefined: not written). */
   runtimeDir?: string;
+  /** Time for channel delays and retries and upssched timers (default: real time). */
+  clock?: Clock;
+  /** How each channel delivers (default: notify/transports.ts; the drill records instead). */
+  transport?: (ch: ReadyChannel) => Transport;
+  /** Starts the built-in upssched's CMDSCRIPT (default: spawned; the drill records instead). */
+  launchCmdScript?: CmdScriptLauncher;
 }
 
 export interface NotifyExtensions {
@@ -57,6 +67,8 @@ export interface NotifyExtensions {
   thresholdsFor(system: string): Thresholds;
   /** Give pending FSD/SHUTDOWN notifications at most `ms` (inside FINALDELAY); true when they settled. */
   settle(ms: number): Promise<boolean>;
+  /** The built-in upssched's running timers ([] when it is off). */
+  upsschedTimers(): readonly Readonly<SchedTimer>[];
   /** Re-read nutguard.conf and upssched.conf (SIGHUP) for the new upsmon.conf. */
   reload(config: UpsmonConfig): void;
   stop(): void;
@@ -99,6 +111,10 @@ class Extensions implements NotifyExtensions {
 
   settle(ms: number): Promise<boolean> {
     return this.channels?.settle(ms) ?? Promise.resolve(true);
+  }
+
+  upsschedTimers(): readonly Readonly<SchedTimer>[] {
+    return this.upssched?.list() ?? [];
   }
 
   reload(config: UpsmonConfig): void {
@@ -158,6 +174,8 @@ class Extensions implements NotifyExtensions {
             snapshot: this.o.snapshot,
             hostName: this.host,
             log: this.o.log,
+            ...(this.o.clock ? { clock: this.o.clock } : {}),
+            ...(this.o.transport ? { transport: this.o.transport } : {}),
           });
     if (ready.length > 0)
       this.o.log.info(`Notification channels: ${ready.map((c) => `[${c.name}] (${c.type})`).join(", ")}`);
@@ -213,6 +231,8 @@ class Extensions implements NotifyExtensions {
       conf: sched,
       log: this.o.log,
       stateFile: this.o.runtimeDir === undefined ? undefined : join(this.o.runtimeDir, TIMER_STATE_FILE),
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      ...(this.o.launchCmdScript ? { launch: this.o.launchCmdScript } : {}),
     });
     this.handler = this.upssched.exec;
     this.o.log.info(

@@ -67,9 +67,10 @@ export interface ComposeMonitorOptions {
   minIntervalMs?: number;
   /**
    * nutguard.conf's notification channels, battery thresholds and the built-in upssched (read beside
-   * `configPath`; monitor/notify-extensions.ts). Default on when `configPath` is given; false: off.
+   * `configPath`; monitor/notify-extensions.ts). Default on when `configPath` is given; false: off;
+   * or ones already started (the drill: on its clock, recording instead of sending).
    */
-  notifyExtensions?: boolean;
+  notifyExtensions?: boolean | NotifyExtensions;
   /** `-C FILE`: the nutguard.conf to read instead of the one beside `configPath`. */
   nutguardConfPath?: string;
 }
@@ -89,16 +90,18 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
     o.createLink ?? ((entry) => createNutLink(entry, config, log, o.linkOptions ?? {}));
   let monitorHandle: MonitorHandle | undefined;
   const hear =
-    configPath !== undefined && o.notifyExtensions !== false
-      ? startNotifyExtensions({
-          upsmonConfPath: configPath,
-          ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
-          config,
-          log,
-          snapshot: () => monitorHandle?.snapshot(),
-          runtimeDir: resolvePidDir().dir,
-        })
-      : undefined;
+    typeof o.notifyExtensions === "object"
+      ? o.notifyExtensions
+      : configPath !== undefined && o.notifyExtensions !== false
+        ? startNotifyExtensions({
+            upsmonConfPath: configPath,
+            ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
+            config,
+            log,
+            snapshot: () => monitorHandle?.snapshot(),
+            runtimeDir: resolvePidDir().dir,
+          })
+        : undefined;
   // the built-in upssched takes NOTIFYCMD's place in the Notifier (NOTIFYFLAG EXEC delivery)
   const notifier = hear && o.notifier === undefined ? new Notifier({ config, log }) : o.notifier;
   notifier?.setNotifyCmdHandler(hear?.notifyCmdHandler);
