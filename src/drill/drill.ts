@@ -37,6 +37,8 @@ export interface DrillOptions {
    * instead of reading upsd, and no check of this host's programs (they are not the example's).
    */
   example?: { profiles: ReadonlyMap<string, TwinProfile> };
+  /** Also a BATTERY timeline entry every this many simulated seconds (the demo's progress). */
+  progressEverySec?: number;
 }
 
 function selectUps(config: UpsmonConfig, ups: string | undefined): Set<string> {
@@ -91,6 +93,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         profiles,
         selected,
         execNotify: o.execNotify,
+        ...(o.progressEverySec !== undefined ? { progressEverySec: o.progressEverySec } : {}),
         log: o.log,
         ...signal,
       }),

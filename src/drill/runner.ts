@@ -42,6 +42,8 @@ export interface RunScenarioOptions {
   log: Logger;
   /** Ctrl-C: stop the scenario where it is (the temporary directory is still removed). */
   signal?: AbortSignal;
+  /** Also a BATTERY entry (status, charge, runtime) every this many simulated seconds (the demo). */
+  progressEverySec?: number;
 }
 
 const STEP_LABELS: Record<Exclude<TwinStep["kind"], "vars">, { what: string; detail: string }> = {
@@ -49,6 +51,14 @@ const STEP_LABELS: Record<Exclude<TwinStep["kind"], "vars">, { what: string; det
   fsd: { what: "PRIMARY-FSD", detail: "another primary sets FSD on the UPS" },
   exhausted: { what: "EMPTY", detail: "the battery is empty: the load loses power" },
 };
+
+/** A step of the twin's battery as a timeline entry: the scenario's labels, else its progress. */
+function varsEntry(s: Extract<TwinStep, { kind: "vars" }>): { what: string; detail: string } {
+  const battery = `charge ${s.charge}%, runtime ${s.runtimeSec} s`;
+  if (s.label === undefined) return { what: "BATTERY", detail: `${s.status}, ${battery}` };
+  const what = s.label === "mains lost" ? "MAINS-LOST" : s.label === "mains back" ? "MAINS-BACK" : "LB";
+  return { what, detail: `${s.label} (${battery})` };
+}
 
 /** The admin's configuration pointed at the twins: same names in every message, drill credentials. */
 function twinConfig(config: UpsmonConfig, port: number, user: string, password: string): UpsmonConfig {
@@ -176,18 +186,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
       for (const s of plan.steps) {
         const at = t0Ms + s.atSec * 1000 - clock.now();
         if (s.kind === "vars") {
-          if (s.label)
-            clock.setTimer(
-              () =>
-                timeline.push({
-                  tSec: tNow(),
-                  ups: system,
-                  what:
-                    s.label === "mains lost" ? "MAINS-LOST" : s.label === "mains back" ? "MAINS-BACK" : "LB",
-                  detail: `${s.label} (charge ${s.charge}%, runtime ${s.runtimeSec} s)`,
-                }),
-              at,
-            );
+          const progress =
+            o.progressEverySec !== undefined && s.atSec > 0 && s.atSec % o.progressEverySec === 0;
+          if (s.label || progress)
+            clock.setTimer(() => timeline.push({ tSec: tNow(), ups: system, ...varsEntry(s) }), at);
           continue;
         }
         clock.setTimer(() => {
