@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { LastDrillRead } from "../drill/last-drill.js";
 import type { HistoryStore } from "../history/store.js";
 import type { MonitorEvent } from "../monitor/events.js";
 import type { Logger } from "../util/log.js";
@@ -36,6 +37,8 @@ export interface HttpSurfaceOptions {
   sampleEveryMs?: number;
   maxStreamClients?: number;
   maxConnections?: number;
+  /** The last `nutguard drill`'s result (read at each request; undefined: none). */
+  lastDrill?: () => LastDrillRead | undefined;
 }
 
 export interface HttpSurface {
@@ -83,6 +86,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
       series: (ups: string) => history.series(ups, t - history.hours * 3600_000),
       hours: history.hours,
       version: NUTGUARD_VERSION,
+      lastDrill: o.lastDrill?.(),
     };
   };
 
@@ -169,6 +173,16 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
       const after = Number(url.searchParams.get("after")) || 0;
       const events = history.recentEvents(limit, after).map((e) => eventJson(e.event, e.id));
       json(res, 200, { events }, head);
+    } else if (path === "/api/v1/drill") {
+      const d = o.lastDrill?.();
+      json(
+        res,
+        200,
+        d === undefined || "record" in d
+          ? { lastDrill: d?.record ?? null }
+          : { lastDrill: null, error: d.error },
+        head,
+      );
     } else if (path === "/api/v1/events/stream") {
       openStream(req, res, head);
     } else {

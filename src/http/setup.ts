@@ -4,6 +4,7 @@
  * and the monitor's extension.
  */
 import { type NutguardConfFile, sectionsOf } from "../config/nutguard-conf.js";
+import { drillStateDir, readLastDrill } from "../drill/last-drill.js";
 import { historyFromSection } from "../history/history-conf.js";
 import { HistoryStore } from "../history/store.js";
 import type { Logger } from "../util/log.js";
@@ -41,6 +42,7 @@ export async function startSurfaceFrom(
     credentials: { token, user: o.http.user, password },
     tls,
     log: o.log,
+    lastDrill: () => readLastDrill(drillStateDir(undefined, o.env)),
   });
   return { surface, history };
 }
