@@ -11,11 +11,11 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDrill } from "../../src/drill/drill.js";
 import type { DrillReport, ScenarioRun } from "../../src/drill/drill-types.js";
-import { type RunningServer, startServer } from "../../src/server/server.js";
+import type { RunningServer } from "../../src/server/server.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { runOurs } from "../cli/run-tool.js";
 import { type HttpReceiver, startHttpReceiver } from "../helpers/http-receiver.js";
-import { RACK_UPS_DEV } from "./rack-ups.js";
+import { RACK_UPS_DEV, startRackServer } from "./rack-ups.js";
 
 let dir: string;
 let server: RunningServer;
@@ -25,21 +25,11 @@ let receiver: HttpReceiver;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nutguard-drill-ng-"));
   await chmod(dir, 0o755);
-  await writeFile(join(dir, "u.dev"), RACK_UPS_DEV);
-  // a UPS that reports no battery.runtime (many cheap UPSes)
-  await writeFile(join(dir, "nort.dev"), RACK_UPS_DEV.replace(/^battery\.runtime: .*\n/m, ""));
-  await writeFile(
-    join(dir, "ups.conf"),
-    `[u]\n\tdriver = dummy-ups\n\tport = ${join(dir, "u.dev")}\n[nort]\n\tdriver = dummy-ups\n\tport = ${join(dir, "nort.dev")}\n`,
-  );
-  await writeFile(join(dir, "upsd.conf"), "");
-  await writeFile(join(dir, "upsd.users"), "[mon]\n\tpassword = pw\n\tupsmon primary\n");
-  server = await startServer({
-    confPath: dir,
-    log: createMemoryLogger(),
-    listen: [{ host: "127.0.0.1", port: 0 }],
-  });
-  port = server.addresses[0]!.port;
+  // "nort": a UPS that reports no battery.runtime (many cheap UPSes)
+  ({ server, port } = await startRackServer(dir, {
+    u: RACK_UPS_DEV,
+    nort: RACK_UPS_DEV.replace(/^battery\.runtime: .*\n/m, ""),
+  }));
   receiver = await startHttpReceiver();
 });
 

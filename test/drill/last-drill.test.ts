@@ -9,11 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LastDrill, lastDrillText, readLastDrill } from "../../src/drill/last-drill.js";
-import { type RunningServer, startServer } from "../../src/server/server.js";
-import { createMemoryLogger } from "../../src/util/log.js";
+import type { RunningServer } from "../../src/server/server.js";
 import { runOurs } from "../cli/run-tool.js";
 import { request, startExporter } from "../helpers/nutguard-exporter.js";
-import { RACK_UPS_DEV } from "./rack-ups.js";
+import { startRackServer } from "./rack-ups.js";
 
 let dir: string;
 let server: RunningServer;
@@ -21,15 +20,7 @@ let conf: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nutguard-last-drill-"));
-  await writeFile(join(dir, "u.dev"), RACK_UPS_DEV);
-  await writeFile(join(dir, "ups.conf"), `[u]\n\tdriver = dummy-ups\n\tport = ${join(dir, "u.dev")}\n`);
-  await writeFile(join(dir, "upsd.conf"), "");
-  await writeFile(join(dir, "upsd.users"), "[mon]\n\tpassword = pw\n\tupsmon primary\n");
-  server = await startServer({
-    confPath: dir,
-    log: createMemoryLogger(),
-    listen: [{ host: "127.0.0.1", port: 0 }],
-  });
+  ({ server } = await startRackServer(dir));
   conf = join(dir, "upsmon.conf");
   const port = server.addresses[0]!.port;
   await writeFile(conf, `MONITOR u@127.0.0.1:${port} 1 mon pw primary\nSHUTDOWNCMD "/bin/true"\n`);
