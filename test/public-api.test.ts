@@ -177,6 +177,30 @@ function typeNamesIn(source: string): string[] {
   return names.sort();
 }
 
+/** Bundle a documentation example against src/index.ts (as "nutguard") in `dir`, run it, return what it logged. */
+async function runExample(dir: string, source: string): Promise<string[]> {
+  const entry = join(dir, "example.ts");
+  await writeFile(entry, source);
+  const out = join(dir, "example.mjs");
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    alias: { nutguard: join(ROOT, "src/index.ts") },
+    logLevel: "silent",
+  });
+  const printed: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void printed.push(line));
+  try {
+    await import(pathToFileURL(out).href);
+  } finally {
+    spy.mockRestore();
+  }
+  return printed;
+}
+
 describe("public API (src/index.ts)", () => {
   it("exports exactly the pinned runtime names", () => {
     expect(Object.keys(api).sort()).toEqual([...RUNTIME_NAMES].sort());
@@ -210,24 +234,10 @@ describe("docs/monitor-library.md (linked from the README): the monitor as a lib
       const server = await startServer({ confPath: dir, log: createMemoryLogger() });
       const port = server.addresses[0]!.port;
       expect(example).toContain("127.0.0.1:3493");
-      const entry = join(dir, "example.ts");
-      await writeFile(entry, example.replace("127.0.0.1:3493", `127.0.0.1:${port}`));
-      const out = join(dir, "example.mjs");
-      await build({
-        entryPoints: [entry],
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        outfile: out,
-        alias: { nutguard: join(ROOT, "src/index.ts") },
-        logLevel: "silent",
-      });
-      const printed: string[] = [];
-      const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void printed.push(line));
+      let printed: string[];
       try {
-        await import(pathToFileURL(out).href);
+        printed = await runExample(dir, example.replace("127.0.0.1:3493", `127.0.0.1:${port}`));
       } finally {
-        spy.mockRestore();
         await server.close();
       }
       expect(printed).toEqual([`myups@127.0.0.1:${port}: OL CHRG, charge 97 %, link connected`, "stopped"]);
@@ -247,25 +257,7 @@ describe("docs/drill.md: the drill as a library", () => {
       const conf = join(dir, "upsmon.conf");
       await writeFile(conf, 'MONITOR ups@127.0.0.1:1 1 mon pw primary\nSHUTDOWNCMD "/bin/true"\n');
       expect(example).toContain('"/etc/nut/upsmon.conf"');
-      const entry = join(dir, "example.ts");
-      await writeFile(entry, example.replace('"/etc/nut/upsmon.conf"', JSON.stringify(conf)));
-      const out = join(dir, "example.mjs");
-      await build({
-        entryPoints: [entry],
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        outfile: out,
-        alias: { nutguard: join(ROOT, "src/index.ts") },
-        logLevel: "silent",
-      });
-      const printed: string[] = [];
-      const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void printed.push(line));
-      try {
-        await import(pathToFileURL(out).href);
-      } finally {
-        spy.mockRestore();
-      }
+      const printed = await runExample(dir, example.replace('"/etc/nut/upsmon.conf"', JSON.stringify(conf)));
       expect(printed[0]).toContain(`nutguard drill: ${conf}`);
       expect(printed[0]).toMatch(/t\+\d+m\d\ds +SHUTDOWNCMD +\/bin\/true {2}\(recorded, not run\)/);
       expect(printed[1]).toBe("minsupplies-unreachable");
