@@ -3,7 +3,8 @@
  * profile (20 s of runtime, LB at 50 %: 10 s into the outage): the drill plays it on its twin on
  * simulated time; Debian's dummy-ups plays the very same sequence (the drill's own twinSequence() of
  * planScenario("outage")) on real time to a real `nutguard monitor -p` with the same settings. Both
- * must notify the same events in the same order and end in SHUTDOWNCMD.
+ * must notify the same events with the same messages in the same order (the real monitor's order read
+ * from its own log) and end in SHUTDOWNCMD.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -69,14 +70,28 @@ describe("the drill's timeline and the real monitor's", () => {
       log: createMemoryLogger(),
     });
     const NOTIFY = /^[A-Z_]+$/;
-    const drillSequence = report.runs[0]!.timeline.filter(
-      (e) => e.what === "SHUTDOWNCMD" || (e.detail.includes("→") && NOTIFY.test(e.what)),
-    ).map((e) => e.what);
+    const drillNotes = report.runs[0]!.timeline.filter(
+      (e) => e.detail.includes("  → ") && NOTIFY.test(e.what),
+    );
+    const drillSequence = [
+      ...drillNotes.map((e) => e.what),
+      ...report.runs[0]!.timeline.filter((e) => e.what === "SHUTDOWNCMD").map((e) => e.what),
+    ];
 
-    // NOTIFYCMD runs are separate processes that append in the order they finish: the real side is
-    // compared as a set (as main's monitor load test does), the drill's order exactly
+    // NOTIFYCMD runs are separate processes that append in the order they finish: that side is
+    // compared as a set; the order is the monitor's own log (NOTIFYFLAG SYSLOG, written as each
+    // notification is delivered), compared event for event with the drill's, message for message
     expect([...realSequence].sort()).toEqual(["FSD", "LOWBATT", "ONBATT", "SHUTDOWN", "SHUTDOWNCMD"]);
     expect(drillSequence).toEqual(["ONBATT", "LOWBATT", "FSD", "SHUTDOWN", "SHUTDOWNCMD"]);
+    const probe = report.runs[0]!.timeline.find((e) => e.what === "ONBATT")!.ups!;
+    const realNotices = real.notices().map((m) => m.replaceAll(`play@${stack.host}:${stack.port}`, probe));
+    expect(realNotices).toEqual(drillNotes.map((e) => e.detail.replace(/ {2}→ .*$/, "")));
+    expect(realNotices).toEqual([
+      `UPS ${probe} on battery`,
+      `UPS ${probe} battery is low`,
+      `UPS ${probe}: forced shutdown in progress`,
+      "Auto logout and shutdown proceeding",
+    ]);
     // when: the drill's LOWBATT is within a poll of LB (10 s after the mains were lost)
     const lowbatt = report.runs[0]!.timeline.find((e) => e.what === "LOWBATT")!;
     expect(lowbatt.tSec).toBeGreaterThanOrEqual(10);
