@@ -111,6 +111,7 @@ export function reportJson(report: DrillReport): string {
   return `${JSON.stringify(
     {
       config: report.configPath,
+      nutguardConf: report.nutguardConfPath ?? null,
       ok: report.findings.length === 0,
       ups: report.probes,
       runs: report.runs.map((r) => ({

@@ -1,8 +1,10 @@
 /**
- * `nutguard drill` as a library: read the admin's upsmon.conf (and nutguard.conf) with the monitor's
- * own readers, read each monitored UPS once from its real upsd (probe.ts, read-only), gather the host
- * facts (facts.ts), play the scenarios through the real monitor on simulated time (runner.ts), and
- * derive the findings (findings.ts, pure). Thin: wires those rooms.
+ * `nutguard drill` as a library: read the admin's upsmon.conf with the monitor's own reader, and
+ * nutguard.conf / upssched.conf with the monitor's readers (drill-conf.ts: channels, thresholds, the
+ * built-in upssched), read each monitored UPS once from its real upsd (probe.ts, read-only; skipped
+ * for the demo's example), gather the host facts (facts.ts), play the scenarios through the real
+ * monitor on simulated time (runner.ts, with drill-notify.ts for nutguard.conf), and derive the
+ * findings (findings.ts, pure). Thin: wires those rooms.
  */
 
 import { thresholdsFor } from "../config/thresholds.js";

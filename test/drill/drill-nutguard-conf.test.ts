@@ -106,6 +106,31 @@ describe("nutguard drill plays nutguard.conf's channels", () => {
     expect(entries(r.runs[0]!, "NOTIFY").map((e) => e.detail.endsWith("(sent)"))).toEqual([true, true]);
   }, 60_000);
 
+  it("with --exec-notify an apprise channel's command runs with NUTGUARD_DRILL=1 and a [drill] title", async () => {
+    const hooks = await mkdtemp(join(tmpdir(), "nutguard-drill-apprise-"));
+    try {
+      const out = join(hooks, "calls");
+      const fake = join(hooks, "apprise");
+      // stands in for apprise: records its environment's marker and its --title argument
+      await writeFile(
+        fake,
+        `#!/bin/sh
+echo "$NUTGUARD_DRILL $1" >> ${out}
+`,
+        { mode: 0o755 },
+      );
+      const conf = await confDir({
+        nutguard: `[team]\ntype = apprise\nurls = json://127.0.0.1:9/\ncommand = ${fake}\nevents = ONBATT\n`,
+      });
+      await drill(conf, { execNotify: true });
+      expect((await readFile(out, "utf8")).trim().split("\n")).toEqual([
+        expect.stringMatching(/^1 --title=\[drill\] nutguard on \S+: ONBATT u@127\.0\.0\.1:\d+$/),
+      ]);
+    } finally {
+      await rm(hooks, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("-C FILE: that nutguard.conf's channel is played, not the one beside upsmon.conf", async () => {
     const conf = await confDir({ nutguard: channel() });
     const other = join(dir, "other-nutguard.conf");
