@@ -155,7 +155,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
           if (who !== undefined) to.push(who);
         }
       }
-      for (const entry of entries) entry.detail += `  → ${to.length > 0 ? to.join(", ") : "nobody"}`;
+      for (const entry of entries)
+        entry.detail += `  → ${to.length > 0 ? to.join(", ") : "no NOTIFYFLAG delivery"}`;
     };
     const host: MonitorHost = {
       requestShutdown: async () => {
