@@ -89,7 +89,7 @@ function parseArgs(argv: string[], err: Out): NotifyArgs | number {
 /** The first MONITOR system of upsmon.conf, or a stand-in when it cannot be read. */
 function testUps(upsmonPath: string): string {
   try {
-    const parsed = parseUpsmonConf(readConfigFile(upsmonPath, "latin1"), upsmonPath);
+    const parsed = parseUpsmonConf(readConfigFile(upsmonPath), upsmonPath);
     return parsed.config.monitors[0]?.system ?? "test@localhost";
   } catch {
     return "test@localhost";

@@ -544,7 +544,8 @@ export class NutConnection extends EventEmitter {
   private splitReply(line: string): string[] {
     const simple = splitSimpleReply(line);
     if (simple) return simple;
-    const out = this.tokenizer.feed(line + "\n");
+    // the line is one char per byte (latin1): as bytes, the tokenizer decodes UTF-8 a server may send
+    const out = this.tokenizer.feed(Buffer.from(line + "\n", "latin1"));
     const first = out[0];
     if (first?.kind === "line") return first.words;
     this.tokenizer = new Tokenizer(REPLY_LIMITS); // after an error it skips to the next LF; start clean instead

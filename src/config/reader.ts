@@ -25,11 +25,30 @@ export interface ConfigLine {
   line: number;
 }
 
-/** Split a config file into non-empty lines of words; a tokenizer error becomes a ConfigError. */
-export function readConfigLines(text: string, file: string): ConfigLine[] {
+export interface ConfigLinesOptions {
+  /**
+   * The file's words are served over the NUT protocol (ups.conf, upsd.users, dummy-ups files), which
+   * carries ASCII only (NUT drops other bytes): a word outside ASCII is a ConfigError, not a loss.
+   */
+  asciiOnly?: boolean;
+}
+
+/**
+ * Split a config file into non-empty lines of words; a tokenizer error becomes a ConfigError. Text
+ * outside ASCII is kept (a template, a message), unless `asciiOnly`.
+ */
+export function readConfigLines(text: string, file: string, options: ConfigLinesOptions = {}): ConfigLine[] {
   const out: ConfigLine[] = [];
   for (const t of tokenizeText(text)) {
     if (t.kind === "error") throw new ConfigError(file, t.lineNumber, `Parse error: ${t.message}`);
+    const bad = options.asciiOnly ? t.words.find((w) => /[^\x00-\x7f]/.test(w)) : undefined;
+    if (bad !== undefined) {
+      throw new ConfigError(
+        file,
+        t.lineNumber,
+        `"${bad}" has characters outside ASCII, which the NUT protocol cannot carry (NUT would drop them)`,
+      );
+    }
     if (t.words.length > 0) out.push({ words: t.words, line: t.lineNumber });
   }
   return out;

@@ -21,7 +21,7 @@ export interface UpsConf {
 export function parseUpsConf(text: string, file = "ups.conf"): UpsConf {
   const conf: UpsConf = { globals: new Map(), sections: [] };
   let current: UpsSection | undefined;
-  for (const { words, line } of readConfigLines(text, file)) {
+  for (const { words, line } of readConfigLines(text, file, { asciiOnly: true })) {
     const name = sectionName(words);
     if (name !== undefined) {
       if (conf.sections.some((s) => s.name.toLowerCase() === name.toLowerCase())) {

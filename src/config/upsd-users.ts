@@ -22,7 +22,7 @@ export type UserRight = "SET" | "FSD" | "LOGIN" | "PRIMARY" | { instcmd: string 
 export function parseUpsdUsers(text: string, file = "upsd.users"): Map<string, UpsdUser> {
   const users = new Map<string, UpsdUser>();
   let current: UpsdUser | undefined;
-  for (const { words, line } of readConfigLines(text, file)) {
+  for (const { words, line } of readConfigLines(text, file, { asciiOnly: true })) {
     const name = sectionName(words);
     if (name !== undefined) {
       current = users.get(name) ?? {

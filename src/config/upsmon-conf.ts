@@ -298,6 +298,15 @@ function addMonitor(
     say("err", `${where}: ${split}`);
     return;
   }
+  // the NUT protocol carries ASCII only (upsd and NUT's upsmon drop other bytes): refuse, not lose
+  const notAscii = [system, username, password].some((w) => /[^\x00-\x7f]/.test(w));
+  if (notAscii) {
+    say(
+      "err",
+      `${where}: UPS [${system}]: the name, user or password has characters outside ASCII, which the NUT protocol cannot carry`,
+    );
+    return;
+  }
   const lowerType = type.toLowerCase();
   const role: MonitorRole = lowerType === "primary" || lowerType === "master" ? "primary" : "secondary";
   if (role === "secondary" && lowerType !== "secondary" && lowerType !== "slave") {

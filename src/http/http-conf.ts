@@ -10,7 +10,7 @@ import { isIP } from "node:net";
 import type { NgEntry, NgSection } from "../config/nutguard-conf.js";
 import { ConfigError } from "../config/reader.js";
 
-/** A secret given inline or as a file to read (first line, trimmed). */
+/** A secret given inline or as a file to read (util/secret-file.ts: the content minus one final newline). */
 export type Secret = { value: string } | { file: string; line: number };
 
 export interface ListenAddress {

@@ -3,9 +3,9 @@
  * its [http] section, and `--http` from the command line (replaces `listen`, keeps authentication and
  * TLS). Light (no servers): the monitor's root process reads these to refuse a bad setting at start.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type NutguardConfFile, parseNutguardConf, sectionsOf } from "../config/nutguard-conf.js";
+import { readOptionalConfigFile } from "../util/config-file-read.js";
 import {
   emptyHttpSettings,
   type HttpSettings,
@@ -21,13 +21,8 @@ export function defaultNutguardConfPath(env: Readonly<Record<string, string | un
 
 /** Read nutguard.conf; a missing file is an empty one (all defaults). Throws ConfigError. */
 export function readNutguardConf(path: string): NutguardConfFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { file: path, sections: [] };
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
-  }
+  const text = readOptionalConfigFile(path); // strict UTF-8, a regular file of at most 1 MiB
+  if (text === undefined) return { file: path, sections: [] };
   return parseNutguardConf(text, path);
 }
 

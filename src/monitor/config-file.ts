@@ -21,7 +21,7 @@ export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): str
 export async function loadUpsmonConfFile(path: string): Promise<ParseResult> {
   let text: string;
   try {
-    text = readConfigFile(path, "latin1");
+    text = readConfigFile(path);
   } catch (err) {
     if (!(err instanceof ConfigFileError)) throw err;
     const fatal = err.message;

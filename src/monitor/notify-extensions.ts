@@ -50,9 +50,9 @@ export interface NotifyExtensionsOptions {
   snapshot?: () => MonitorSnapshot | undefined;
   /** The runtime directory for the upssched timer list (undefined: not written). */
   runtimeDir?: string;
-  /** Time for channel delays and retries and upssched timers (default: real time). */
+  /** The monitor's clock: channel delays, retries and their window at shutdown; upssched's timers. */
   clock?: Clock;
-  /** How each channel delivers (default: notify/transports.ts; the drill records instead). */
+  /** How each channel delivers (default: notify/transports.ts; tests on virtual time; the drill records). */
   transport?: (ch: ReadyChannel) => Transport;
   /** Starts the built-in upssched's CMDSCRIPT (default: spawned; the drill records instead). */
   launchCmdScript?: CmdScriptLauncher;

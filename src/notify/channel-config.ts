@@ -26,7 +26,7 @@ export const DEFAULT_CHANNEL_EVENTS: readonly NotifyType[] = [
   "NOPARENT",
 ];
 
-/** A secret given inline or as `<key>_file = PATH` (the file's first line, trimmed; `urls_file`: every line). */
+/** A secret given inline or as `<key>_file = PATH` (read by util/secret-file.ts: the content minus one final newline). */
 export type SecretRef = { value: string } | { file: string; line: number };
 
 export const DEFAULT_TIMEOUT_SEC = 10;

@@ -83,6 +83,11 @@ export class ChannelQueue {
     return this.fifo.length + this.urgent.size;
   }
 
+  /** Urgent notifications in flight (sent beside the queue, not yet delivered or given up). */
+  get urgentPending(): number {
+    return this.urgent.size;
+  }
+
   /** Resolves when the urgent notifications pushed so far are delivered or given up. */
   async urgentSettled(): Promise<void> {
     while (this.urgent.size > 0) await Promise.all([...this.urgent]);

@@ -4,7 +4,10 @@
  * filter, is rendered with the channel's template, and is queued on the channel's own queue
  * (channel-queue.ts). The listener only queues: it never waits for a receiver, so polling and the
  * shutdown never wait for it either. FSD and SHUTDOWN are urgent (sent at once, beside the queue);
- * `settle(ms)` lets the shutdown path give them a bounded window.
+ * `settle(ms)` lets a stopping monitor give them what is left of their window: URGENT_WINDOW_MS from
+ * when the last of them was sent. FINALDELAY runs meanwhile, so with FINALDELAY ≥ 3 s the window is
+ * over before SHUTDOWNCMD and the monitor exits at once; with FINALDELAY 0 ("now") SHUTDOWNCMD still
+ * runs at once and only the monitor's exit waits the rest of the window. SHUTDOWNCMD never waits.
  */
 import { UPSLESS_NOTIFY_TYPES } from "../config/upsmon-notify-types.js";
 import type { MonitorEvent, MonitorSnapshot } from "../monitor/events.js";
@@ -27,8 +30,11 @@ export interface NotifierOptions {
   transport?: (ch: ReadyChannel) => Transport;
 }
 
-/** Types sent beside the queue, at once, and waited for (bounded) before SHUTDOWNCMD. */
+/** Types sent beside the queue, at once; a stopping monitor waits for them within URGENT_WINDOW_MS. */
 export const URGENT_TYPES: ReadonlySet<string> = new Set(["FSD", "SHUTDOWN"]);
+
+/** The window of an urgent notification, counted from when it was sent (not from the monitor's stop). */
+export const URGENT_WINDOW_MS = 3000;
 
 /** Whether a channel's `ups =` filter lets this UPS through (host-wide events always pass). */
 export function upsMatches(filter: readonly string[] | undefined, ups: string | undefined): boolean {
@@ -114,6 +120,8 @@ class ChannelPipeline {
 export class ChannelNotifier {
   private readonly pipelines: ChannelPipeline[];
   private readonly clock: Clock;
+  /** When the last FSD/SHUTDOWN was offered (their window starts there). */
+  private lastUrgentMs: number | undefined;
 
   constructor(private readonly o: NotifierOptions) {
     this.clock = o.clock ?? realClock;
@@ -124,6 +132,7 @@ export class ChannelNotifier {
   /** The monitor listener: queue notifications; never throws, never waits. */
   readonly onEvent = (e: MonitorEvent): void => {
     if (e.kind !== "notification" || this.pipelines.length === 0) return;
+    if (URGENT_TYPES.has(e.type)) this.lastUrgentMs = this.clock.now();
     const facts = factsOf(e, this.o.snapshot?.(), this.o.hostName);
     for (const p of this.pipelines) p.offer(facts);
   };
@@ -134,13 +143,20 @@ export class ChannelNotifier {
   }
 
   /**
-   * Wait until the urgent notifications (FSD, SHUTDOWN) are delivered or given up, at most `maxMs`.
-   * Resolves true when they all settled in time.
+   * Wait until the urgent notifications (FSD, SHUTDOWN) are delivered or given up, but no longer than
+   * their window (URGENT_WINDOW_MS after the last was sent) and at most `maxMs`. Resolves true when
+   * they all settled in time.
    */
   async settle(maxMs: number): Promise<boolean> {
+    const inFlight = () => this.pipelines.some((p) => p.queue.urgentPending > 0);
+    const windowLeft =
+      this.lastUrgentMs === undefined ? 0 : this.lastUrgentMs + URGENT_WINDOW_MS - this.clock.now();
+    const waitMs = Math.min(maxMs, windowLeft);
+    if (!inFlight()) return true;
+    if (waitMs <= 0) return false;
     let timer: ClockTimer | undefined;
     const timeout = new Promise<boolean>((resolve) => {
-      timer = this.clock.setTimer(() => resolve(false), maxMs);
+      timer = this.clock.setTimer(() => resolve(false), waitMs);
     });
     const settled = Promise.all(this.pipelines.map((p) => p.queue.urgentSettled())).then(() => true);
     try {

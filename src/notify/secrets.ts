@@ -1,10 +1,10 @@
 /**
- * Secrets of notification channels: `<key>_file = PATH` read here (the file's first line, trimmed;
- * for apprise's `urls_file` every non-empty, non-comment line), so a channel becomes a `ReadyChannel`
- * with plain strings. The only file reading of src/notify/.
+ * Secrets of notification channels: `<key>_file = PATH` read here with the one rule of
+ * util/secret-file.ts (the file's content minus one trailing newline; apprise's `urls_file` one URL a
+ * line), so a channel becomes a `ReadyChannel` with plain strings. The only file reading of src/notify/.
  */
 import { ConfigError } from "../config/reader.js";
-import { readConfigFile } from "../util/config-file-read.js";
+import { readSecretFile, readSecretListFile, type SecretFileReader } from "../util/secret-file.js";
 import { type ChannelConfig, isHttpUrl, type SecretRef } from "./channel-config.js";
 
 type Distribute<T> = T extends unknown ? T : never;
@@ -20,41 +20,22 @@ type Ready<T> = {
 export type ReadyChannel =
   Distribute<ChannelConfig> extends infer C ? (C extends unknown ? Ready<C> : never) : never;
 
-export type SecretReader = (path: string) => string;
+export type SecretReader = SecretFileReader;
 
-const readText: SecretReader = (path) => readConfigFile(path);
+/** The `*_file` key of each secret, for messages ("token_file …"). */
+type SecretKey = "url" | "token" | "topic" | "smtp_password";
 
-function lines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
-}
-
-function read(ch: ChannelConfig, ref: SecretRef, read: SecretReader, all: true): string[];
-function read(ch: ChannelConfig, ref: SecretRef, read: SecretReader, all: false): string;
-function read(ch: ChannelConfig, ref: SecretRef, reader: SecretReader, all: boolean): string | string[] {
-  if ("value" in ref) return all ? [ref.value] : ref.value;
-  let text: string;
-  try {
-    text = reader(ref.file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (err as Error).message;
-    throw new ConfigError(ch.file, ref.line, `cannot read ${ref.file}: ${why}`);
-  }
-  const found = lines(text);
-  if (found.length === 0) throw new ConfigError(ch.file, ref.line, `${ref.file} is empty`);
-  return all ? found : found[0]!;
+function one(ch: ChannelConfig, key: SecretKey, ref: SecretRef, reader?: SecretReader): string {
+  if ("value" in ref) return ref.value;
+  return readSecretFile({ confFile: ch.file, line: ref.line, key, file: ref.file }, reader);
 }
 
 /** The channel with every secret read. Throws ConfigError (file:line of the `*_file` key). */
-export function resolveChannel(ch: ChannelConfig, reader: SecretReader = readText): ReadyChannel {
-  const one = (ref: SecretRef) => read(ch, ref, reader, false);
-  const maybe = (ref: SecretRef | undefined) => (ref === undefined ? undefined : one(ref));
+export function resolveChannel(ch: ChannelConfig, reader?: SecretReader): ReadyChannel {
+  const maybe = (key: SecretKey, ref: SecretRef | undefined) =>
+    ref === undefined ? undefined : one(ch, key, ref, reader);
   const url = (ref: SecretRef) => {
-    const text = one(ref);
+    const text = one(ch, "url", ref, reader);
     if (!isHttpUrl(text)) {
       throw new ConfigError(
         ch.file,
@@ -66,16 +47,23 @@ export function resolveChannel(ch: ChannelConfig, reader: SecretReader = readTex
   };
   switch (ch.type) {
     case "webhook":
-      return { ...ch, url: url(ch.url), token: maybe(ch.token) };
+      return { ...ch, url: url(ch.url), token: maybe("token", ch.token) };
     case "slack":
     case "discord":
       return { ...ch, url: url(ch.url) };
     case "ntfy":
-      return { ...ch, topic: one(ch.topic), token: maybe(ch.token) };
+      return { ...ch, topic: one(ch, "topic", ch.topic, reader), token: maybe("token", ch.token) };
     case "email":
-      return { ...ch, smtpPassword: maybe(ch.smtpPassword) };
+      return { ...ch, smtpPassword: maybe("smtp_password", ch.smtpPassword) };
     case "apprise":
-      return { ...ch, urls: ch.urls.flatMap((u) => read(ch, u, reader, true)) };
+      return {
+        ...ch,
+        urls: ch.urls.flatMap((u) =>
+          "value" in u
+            ? [u.value]
+            : readSecretListFile({ confFile: ch.file, line: u.line, key: "urls", file: u.file }, reader),
+        ),
+      };
   }
 }
 

@@ -1,5 +1,6 @@
 /**
  * NUT's word splitter (the `pconf` state machine of common/parseconf.c), as a pure streaming decoder.
+ * Pure: StringDecoder only turns UTF-8 bytes into text, across chunk boundaries.
  *
  * One tokenizer serves the network protocol in both directions and every NUT config file
  * (upsmon.conf, upsd.conf, ups.conf, upsd.users, dummy-ups .dev/.seq). It does no I/O: feed it
@@ -14,11 +15,19 @@
  *    parse error ("Unbalanced word due to unescaped # in quotes");
  *  - `=` is always a word of its own;
  *  - a LF inside an open quote does not end the line (the LF itself is dropped);
- *  - bytes below 0x20 and above 0x7F are dropped from words (CVE-2012-2944 hardening);
- *  - a word longer than 512 characters is cut to 512, a line keeps at most 32 words.
+ *  - characters below 0x20 (control characters) are dropped from words, as NUT does (CVE-2012-2944
+ *    hardening); DEL is kept;
+ *  - unlike NUT, which drops every byte above 0x7F, text outside ASCII is kept: a config file's
+ *    UTF-8 (a message template, a NOTIFYMSG) reaches its reader whole. Bytes are decoded as UTF-8
+ *    (a malformed sequence becomes U+FFFD, visible, never dropped); text is taken as is. Whether
+ *    non-ASCII is acceptable is the reader's decision: the NUT protocol carries ASCII only, so the
+ *    server refuses such requests and the encoder refuses to send them;
+ *  - a word longer than 512 characters (UTF-16 code units, a surrogate pair never split) is cut to
+ *    512, a line keeps at most 32 words.
  *
  * This module must not do I/O and must not know about commands: callers interpret the words.
  */
+import { StringDecoder } from "node:string_decoder";
 
 export const MAX_WORD_LENGTH = 512;
 export const MAX_WORDS_PER_LINE = 32;
@@ -59,9 +68,9 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d;
 }
 
-/** Printable per NUT's hardening: 0x20..0x7F are kept (DEL included), everything else dropped. */
+/** NUT's hardening drops control characters (below 0x20); DEL and everything above it is kept. */
 function isKeptChar(c: number): boolean {
-  return c >= 0x20 && c <= 0x7f;
+  return c >= 0x20;
 }
 
 export interface FeedOptions {
@@ -80,6 +89,10 @@ export class Tokenizer {
   private words: string[] = [];
   private word: number[] = [];
   private inWord = false;
+  /** The current word reached maxWordLength: the rest of it is dropped (as NUT). */
+  private wordFull = false;
+  /** UTF-8 → text for byte input; a sequence split between two chunks is completed by the next. */
+  private readonly utf8 = new StringDecoder("utf8");
   /** Physical line being read (1-based); a quoted word may span lines. */
   private lineNumber = 1;
   /** Physical line on which the current logical line started. */
@@ -95,14 +108,13 @@ export class Tokenizer {
     return this.inWord || this.words.length > 0 || this.state !== State.FindWordStart;
   }
 
-  /** Feed bytes (Buffer/Uint8Array) or text (code units above 0xFF are treated as dropped bytes). */
+  /** Feed bytes (Buffer/Uint8Array, decoded as UTF-8) or text (taken as is). */
   feed(chunk: Uint8Array | string, options: FeedOptions = {}): TokenizedLine[] {
     const out: TokenizedLine[] = [];
-    const n = chunk.length;
-    const isText = typeof chunk === "string";
+    const text = typeof chunk === "string" ? chunk : this.utf8.write(chunk as Buffer);
+    const n = text.length;
     for (let i = 0; i < n; i++) {
-      const c = isText ? (chunk as string).charCodeAt(i) : (chunk as Uint8Array)[i]!;
-      const result = this.step(c > 0xff ? 0x80 : c);
+      const result = this.step(text.charCodeAt(i));
       if (result !== undefined) {
         out.push(result);
         if (result.kind === "error" && options.discardRestOfChunkOnError) {
@@ -122,6 +134,8 @@ export class Tokenizer {
    * line, as NUT's config reader does. Returns undefined when nothing was pending.
    */
   end(): TokenizedLine | undefined {
+    const rest = this.utf8.end(); // an incomplete UTF-8 sequence at the end: U+FFFD, not nothing
+    for (let i = 0; i < rest.length; i++) this.step(rest.charCodeAt(i));
     if (this.state === State.SkipLine) {
       this.reset();
       return undefined;
@@ -140,11 +154,18 @@ export class Tokenizer {
     this.words = [];
     this.word = [];
     this.inWord = false;
+    this.wordFull = false;
   }
 
   private addChar(c: number): void {
-    if (!isKeptChar(c)) return;
-    if (this.word.length < this.limits.maxWordLength) this.word.push(c);
+    if (!isKeptChar(c) || this.wordFull) return;
+    const room = this.limits.maxWordLength - this.word.length;
+    // a high surrogate needs its low half beside it: with one place left the word ends here
+    if (room <= 0 || (room === 1 && c >= 0xd800 && c <= 0xdbff)) {
+      this.wordFull = true;
+      return;
+    }
+    this.word.push(c);
   }
 
   private endWord(): void {
@@ -152,6 +173,7 @@ export class Tokenizer {
     if (this.words.length < this.limits.maxWords) this.words.push(String.fromCharCode(...this.word));
     this.word = [];
     this.inWord = false;
+    this.wordFull = false;
   }
 
   private endLine(): TokenizedLine {
@@ -174,6 +196,7 @@ export class Tokenizer {
   private startWord(): void {
     this.inWord = true;
     this.word = [];
+    this.wordFull = false;
   }
 
   private step(c: number): TokenizedLine | undefined {

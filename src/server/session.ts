@@ -98,6 +98,9 @@ export function handleRequest(
   const spec = words.length > 0 ? COMMANDS[words[0]!.toUpperCase()] : undefined;
   let result: Reply;
   if (!spec) result = err("UNKNOWN-COMMAND");
+  // The NUT protocol carries ASCII only: upsd drops every byte above 0x7F and would act on what is
+  // left (`ups.st\xe4atus` reads ups.status, a value loses letters); refuse the request instead.
+  else if (words.some(hasNonAscii)) result = err("INVALID-ARGUMENT");
   else if (spec.needsAuth && s.username === undefined) result = err("USERNAME-REQUIRED");
   else if (spec.needsAuth && s.password === undefined) result = err("PASSWORD-REQUIRED");
   else if (spec.exactArgs !== undefined && words.length - 1 !== spec.exactArgs)
@@ -107,6 +110,10 @@ export function handleRequest(
     ctx.out.replies.push(line.length > MAX_REPLY_LENGTH ? line.slice(0, MAX_REPLY_LENGTH) : line);
   }
   return ctx.out;
+}
+
+function hasNonAscii(word: string): boolean {
+  return /[^\x00-\x7f]/.test(word);
 }
 
 function may(c: Ctx, right: UserRight): boolean {

@@ -126,7 +126,7 @@ export class DummyUpsSimulation {
       return false;
     }
     try {
-      this.lines = readConfigLines(file, this.fileLabel);
+      this.lines = readConfigLines(file, this.fileLabel, { asciiOnly: true });
     } catch (err) {
       this.failure = err instanceof ConfigError ? err.message : String(err);
       return false;

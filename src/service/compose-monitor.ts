@@ -21,6 +21,8 @@ import { type NotifyExtensions, startNotifyExtensions } from "../monitor/notify-
 import { thresholdCriticalRule } from "../monitor/threshold-rules.js";
 import type { UpsLinkFactory } from "../monitor/ups-link.js";
 import { createNutLink, type NutLinkOptions } from "../monitor/ups-link-nut.js";
+import type { ReadyChannel } from "../notify/secrets.js";
+import type { Transport } from "../notify/transports.js";
 import { type Clock, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import { resolvePidDir } from "./runtime-dir.js";
@@ -73,11 +75,17 @@ export interface ComposeMonitorOptions {
   notifyExtensions?: boolean | NotifyExtensions;
   /** `-C FILE`: the nutguard.conf to read instead of the one beside `configPath`. */
   nutguardConfPath?: string;
+  /** How notification channels deliver (tests on virtual time; default: notify/transports.ts). */
+  notifyTransport?: (ch: ReadyChannel) => Transport;
 }
 
 /** How long `done` waits for the extensions to stop. */
 const EXTENSION_STOP_MS = 5000;
-/** How long a stopping monitor still gives FSD/SHUTDOWN notifications in flight. */
+/**
+ * The most a stopping monitor gives FSD/SHUTDOWN notifications in flight; the notifier counts their
+ * window (URGENT_WINDOW_MS, the same 3 s) from when they were sent, so after a FINALDELAY of 3 s or
+ * more nothing is waited for (docs/notifications.md).
+ */
 const NOTIFY_SETTLE_MS = 3000;
 
 export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
@@ -100,6 +108,8 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
             log,
             snapshot: () => monitorHandle?.snapshot(),
             runtimeDir: resolvePidDir().dir,
+            clock,
+            ...(o.notifyTransport ? { transport: o.notifyTransport } : {}),
           })
         : undefined;
   // the built-in upssched takes NOTIFYCMD's place in the Notifier (NOTIFYFLAG EXEC delivery)

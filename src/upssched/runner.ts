@@ -39,7 +39,7 @@ export function upsschedConfPathFor(upsmonConfPath: string): string {
 
 /** Read and parse upssched.conf (throws ConfigError with file:line, or an Error naming the file). */
 export function loadUpsschedConf(path: string): UpsschedConfig {
-  return parseUpsschedConf(readConfigFile(path, "latin1"), path);
+  return parseUpsschedConf(readConfigFile(path), path);
 }
 
 export interface BuiltinUpsschedOptions {

@@ -56,7 +56,12 @@ function kindOf(st: Stats): string {
   return "not a regular file";
 }
 
-/** Read a whole configuration file; throws ConfigFileError (naming the file) when it may not be used. */
+/**
+ * Read a whole configuration file; throws ConfigFileError (naming the file) when it may not be used.
+ * "utf8" (the default) is strict: a file that is not UTF-8 text is refused with the line of the first
+ * bad byte (config files keep their text whole, and a Latin-1 file must not turn into U+FFFD
+ * silently); a UTF-8 byte order mark at the start is removed.
+ */
 export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"): string {
   let fd: number;
   try {
@@ -81,7 +86,9 @@ export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"):
       length += n;
       if (length > MAX_CONFIG_FILE_BYTES) throw tooLarge(path, undefined);
     }
-    return buf.toString(encoding, 0, length);
+    const bytes = buf.subarray(0, length);
+    if (encoding !== "utf8" && encoding !== "utf-8") return bytes.toString(encoding);
+    return decodeUtf8(path, bytes);
   } catch (err) {
     if (err instanceof ConfigFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -90,6 +97,62 @@ export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"):
   } finally {
     closeSync(fd);
   }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text of a UTF-8 file (BOM removed), or a ConfigFileError at the line of the first bad byte. */
+function decodeUtf8(path: string, bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < at; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    const byte = bytes[at]!.toString(16).toUpperCase().padStart(2, "0");
+    throw new ConfigFileError(
+      path,
+      `${path}:${line}: not UTF-8 text (byte 0x${byte} at column ${at - lineStart + 1}); save the file as UTF-8`,
+    );
+  }
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // [length, lowest and highest allowed second byte] (no overlongs, surrogates or > U+10FFFF)
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n > b.length) return i;
+    const second = b[i + 1]!;
+    if (second < lo || second > hi) return i;
+    for (let k = 2; k < n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return b.length;
 }
 
 /** `bytes`: the size fstat gave; undefined when the file grew past the limit while being read. */

@@ -43,6 +43,16 @@ describe("ups.conf", () => {
     expect(() => parseUpsConf('[a]\n\tdesc = "x # y"\n', "ups.conf")).toThrow(/^ups\.conf:2: Parse error/);
     expect(() => parseUpsConf("[a]\n[A]\n", "ups.conf")).toThrow("ups.conf:2: UPS name [A] is defined twice");
   });
+
+  it("refuses text outside ASCII where it would be served over the NUT protocol (NUT drops it), keeps it in comments", () => {
+    expect(() => parseUpsConf('[a]\n\tdriver = dummy-ups\n\tdesc = "Büro"\n', "ups.conf")).toThrow(
+      'ups.conf:3: "Büro" has characters outside ASCII, which the NUT protocol cannot carry (NUT would drop them)',
+    );
+    expect(() => parseUpsdUsers("[mon]\n\tpassword = pässword\n", "upsd.users")).toThrow(
+      'upsd.users:2: "pässword" has characters outside ASCII',
+    );
+    expect(parseUpsConf("# Büro – Keller\n[a]\n\tdesc = Keller\n", "ups.conf").sections[0]!.name).toBe("a");
+  });
 });
 
 describe("upsd.users", () => {

@@ -253,6 +253,18 @@ describe("upsmon.conf: names of JavaScript object members are not directives", (
 });
 
 describe("upsmon.conf: fatal cases", () => {
+  it("keeps a UTF-8 NOTIFYMSG whole; refuses a MONITOR password outside ASCII (upsmon would drop letters)", () => {
+    const r = parseUpsmonConf(
+      'MONITOR ok@localhost 1 mon pass primary\nMONITOR u@localhost 1 mon "pässword" primary\nNOTIFYMSG ONBATT "Stromausfall – %s auf Batterie"\n',
+      "/etc/nut/upsmon.conf",
+    );
+    expect(r.config.notifyMessages.ONBATT).toBe("Stromausfall – %s auf Batterie");
+    expect(r.config.monitors.map((m) => m.system)).toEqual(["ok@localhost"]);
+    expect(r.messages.map((m) => m.message)).toContain(
+      "/etc/nut/upsmon.conf line 2: UPS [u@localhost]: the name, user or password has characters outside ASCII, which the NUT protocol cannot carry",
+    );
+  });
+
   it("the old MONITOR form without a username is fatal, with upsmon's explanation", () => {
     const r = parse("POLLFREQ 1\nMONITOR ups@localhost 1 pass master\n");
     expect(r.fatal).toBe("/etc/nut/upsmon.conf line 2: old-style MONITOR line without a username");

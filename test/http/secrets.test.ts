@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { readSecret } from "../../src/http/secrets.js";
 
 describe("[http] secrets read from files", () => {
-  it("takes the first line, trimmed; refuses a missing, empty or non-regular file at the setting's line", async () => {
+  it("takes the file minus its final newline (util/secret-file.ts); refuses a missing, empty or non-regular file at the setting's line", async () => {
     const dir = await mkdtemp(join(tmpdir(), "ng-secret-"));
-    await writeFile(join(dir, "token"), "  s3cret  \nsecond line\n");
+    await writeFile(join(dir, "token"), "s3cret\n");
     await writeFile(join(dir, "empty"), "\n");
     await symlink("/dev/zero", join(dir, "zero"));
     const conf = "/etc/nut/nutguard.conf";

@@ -40,4 +40,20 @@ describe("reloading upsmon.conf", () => {
     const parsed = await loadUpsmonConfFile(path);
     expect(parsed.fatal).toBe(`Can't use ${path}: it is a character device, not a regular file`);
   });
+
+  it("an upsmon.conf that is not UTF-8 is refused with its line (NUT's upsmon would drop the bytes); UTF-8 is kept", async () => {
+    const path = join(dir, "upsmon.conf");
+    const monitor = "MONITOR ups@localhost 1 mon pass primary\n";
+    writeFileSync(
+      path,
+      Buffer.from(`${monitor}NOTIFYMSG ONBATT "Stromausfall: %s l\xe4uft auf Batterie"\n`, "latin1"),
+    );
+    expect((await loadUpsmonConfFile(path)).fatal).toBe(
+      `${path}:2: not UTF-8 text (byte 0xE4 at column 37); save the file as UTF-8`,
+    );
+    writeFileSync(path, `${monitor}NOTIFYMSG ONBATT "Stromausfall: %s läuft auf Batterie"\n`, "utf8");
+    const parsed = await loadUpsmonConfFile(path);
+    expect(parsed.fatal).toBeUndefined();
+    expect(parsed.config.notifyMessages.ONBATT).toBe("Stromausfall: %s läuft auf Batterie");
+  });
 });

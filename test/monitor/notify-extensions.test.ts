@@ -93,7 +93,7 @@ describe("notification extensions from nutguard.conf and upssched.conf", () => {
     );
     const { ext, log } = start();
     expect(lines(log)).toEqual([
-      `err: ${join(dir, "nutguard.conf")}:4: cannot read ${dir}/missing: no such file (notification channels are off)`,
+      `err: ${join(dir, "nutguard.conf")}:4: cannot read token_file: Can't open ${dir}/missing: No such file or directory (notification channels are off)`,
       `info: UPS [${UPS}]: battery thresholds runtime = 300`,
     ]);
     await writeFile(join(dir, "nutguard.conf"), "[thresholds]\nruntime = soon\n");

@@ -5,18 +5,18 @@
  * time and on a VirtualClock (util/clock.ts). Both runs must show the same event sequence; the virtual
  * one takes only the time of its network round trips.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
 import type { MonitorEvent } from "../../src/monitor/events.js";
 import type { MonitorExit } from "../../src/monitor/monitor-handle.js";
-import { startServer } from "../../src/server/server.js";
 import { composeMonitor } from "../../src/service/compose-monitor.js";
 import { type Clock, realClock, VirtualClock } from "../../src/util/clock.js";
 import { createMemoryLogger } from "../../src/util/log.js";
-import { DEFAULT_UPSD_USERS, DEFAULT_USERS } from "../helpers/nut-stack.js";
+import { DEFAULT_USERS } from "../helpers/nut-stack.js";
+import { startSequenceServer } from "../helpers/sequence-server.js";
 
 const SEQUENCE = [
   "ups.mfr: nutguard",
@@ -43,13 +43,8 @@ async function powerFailure(clock: Clock): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), "nutguard-vpf-"));
   const log = createMemoryLogger();
   try {
-    await writeFile(join(dir, "ups.seq"), SEQUENCE);
-    await writeFile(join(dir, "ups.conf"), `[ups]\n\tdriver = dummy-ups\n\tport = ${join(dir, "ups.seq")}\n`);
-    await writeFile(join(dir, "upsd.conf"), "LISTEN 127.0.0.1 0\n");
-    await writeFile(join(dir, "upsd.users"), DEFAULT_UPSD_USERS);
-    const server = await startServer({ confPath: dir, log: log.child("server"), clock });
+    const { server, port } = await startSequenceServer(dir, SEQUENCE, clock, log.child("server"));
     const startMs = clock.now();
-    const port = server.addresses[0]!.port;
     const shutdownCommands: string[] = [];
     const monitor = (role: "primary" | "secondary", events: MonitorEvent[]) => {
       const user = DEFAULT_USERS[role];

@@ -161,20 +161,20 @@ describe("notification channels from nutguard.conf", () => {
 
 describe("secrets", () => {
   const files: Record<string, string> = {
-    "/s/token": "  s3cret  \nignored\n",
+    "/s/token": " #s3cret \n",
     "/s/urls": "# my services\nntfy://a\n\njson://127.0.0.1:1/x\n",
     "/s/empty": "\n",
     "/s/hook": "ftp://nope/\n",
   };
   const reader = (path: string) => {
     const text = files[path];
-    if (text === undefined) throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+    if (text === undefined) throw new Error(`Can't open ${path}: No such file or directory`);
     return text;
   };
-  it("reads the first line of a *_file (trimmed), every line of urls_file", () => {
+  it("reads a *_file whole minus its final newline (util/secret-file.ts), urls_file one URL a line", () => {
     expect(
       resolveChannel(one("[a]\ntype = webhook\nurl = http://x/\ntoken_file = /s/token\n"), reader),
-    ).toMatchObject({ token: "s3cret" });
+    ).toMatchObject({ token: " #s3cret " });
     expect(
       resolveChannel(one("[a]\ntype = apprise\nurls = ntfy://z\nurls_file = /s/urls\n"), reader),
     ).toMatchObject({
@@ -184,9 +184,9 @@ describe("secrets", () => {
   it.each([
     [
       "[a]\ntype = webhook\nurl = http://x/\ntoken_file = /s/none\n",
-      "nutguard.conf:4: cannot read /s/none: no such file",
+      "nutguard.conf:4: cannot read token_file: Can't open /s/none: No such file or directory",
     ],
-    ["[a]\ntype = ntfy\ntopic_file = /s/empty\n", "nutguard.conf:3: /s/empty is empty"],
+    ["[a]\ntype = ntfy\ntopic_file = /s/empty\n", "nutguard.conf:3: topic_file /s/empty is empty"],
     [
       "[a]\ntype = slack\nurl_file = /s/hook\n",
       "nutguard.conf:3: the url in /s/hook is not an http:// or https:// URL",

@@ -3,9 +3,13 @@
  * submission port with AUTH, implicit TLS, refused credentials (not retried) and a temporary 451
  * (retried). The certificate comes from the test PKI; the channel trusts it through smtp_ca_file.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadChannels } from "../../src/notify/load.js";
 import { ChannelNotifier } from "../../src/notify/notifier.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { makeTestPki, type TestPki } from "../helpers/tls-certs.js";
@@ -73,11 +77,11 @@ async function startSmtp(options: Partial<SMTPServerOptions>, onData?: (count: n
   return { port, mails, authTries };
 }
 
-function notifierFor(conf: string) {
+function notifierFor(conf: string, channels = channelsFrom(conf)) {
   const log = createMemoryLogger(9);
   const snapshot = snapshotOf(upsSnapshot(UPS, "OB LB", 12, 90));
   const n = new ChannelNotifier({
-    channels: channelsFrom(conf),
+    channels,
     snapshot: () => snapshot,
     hostName: "nas",
     log,
@@ -115,6 +119,30 @@ describe("e-mail channel (real SMTP server on loopback)", () => {
     expect(mail.data.replace(/=\r\n/g, "")).toContain(
       `UPS ${UPS} battery is low (status OB LB, charge 12 %, runtime 90 s) on nas`,
     );
+  });
+
+  it("UTF-8 in nutguard.conf's title and template reaches the subject and the text whole", async () => {
+    const smtp = await startSmtp({ secure: false });
+    const dir = mkdtempSync(join(tmpdir(), "ng-utf8-mail-"));
+    try {
+      const file = join(dir, "nutguard.conf");
+      const conf = mailConf(
+        smtp.port,
+        'smtp_user = ups\nsmtp_password = s3cret\ntitle = "Stromausfall – {upsname} ⚡"\ntemplate = "Batterie bei {charge} % – Grüße aus dem Büro 🔋"\n',
+      );
+      writeFileSync(file, conf, "utf8");
+      const { n, log } = notifierFor(conf, loadChannels(file));
+      n.onEvent(notification("LOWBATT"));
+      await n.idle();
+      expect(log.lines.filter((l) => l.level !== "debug")).toEqual([]);
+      const mail = smtp.mails[0]!;
+      const subject = /^Subject: (.*(?:\r\n[ \t].*)*)\r$/m.exec(mail.data)![1]!;
+      expect(decodeEncodedWords(subject)).toBe(`Stromausfall – ${UPS.split("@")[0]} ⚡`);
+      expect(mail.data).toMatch(/^Content-Type: text\/plain; charset=utf-8\r$/m);
+      expect(decodeBody(mail.data)).toContain("Batterie bei 12 % – Grüße aus dem Büro 🔋");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("smtp_security = tls: implicit TLS from the first byte", async () => {
@@ -166,3 +194,30 @@ describe("e-mail channel (real SMTP server on loopback)", () => {
     ]);
   });
 });
+
+/** RFC 2047 encoded words (=?UTF-8?Q|B?...?=), whitespace between two of them dropped, as a mail reader does. */
+function decodeEncodedWords(header: string): string {
+  const joined = header.replace(/\r\n[ \t]/g, " ").replace(/\?=\s+=\?/g, "?==?");
+  return joined.replace(/=\?utf-8\?([qb])\?([^?]*)\?=/gi, (_m, enc: string, text: string) => {
+    if (enc.toUpperCase() === "B") return Buffer.from(text, "base64").toString("utf8");
+    return Buffer.from(qpBytes(text.replace(/_/g, " "))).toString("utf8");
+  });
+}
+
+/** The text part after the headers, quoted-printable or 8bit, decoded to text. */
+function decodeBody(data: string): string {
+  const body = data.slice(data.indexOf("\r\n\r\n") + 4);
+  if (!/^Content-Transfer-Encoding: quoted-printable\r$/im.test(data)) return body;
+  return Buffer.from(qpBytes(body.replace(/=\r\n/g, ""))).toString("utf8");
+}
+
+function qpBytes(text: string): number[] {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "=" && /^[0-9A-F]{2}$/i.test(text.slice(i + 1, i + 3))) {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(text[i]!, "utf8"));
+  }
+  return bytes;
+}

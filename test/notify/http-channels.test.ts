@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadChannels } from "../../src/notify/load.js";
 import { ChannelNotifier } from "../../src/notify/notifier.js";
 import { headerText } from "../../src/notify/requests.js";
 import { createMemoryLogger } from "../../src/util/log.js";
@@ -14,12 +18,12 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-async function setUp(conf: (url: string) => string) {
+async function setUp(conf: (url: string) => string, load = channelsFrom) {
   receiver = await startHttpReceiver();
   const log = createMemoryLogger(9);
   const snapshot = snapshotOf(upsSnapshot(UPS, "OB DISCHRG", 93, 1260));
   notifier = new ChannelNotifier({
-    channels: channelsFrom(conf(receiver.url)),
+    channels: load(conf(receiver.url)),
     snapshot: () => snapshot,
     hostName: "nas",
     log,
@@ -53,6 +57,28 @@ describe("HTTP channels send the exact requests the services document", () => {
       host: "nas",
       time: "2026-12-05T16:00:00.000Z",
     });
+  });
+
+  it("webhook: a UTF-8 template in nutguard.conf on disk reaches the JSON body whole", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ng-utf8-hook-"));
+    try {
+      const file = join(dir, "nutguard.conf");
+      const fromFile = (text: string) => {
+        writeFileSync(file, text, "utf8");
+        return loadChannels(file);
+      };
+      const { receiver, notifier } = await setUp(
+        (url) =>
+          `[ops]\ntype = webhook\nurl = ${url}/h\ntemplate = "Stromausfall – Batterie bei {charge} % ⚡🔋"\n`,
+        fromFile,
+      );
+      notifier.onEvent(notification("ONBATT"));
+      const [req] = await receiver.waitFor(1);
+      expect(req!.headers["content-type"]).toBe("application/json");
+      expect(JSON.parse(req!.body).message).toBe("Stromausfall – Batterie bei 93 % ⚡🔋");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("webhook: a host-wide event has null UPS fields", async () => {

@@ -6,7 +6,8 @@
  * for e-mail). The UPS goes OB LB; with no primary to set FSD both give up after HOSTSYNC and shut down.
  * Compared: when each host's SHUTDOWNCMD ran (relative to each other, never to the wall clock: each
  * polls once a second at its own phase, so they may differ by up to one poll interval plus
- * scheduling; a channel that held the shutdown back would add its 60 s timeout, or the 3 s settle),
+ * scheduling; a channel that held the shutdown back would add its 60 s timeout, or the 3 s window of
+ * FSD/SHUTDOWN; on virtual time, exactly: shutdown-window.test.ts),
  * and that the hung channels were handed FSD-free SHUTDOWN (sent beside their queues) before the
  * shutdown went ahead regardless.
  */

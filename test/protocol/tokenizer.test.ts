@@ -23,7 +23,8 @@ describe("tokenizer: NUT pconf parity", () => {
     ["a=b", ["a", "=", "b"]],
     ["VER\r", ["VER"]],
     ["GET VAR dummy ups.\x01status", ["GET", "VAR", "dummy", "ups.status"]],
-    ["GET VAR dummy ups.st\u00e4atus", ["GET", "VAR", "dummy", "ups.status"]],
+    // upsd drops bytes above 0x7F; nutguard keeps text (the server then refuses the request)
+    ["GET VAR dummy ups.st\u00e4atus", ["GET", "VAR", "dummy", "ups.st\u00e4atus"]],
     ["GET VAR dummy ups.sta\x7ftus", ["GET", "VAR", "dummy", "ups.sta\x7ftus"]],
     ["", []],
     ["   # only a comment", []],
@@ -48,6 +49,40 @@ describe("tokenizer: NUT pconf parity", () => {
     const out = [];
     for (const ch of 'VAR dummy ups.status "OL"\n') out.push(...t.feed(ch));
     expect(out).toEqual([{ kind: "line", words: ["VAR", "dummy", "ups.status", "OL"], lineNumber: 1 }]);
+  });
+
+  it.each([
+    [
+      "a template in UTF-8",
+      'message = "Stromausfall – Batterie bei {charge} %"',
+      ["message", "=", "Stromausfall – Batterie bei {charge} %"],
+    ],
+    ["outside the BMP (a surrogate pair)", "title = ⚡🔋", ["title", "=", "⚡🔋"]],
+    ["escaped and bare", "x = Gr\\üße", ["x", "=", "Grüße"]],
+    ["a control character is still dropped", 'x = "a\tb"', ["x", "=", "ab"]],
+  ])("keeps text outside ASCII whole: %s", (_what, line, expected) => {
+    expect(words(line)).toEqual(expected);
+  });
+
+  it("decodes bytes as UTF-8, across chunk boundaries; a malformed byte becomes U+FFFD, never nothing", () => {
+    const bytes = Buffer.from('VAR ups device.location "Büro – Keller"\n');
+    const t = new Tokenizer();
+    const out = [];
+    for (const b of bytes) out.push(...t.feed(Buffer.from([b])));
+    expect(out).toEqual([
+      { kind: "line", words: ["VAR", "ups", "device.location", "Büro – Keller"], lineNumber: 1 },
+    ]);
+    const latin1 = new Tokenizer().feed(Buffer.from("VAR ups x B\xfcro\n", "latin1"));
+    expect(latin1).toEqual([{ kind: "line", words: ["VAR", "ups", "x", "B\ufffdro"], lineNumber: 1 }]);
+    const cutShort = new Tokenizer();
+    expect(cutShort.feed(Buffer.from([0x61, 0xe2, 0x80]))).toEqual([]);
+    expect(cutShort.end()).toEqual({ kind: "line", words: ["a\ufffd"], lineNumber: 1 });
+  });
+
+  it("cuts a long word without splitting a surrogate pair", () => {
+    const w = words(`GET ${"x".repeat(511)}🔋🔋`)[1]!;
+    expect(w).toBe("x".repeat(511));
+    expect(words(`GET ${"x".repeat(510)}🔋🔋`)[1]).toBe(`${"x".repeat(510)}🔋`);
   });
 
   it("cuts words at 512 characters and lines at 32 words", () => {

@@ -125,11 +125,19 @@ describe("listener: bad input never hurts it", () => {
     expect(await c.ask("VER")).toBe(VER);
   });
 
-  it("drops bytes outside 0x20..0x7F like upsd (ups.\\x01status is ups.status)", async () => {
+  it("drops control bytes like upsd (ups.\\x01status is ups.status) but refuses non-ASCII instead of dropping it", async () => {
     fx = await startFixture();
     const c = await open();
-    c.write(Buffer.from("GET VAR dummy ups.\x01st\xe4atus\n", "latin1"));
+    c.write(Buffer.from("GET VAR dummy ups.\x01status\n", "latin1"));
     expect(await c.lines(1)).toEqual(['VAR dummy ups.status "OL"']);
+    // upsd drops \xe4 and answers for ups.status; nutguard refuses: Latin-1, and UTF-8 split over two writes
+    c.write(Buffer.from("GET VAR dummy ups.st\xe4atus\n", "latin1"));
+    expect(await c.lines(1)).toEqual(["ERR INVALID-ARGUMENT"]);
+    const utf8 = Buffer.from('SET VAR dummy ups.id "Büro"\n');
+    c.write(utf8.subarray(0, 24));
+    c.write(utf8.subarray(24));
+    expect(await c.lines(1)).toEqual(["ERR INVALID-ARGUMENT"]);
+    expect(await c.ask("VER")).toBe(VER);
   });
 
   it("serves 1,000 simultaneous connections", async () => {

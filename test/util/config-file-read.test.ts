@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ConfigFileError,
+  firstInvalidUtf8,
   MAX_CONFIG_FILE_BYTES,
   readConfigFile,
   readOptionalConfigFile,
@@ -66,5 +67,48 @@ describe("readConfigFile: only a regular file of at most 1 MiB", () => {
     // a dangling symlink is missing too (open gives ENOENT), as for upsd
     symlinkSync(join(dir, "nowhere"), join(dir, "dangling"));
     expect(readOptionalConfigFile(join(dir, "dangling"))).toBeUndefined();
+  });
+
+  it("keeps UTF-8 text whole and removes a byte order mark", () => {
+    const f = join(dir, "nutguard.conf");
+    const text = '[ops]\n  template = "Stromausfall – Batterie bei {charge} % ⚡"\n';
+    writeFileSync(f, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")]));
+    expect(readConfigFile(f)).toBe(text);
+  });
+
+  it.each([
+    [
+      "Latin-1 ä in a template",
+      Buffer.from('[ops]\ntemplate = "Batterie f\xfcr {ups}"\n', "latin1"),
+      2,
+      "FC",
+      23,
+    ],
+    ["a UTF-8 sequence cut short at the end", Buffer.from([0x61, 0x0a, 0x62, 0xe2, 0x80]), 2, "E2", 2],
+    ["an overlong encoding of /", Buffer.from([0x78, 0xc0, 0xaf, 0x0a]), 1, "C0", 2],
+    ["a UTF-16 surrogate encoded in UTF-8", Buffer.from([0x0a, 0x0a, 0xed, 0xa0, 0x80]), 3, "ED", 1],
+  ])("refuses a file that is not UTF-8 with its line: %s", (_what, bytes, line, byte, column) => {
+    const f = join(dir, "upssched.conf");
+    writeFileSync(f, bytes);
+    expect(() => readConfigFile(f)).toThrow(
+      `${f}:${line}: not UTF-8 text (byte 0x${byte} at column ${column}); save the file as UTF-8`,
+    );
+    // the explicit Latin-1 read (binary data files) is not checked
+    expect(readConfigFile(f, "latin1")).toBe(bytes.toString("latin1"));
+  });
+
+  it("finds the first malformed byte exactly where a strict decoder fails", () => {
+    const valid = Buffer.from("aä€😀\u{10ffff}", "utf8");
+    expect(firstInvalidUtf8(valid)).toBe(valid.length);
+    for (const bad of [
+      [0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe0, 0x9f, 0xbf],
+      [0xc1, 0xbf],
+    ]) {
+      expect(firstInvalidUtf8(Buffer.from([0x41, ...bad])), JSON.stringify(bad)).toBe(1);
+      expect(() => new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(bad))).toThrow();
+    }
   });
 });
