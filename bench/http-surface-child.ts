@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { getHeapSpaceStatistics } from "node:v8";
 import { parseTarget } from "../src/exporter/exporter-conf.js";
 import { ExporterPoller } from "../src/exporter/poller.js";
 import { HistoryStore } from "../src/history/store.js";
@@ -38,6 +39,15 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   if (line === "rss") {
     (globalThis as { gc?: () => void }).gc?.();
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-    process.stdout.write(`RSS ${m?.[1]}\n`);
+    // where it goes: V8's spaces (committed), and memory outside the JS heap
+    const mb = (b: number) => (b / 1048576).toFixed(1);
+    const u = process.memoryUsage();
+    const spaces = getHeapSpaceStatistics()
+      .filter((x) => x.space_size > 512 * 1024)
+      .map((x) => `${x.space_name.replace("_space", "")}=${mb(x.space_size)}`)
+      .join(",");
+    process.stdout.write(
+      `RSS ${m?.[1]} heap=${mb(u.heapTotal)}(${spaces}) external=${mb(u.external)} arrayBuffers=${mb(u.arrayBuffers)}\n`,
+    );
   } else if (line === "exit") process.exit(0);
 });

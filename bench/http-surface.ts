@@ -40,9 +40,11 @@ async function child(bundle: string, mode: string, target: string, nodeFlags: st
   const ready = await next();
   return {
     port: Number(ready.split(" ")[1]),
-    rssKb: async () => {
+    rssKb: async (when = "at the end") => {
       proc.stdin!.write("rss\n");
-      return Number((await next()).split(" ")[1]);
+      const line = await next();
+      process.stderr.write(`${mode}${nodeFlags.length ? ` ${nodeFlags.join(" ")}` : ""} ${when}: ${line}\n`);
+      return Number(line.split(" ")[1]);
     },
     stop: () => proc.kill("SIGKILL"),
   };
@@ -61,15 +63,18 @@ function get(agent: http.Agent, port: number, path: string): Promise<number> {
 }
 
 /** Warm-up, SCRAPES timed scrapes, then 50 event-stream clients held open and 200 page loads. */
-async function load(port: number): Promise<number[]> {
+async function load(port: number, phase: (name: string) => Promise<unknown>): Promise<number[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   for (let i = 0; i < 200; i++) await get(agent, port, "/metrics");
   const lat: number[] = [];
   for (let i = 0; i < SCRAPES; i++) lat.push(await get(agent, port, "/metrics"));
+  await phase("after the scrapes");
   const streams: http.ClientRequest[] = [];
   for (let i = 0; i < 50; i++)
     streams.push(http.get({ host: "127.0.0.1", port, path: "/api/v1/events/stream" }));
+  await phase("after 50 streams opened");
   for (let i = 0; i < 200; i++) await get(agent, port, "/");
+  await phase("after 200 page loads");
   agent.destroy();
   // the streams stay open until the process is measured and killed
   return lat;
@@ -114,8 +119,8 @@ async function run(n: number, bundle: string): Promise<string[]> {
         res.on("end", () => resolve(b));
       });
     });
-    const lat = await load(withHttp.port);
-    const latSmall = await load(small.port);
+    const lat = await load(withHttp.port, (when) => withHttp.rssKb(when));
+    const latSmall = await load(small.port, (when) => small.rssKb(when));
     await new Promise((r) => setTimeout(r, 1000));
     const rssBare = await bare.rssKb();
     const rssHttp = await withHttp.rssKb();
@@ -145,7 +150,7 @@ await build({
   logLevel: "warning",
 });
 const rows: string[] = [];
-for (const n of [1, 100]) rows.push(...(await run(n, bundle)));
+for (const n of (process.env.UPSES ?? "1,100").split(",").map(Number)) rows.push(...(await run(n, bundle)));
 console.log(
   [
     `HTTP surface (nutguard exporter, poll every 2 s) vs per-UPS polling, real upsd 2.8.0 + dummy-ups, ${SCRAPES} scrapes, ${SWEEPS} sweeps`,

@@ -187,6 +187,20 @@ function packagedUnit() {
   return out;
 }
 
+/** units/nutguard-exporter.service for the package: /usr/bin/nutguard; shipped, not enabled. */
+function packagedExporterUnit() {
+  const unit = readFileSync(join(root, "units/nutguard-exporter.service"), "utf8").replaceAll(
+    "/usr/local/bin/nutguard",
+    "/usr/bin/nutguard",
+  );
+  const out = unit.replace(
+    /^(Description=.*)$/m,
+    "$1\nDocumentation=man:nutguard-exporter(1)\n# Installed by the nutguard package, not enabled: `systemctl enable --now nutguard-exporter`.",
+  );
+  if (!out.includes("ExecStart=/usr/bin/nutguard exporter")) die("units/: unexpected exporter unit layout");
+  return out;
+}
+
 function launcher() {
   return `#!/bin/sh
 # nutguard: the CLI bundle on the Node.js runtime this package carries (/${PREFIX}/bin/node).
@@ -271,6 +285,7 @@ async function main() {
 
   writeFile(join(r, "usr/bin/nutguard"), launcher(), 0o755);
   writeFile(join(r, "usr/lib/systemd/system", UNIT), packagedUnit());
+  writeFile(join(r, "usr/lib/systemd/system/nutguard-exporter.service"), packagedExporterUnit());
   const retitle = (text, where) => text.replace(/^# \/etc\/(\S+)/m, `# ${where}/$1`);
   writeFile(join(r, "usr/lib/tmpfiles.d/nutguard.conf"), retitle(readFileSync(join(root, "units/nutguard.tmpfiles.conf"), "utf8"), "/usr/lib"));
   writeFile(join(r, "usr/lib/sysusers.d/nutguard.conf"), retitle(readFileSync(join(root, "units/nutguard.sysusers.conf"), "utf8"), "/usr/lib"));

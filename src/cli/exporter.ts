@@ -4,19 +4,16 @@
  * nutguard.conf, then the poller (exporter/poller.ts) and the surface (http/setup.ts).
  */
 import { sectionsOf } from "../config/nutguard-conf.js";
+import { loadNutguardConf } from "../config/nutguard-conf-file.js";
 import { exporterFromSection } from "../exporter/exporter-conf.js";
 import { ExporterPoller } from "../exporter/poller.js";
 import { historyFromSection } from "../history/history-conf.js";
 import { checkExposure, DEFAULT_HTTP_PORT, parseListen } from "../http/http-conf.js";
 import { readSecret } from "../http/secrets.js";
-import {
-  defaultNutguardConfPath,
-  httpSettingsFor,
-  parseHttpFlags,
-  readNutguardConf,
-} from "../http/settings.js";
-import { startSurfaceFrom } from "../http/setup.js";
-import { createStderrLogger } from "../util/log.js";
+import type { HttpSurface } from "../http/server.js";
+import { defaultNutguardConfPath, httpSettingsFor, parseHttpFlags } from "../http/settings.js";
+import { reconfigureSurface, startSurfaceFrom } from "../http/setup.js";
+import { createStderrLogger, type Logger } from "../util/log.js";
 import { NUTGUARD_VERSION } from "../util/version.js";
 import { EXPORTER_USAGE, parseExporterArgs } from "./exporter-args.js";
 
@@ -70,26 +67,66 @@ export async function run(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
   });
-  // a reload signal must not end the process (SIGHUP's default); settings are read at start only
-  process.on("SIGHUP", () =>
-    log.notice(`SIGHUP: nutguard exporter reads ${conf.file} at start only; restart it to apply changes`),
-  );
+  // SIGHUP (systemctl reload): read nutguard.conf again; a mistake keeps the previous settings
+  let current = settings;
+  let reloading: Promise<void> = Promise.resolve();
+  process.on("SIGHUP", () => {
+    reloading = reloading.then(async () => {
+      try {
+        current = await reloadExporter(current, prepare(args, env), poller, surface.surface, log);
+      } catch (err) {
+        log.error(`reload: ${(err as Error).message} (keeping the previous settings)`);
+      }
+    });
+  });
   log.notice(
     `nutguard exporter ${NUTGUARD_VERSION}: watching ${exporter.targets.map((t) => t.text).join(", ")} every ${exporter.intervalSec} s`,
   );
   void poller.start();
   await stopped;
+  await reloading;
   await surface.surface.close();
   await poller.stop();
   await surface.history.flush();
   return 0;
 }
 
+/** Apply a reloaded nutguard.conf: the poller's targets and interval, then [http]. Throws naming what is wrong. */
+async function reloadExporter(
+  before: ReturnType<typeof prepare>,
+  next: ReturnType<typeof prepare>,
+  poller: ExporterPoller,
+  surface: HttpSurface,
+  log: Logger,
+): Promise<ReturnType<typeof prepare>> {
+  // the HTTP settings first: a refused one (exposure, secrets, a bind) leaves everything as it was
+  const httpChanged = await reconfigureSurface(surface, next.conf, next.http);
+  const e = next.exporter;
+  const b = before.exporter;
+  const pollerChanged =
+    e.intervalSec !== b.intervalSec ||
+    e.username !== b.username ||
+    next.password !== before.password ||
+    e.targets.map((t) => t.text).join(" ") !== b.targets.map((t) => t.text).join(" ");
+  if (pollerChanged) {
+    await poller.reconfigure({
+      targets: e.targets,
+      intervalSec: e.intervalSec,
+      username: e.username,
+      password: next.password,
+    });
+  }
+  log.notice(
+    `reloaded ${next.conf.file}: ${pollerChanged ? `watching ${e.targets.map((t) => t.text).join(", ")} every ${e.intervalSec} s` : "targets unchanged"}; ${httpChanged ? "HTTP settings applied" : "HTTP unchanged"}`,
+  );
+  return next;
+}
+
 function prepare(
   args: Exclude<ReturnType<typeof parseExporterArgs>, { error: string }>,
   env: NodeJS.ProcessEnv,
 ) {
-  const conf = readNutguardConf(args.confFile ?? defaultNutguardConfPath(env));
+  const conf = loadNutguardConf(args.confFile ?? defaultNutguardConfPath(env));
   const exporter = exporterFromSection(sectionsOf(conf, "exporter")[0]);
   if (args.targets.length > 0) exporter.targets = args.targets;
   if (args.intervalSec !== undefined) exporter.intervalSec = args.intervalSec;

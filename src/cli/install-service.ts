@@ -2,14 +2,21 @@
  * `nutguard install-service [--type notify|forking|simple] [--root DIR] [--command CMD]`:
  * argv in, service/install.ts, report out.
  */
-import { installService, UNIT_NAME, UNIT_TYPES, type UnitType } from "../service/install.js";
+import {
+  EXPORTER_UNIT_NAME,
+  installService,
+  UNIT_NAME,
+  UNIT_TYPES,
+  type UnitType,
+} from "../service/install.js";
 
 const USAGE = `Usage: nutguard install-service [--type notify|forking|simple] [--root DIR] [--command CMD]
 
-Installs ${UNIT_NAME} (Type=notify unless --type says otherwise) into /etc/systemd/system,
+Installs ${UNIT_NAME} (Type=notify unless --type says otherwise) and ${EXPORTER_UNIT_NAME}
+(metrics and status page for hosts that only watch UPSes) into /etc/systemd/system,
 /etc/tmpfiles.d/nutguard.conf (runtime directory /run/nutguard, root:nut 0770) and
 /etc/sysusers.d/nutguard.conf (the nut account), then runs systemd-sysusers, systemd-tmpfiles
-and systemctl daemon-reload when systemd is running. It does not enable or start the unit.
+and systemctl daemon-reload when systemd is running. It enables and starts neither unit.
 
   --type T       unit type: notify (recommended), forking or simple
   --root DIR     install under DIR instead of / (image builds); systemd is left alone
@@ -51,9 +58,11 @@ export async function run(argv: string[]): Promise<number> {
     const report = installService({ type, root, command });
     for (const p of report.written) process.stdout.write(`Wrote ${p}\n`);
     for (const c of report.ran) process.stdout.write(`Ran ${c}\n`);
+    for (const w of report.warnings) process.stderr.write(`nutguard install-service: warning: ${w}\n`);
     if (root === "/") {
       process.stdout.write(
-        `Installed ${UNIT_NAME} (Type=${type}). Start it with: systemctl enable --now ${UNIT_NAME}\n`,
+        `Installed ${UNIT_NAME} (Type=${type}). Start it with: systemctl enable --now ${UNIT_NAME}\n` +
+          `Installed ${EXPORTER_UNIT_NAME} (watch only, no shutdown). Start it with: systemctl enable --now ${EXPORTER_UNIT_NAME}\n`,
       );
     }
     return 0;

@@ -21,7 +21,7 @@ import { loadChannels } from "../notify/load.js";
 import type { ReadyChannel } from "../notify/secrets.js";
 import { renderNotification } from "../notify/template.js";
 import { transportFor } from "../notify/transports.js";
-import { readConfigFile } from "../util/config-file-read.js";
+import { readNutConfigFile } from "../util/config-file-read.js";
 import { type Out, printedHelp, stderrLine, stdoutLine } from "./cli-output.js";
 
 const USAGE = `Usage: nutguard notify --test [EVENT] [--channel NAME]... [-C FILE] [-f FILE]
@@ -89,7 +89,7 @@ function parseArgs(argv: string[], err: Out): NotifyArgs | number {
 /** The first MONITOR system of upsmon.conf, or a stand-in when it cannot be read. */
 function testUps(upsmonPath: string): string {
   try {
-    const parsed = parseUpsmonConf(readConfigFile(upsmonPath), upsmonPath);
+    const parsed = parseUpsmonConf(readNutConfigFile(upsmonPath).text, upsmonPath);
     return parsed.config.monitors[0]?.system ?? "test@localhost";
   } catch {
     return "test@localhost";

@@ -5,13 +5,14 @@
  * NOTIFYCMD names upssched. A file the monitor could not use is a DrillConfigError (exit status 2):
  * the monitor would run with that feature off, which is exactly what a drill must not hide.
  */
-import { type NutguardConfFile, nutguardConfPathFor } from "../config/nutguard-conf.js";
+import { existsSync } from "node:fs";
+import { nutguardConfPathFor } from "../config/nutguard-conf.js";
+import { loadNutguardConf } from "../config/nutguard-conf-file.js";
 import { type ThresholdSettings, thresholdsFromConf } from "../config/thresholds.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import type { NotifyType } from "../config/upsmon-notify-types.js";
 import { notifyCmdIsUpssched, type UpsschedConfig } from "../config/upssched-conf.js";
 import { upsschedSettingsFromConf } from "../config/upssched-section.js";
-import { readNutguardConf } from "../monitor/notify-extensions.js";
 import { channelsFromConf } from "../notify/channel-config.js";
 import { resolveChannel } from "../notify/secrets.js";
 import { loadUpsschedConf, upsschedConfPathFor } from "../upssched/runner.js";
@@ -44,9 +45,10 @@ export function loadDrillNutguardConf(
   config: UpsmonConfig,
 ): DrillNutguardConf {
   const path = explicitPath ?? nutguardConfPathFor(upsmonConfPath);
-  const conf: NutguardConfFile | undefined = attempt(() => readNutguardConf(path));
-  if (conf === undefined && explicitPath !== undefined)
+  const present = existsSync(path);
+  if (!present && explicitPath !== undefined)
     throw new DrillConfigError(`Can't open ${path}: No such file or directory`);
+  const conf = present ? attempt(() => loadNutguardConf(path)) : undefined;
   const channels = attempt(() =>
     conf === undefined ? [] : channelsFromConf(conf).map((c) => resolveChannel(c)),
   );
@@ -58,7 +60,7 @@ export function loadDrillNutguardConf(
       : undefined;
   return {
     path,
-    present: conf !== undefined,
+    present,
     channels: channels.map((c) => ({ name: c.name, type: c.type, events: c.events })),
     thresholds,
     upssched,

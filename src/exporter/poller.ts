@@ -46,37 +46,31 @@ export class ExporterPoller implements ObservedView {
   private readonly ups = new Map<string, UpsSnapshot>();
   private readonly listeners = new Set<MonitorListener>();
   private current: MonitorSnapshot;
+  private builds = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
   private readonly timeoutMs: number;
 
-  constructor(private readonly o: ExporterPollerOptions) {
+  constructor(private o: ExporterPollerOptions) {
     this.now = o.now ?? Date.now;
     this.timeoutMs = o.requestTimeoutMs ?? 5000;
-    for (const t of o.targets) {
+    this.addTargets(o.targets, []);
+    this.current = this.build();
+  }
+
+  /** Groups per server for `targets`, reusing the sessions of `reusable` groups to the same server. */
+  private addTargets(targets: readonly ExporterTarget[], reusable: readonly ServerGroup[]): void {
+    for (const t of targets) {
       let g = this.groups.find((x) => x.host === t.host && x.port === t.port);
       if (!g) {
-        g = {
-          host: t.host,
-          port: t.port,
-          named: [],
-          wildcard: false,
-          lastError: "Not connected yet",
-          session: new NutSession({
-            host: t.host,
-            port: t.port,
-            connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
-            requestTimeoutMs: this.timeoutMs,
-            ...(o.username !== undefined ? { username: o.username, password: o.password } : {}),
-            backoff: { initialMs: 500, factor: 2, maxMs: Math.max(1000, o.intervalSec * 1000) },
-          }),
-        };
-        const group = g;
-        g.session.on("state", (c: { state: string; error?: Error }) => {
-          if (c.state === "disconnected" && c.error) group.lastError = messageOf(c.error);
-        });
+        const old = reusable.find((x) => x.host === t.host && x.port === t.port);
+        if (old) {
+          old.named = [];
+          old.wildcard = false;
+          g = old;
+        } else g = this.newGroup(t);
         this.groups.push(g);
       }
       if (t.ups === undefined) g.wildcard = true;
@@ -85,7 +79,65 @@ export class ExporterPoller implements ObservedView {
         this.track(g, t.ups);
       }
     }
+  }
+
+  private newGroup(t: ExporterTarget): ServerGroup {
+    const o = this.o;
+    const g: ServerGroup = {
+      host: t.host,
+      port: t.port,
+      named: [],
+      wildcard: false,
+      lastError: "Not connected yet",
+      session: new NutSession({
+        host: t.host,
+        port: t.port,
+        connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+        requestTimeoutMs: this.timeoutMs,
+        ...(o.username !== undefined ? { username: o.username, password: o.password } : {}),
+        backoff: { initialMs: 500, factor: 2, maxMs: Math.max(1000, o.intervalSec * 1000) },
+      }),
+    };
+    g.session.on("state", (c: { state: string; error?: Error }) => {
+      if (c.state === "disconnected" && c.error) g.lastError = messageOf(c.error);
+    });
+    return g;
+  }
+
+  /**
+   * New targets, interval or credentials (a reload): waits for a round in flight, keeps the connection
+   * to every server still watched (unless the credentials changed), closes the others, forgets the UPSes
+   * no longer watched, and goes on at the new interval.
+   */
+  async reconfigure(
+    next: Pick<ExporterPollerOptions, "targets" | "intervalSec" | "username" | "password">,
+  ): Promise<void> {
+    const wasRunning = this.timer !== undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+    const sameLogin = next.username === this.o.username && next.password === this.o.password;
+    this.o = { ...this.o, ...next };
+    const old = this.groups.splice(0);
+    this.addTargets(next.targets, sameLogin ? old : []);
+    const kept = new Set(this.groups.map((g) => g.session));
+    await Promise.all(
+      old.filter((g) => !kept.has(g.session)).map((g) => g.session.close().catch(() => undefined)),
+    );
+    for (const u of [...this.ups.values()]) {
+      const g = this.groups.find((x) => x.host === u.host && x.port === u.port);
+      if (!g || (!g.wildcard && !g.named.includes(u.upsName))) this.ups.delete(u.system);
+    }
     this.current = this.build();
+    if (this.stopped) return;
+    for (const g of this.groups) if (!old.some((x) => x.session === g.session)) g.session.start();
+    if (wasRunning) this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setInterval(() => {
+      if (!this.running) void this.round();
+    }, this.o.intervalSec * 1000);
   }
 
   private track(g: ServerGroup, ups: string): void {
@@ -94,6 +146,7 @@ export class ExporterPoller implements ObservedView {
   }
 
   private build(): MonitorSnapshot {
+    this.builds++;
     const sec = this.o.intervalSec;
     return Object.freeze({
       timeMs: this.now(),
@@ -120,6 +173,11 @@ export class ExporterPoller implements ObservedView {
 
   snapshot(): MonitorSnapshot {
     return this.current;
+  }
+
+  /** Changes with each new snapshot (ObservedView.revision). */
+  revision(): number {
+    return this.builds;
   }
 
   subscribe(listener: MonitorListener): () => void {
@@ -152,9 +210,7 @@ export class ExporterPoller implements ObservedView {
     );
     await this.round();
     if (this.stopped) return;
-    this.timer = setInterval(() => {
-      if (!this.running) void this.round();
-    }, this.o.intervalSec * 1000);
+    this.schedule();
   }
 
   /** One poll of every server (resolves when all have answered or failed). */

@@ -18,6 +18,8 @@ export interface ListenAddress {
   port: number;
   /** As written, for messages. */
   text: string;
+  /** `file:line` of its `listen` setting (undefined for --http), for messages. */
+  where?: string;
 }
 
 export interface HttpSettings {
@@ -108,7 +110,7 @@ export function httpFromSection(section: NgSection): HttpSettings {
     if (e.words.length !== 1) throw section.error(e, `"listen" takes one ADDR:PORT per line`);
     const l = parseListen(e.value);
     if ("error" in l) throw section.error(e, `listen: ${l.error}`);
-    s.listen.push(l);
+    s.listen.push({ ...l, where: `${section.file}:${e.line}` });
   }
   s.token = secret(section, "token");
   s.user = single(section, "user")?.value;

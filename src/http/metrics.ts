@@ -54,8 +54,11 @@ function num(v: number): string {
  * one string would make V8 grow (and keep) its heap for every scrape's large string.
  */
 class Exposition {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private buf: Buffer;
   private len = 0;
+  constructor(initialBytes: number) {
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
   private put(text: string): void {
     // a UTF-8 character takes at most 3 bytes per UTF-16 code unit
     if (this.len + text.length * 3 > this.buf.length) {
@@ -70,8 +73,9 @@ class Exposition {
     this.put(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
     for (const line of samples) this.put(`${line}\n`);
   }
+  /** The bytes written, in a buffer of their own size (a render may be kept between scrapes). */
   bytes(): Buffer {
-    return this.buf.subarray(0, this.len);
+    return Buffer.from(this.buf.subarray(0, this.len));
   }
 }
 
@@ -112,17 +116,69 @@ export function renderMetrics(input: MetricsInput): string {
   return renderMetricsBytes(input).toString("utf8");
 }
 
-/** The exposition as UTF-8 bytes (what GET /metrics sends). */
+/** The exposition as UTF-8 bytes: the families that hold between poll rounds, then those of the clock. */
 export function renderMetricsBytes(input: MetricsInput): Buffer {
-  const { snapshot: s, nowMs } = input;
-  const x = new Exposition();
-  // each UPS's label, escaped once per scrape
+  return Buffer.concat([renderRoundMetrics(input), renderClockMetrics(input)]);
+}
+
+/** Each UPS's `ups="..."` label, escaped once per render. */
+function perUps(s: MonitorSnapshot): (f: (u: UpsSnapshot, ups: string) => string[]) => string[] {
   const upsLabels = s.ups.map((u) => labels([["ups", u.system]]));
-  const per = (f: (u: UpsSnapshot, ups: string) => string[]): string[] => {
+  return (f) => {
     const out: string[] = [];
     for (let i = 0; i < s.ups.length; i++) for (const line of f(s.ups[i]!, upsLabels[i]!)) out.push(line);
     return out;
   };
+}
+
+/**
+ * The families that depend on the scrape's clock (`nut_ups_up`, time on battery, age of the last
+ * poll): a few lines per UPS, rendered for every scrape.
+ */
+export function renderClockMetrics(input: MetricsInput): Buffer {
+  const { snapshot: s, nowMs } = input;
+  const x = new Exposition(256 + 256 * s.ups.length);
+  const per = perUps(s);
+  x.family(
+    "nut_ups_up",
+    "gauge",
+    "1 when the UPS was polled successfully within the last two poll intervals.",
+    per((u, ups) => [sample("nut_ups_up", ups, isUp(u, s, nowMs) ? 1 : 0)]),
+  );
+  x.family(
+    "nut_ups_on_battery_seconds",
+    "gauge",
+    "How long the UPS has been on battery (0 when it is not).",
+    per((u, ups) => [
+      sample(
+        "nut_ups_on_battery_seconds",
+        ups,
+        u.onBatterySinceMs === undefined ? 0 : Math.max(0, (nowMs - u.onBatterySinceMs) / 1000),
+      ),
+    ]),
+  );
+  x.family(
+    "nut_ups_last_poll_age_seconds",
+    "gauge",
+    "Seconds since the last successful poll of the UPS.",
+    per((u, ups) =>
+      u.lastPollMs === undefined
+        ? []
+        : [sample("nut_ups_last_poll_age_seconds", ups, Math.max(0, (nowMs - u.lastPollMs) / 1000))],
+    ),
+  );
+  return x.bytes();
+}
+
+/**
+ * Every family that changes only with what a poll round read (status, readings, identity, link,
+ * counters, the monitor's decision): the HTTP surface renders it once per change of the view and
+ * serves the same bytes to every scrape in between (server.ts).
+ */
+export function renderRoundMetrics(input: MetricsInput): Buffer {
+  const { snapshot: s } = input;
+  const x = new Exposition(64 * 1024);
+  const per = perUps(s);
 
   x.family("nut_exporter_info", "gauge", "nutguard's version and what serves these metrics.", [
     sample(
@@ -134,12 +190,6 @@ export function renderMetricsBytes(input: MetricsInput): Buffer {
       1,
     ),
   ]);
-  x.family(
-    "nut_ups_up",
-    "gauge",
-    "1 when the UPS was polled successfully within the last two poll intervals.",
-    per((u, ups) => [sample("nut_ups_up", ups, isUp(u, s, nowMs) ? 1 : 0)]),
-  );
   x.family(
     "nut_ups_status",
     "gauge",
@@ -174,28 +224,6 @@ export function renderMetricsBytes(input: MetricsInput): Buffer {
       }),
     );
   }
-  x.family(
-    "nut_ups_on_battery_seconds",
-    "gauge",
-    "How long the UPS has been on battery (0 when it is not).",
-    per((u, ups) => [
-      sample(
-        "nut_ups_on_battery_seconds",
-        ups,
-        u.onBatterySinceMs === undefined ? 0 : Math.max(0, (nowMs - u.onBatterySinceMs) / 1000),
-      ),
-    ]),
-  );
-  x.family(
-    "nut_ups_last_poll_age_seconds",
-    "gauge",
-    "Seconds since the last successful poll of the UPS.",
-    per((u, ups) =>
-      u.lastPollMs === undefined
-        ? []
-        : [sample("nut_ups_last_poll_age_seconds", ups, Math.max(0, (nowMs - u.lastPollMs) / 1000))],
-    ),
-  );
   x.family(
     "nut_ups_link_state",
     "gauge",

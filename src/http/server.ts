@@ -7,30 +7,30 @@
  * Slow clients: request/header timeouts, an idle timeout, a cap on connections and on event-stream
  * clients, and a bound on each stream's unsent data (sse.ts). Nothing here is awaited by the poll loop.
  */
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createTlsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LastDrillRead } from "../drill/last-drill.js";
 import type { HistoryStore } from "../history/store.js";
 import type { MonitorEvent } from "../monitor/events.js";
 import type { Logger } from "../util/log.js";
-import { NUTGUARD_VERSION } from "../util/version.js";
 import { eventJson, findUps, upsJson, upsListJson } from "./api.js";
 import { authorizer, type Credentials, challenge } from "./auth.js";
 import type { ListenAddress } from "./http-conf.js";
-import { renderMetricsBytes } from "./metrics.js";
-import { renderLive, renderPage } from "./page.js";
+import { Listeners, type TlsFiles } from "./listeners.js";
 import { APP_CSS, APP_JS } from "./page-assets.js";
+import { RenderCache } from "./render-cache.js";
 import { SseHub, type SseMessage } from "./sse.js";
 import type { ObservedView } from "./view.js";
 
-export interface HttpSurfaceOptions {
-  view: ObservedView;
-  history: HistoryStore;
+/** What a reload may change. */
+export interface SurfaceSettings {
   listen: readonly ListenAddress[];
   credentials: Credentials;
-  tls?: { certFile: string; keyFile: string } | undefined;
+  tls?: TlsFiles | undefined;
+}
+
+export interface HttpSurfaceOptions extends SurfaceSettings {
+  view: ObservedView;
+  history: HistoryStore;
   log: Logger;
   now?: () => number;
   /** Readings are sampled for the charts this often (and at every status change). Default 60 s. */
@@ -46,6 +46,13 @@ export interface HttpSurface {
   readonly addresses: { host: string; port: number }[];
   /** The event-stream hub (for tests and figures: clients, dropped). */
   readonly streams: SseHub;
+  /**
+   * Apply reloaded settings (listeners.ts says what happens to each server). Changed credentials
+   * disconnect the event-stream clients (they reconnect and must authenticate again). Throws, with
+   * the previous settings still serving, when a TLS file cannot be read or an address cannot be
+   * bound. Returns whether anything changed.
+   */
+  reconfigure(next: SurfaceSettings): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -62,46 +69,47 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
   const now = o.now ?? Date.now;
   const { view, history } = o;
   const hub = new SseHub(o.maxStreamClients ?? 100);
-  const authorized = authorizer(o.credentials);
+  let credentials = o.credentials;
+  let authorized = authorizer(credentials);
   let lastRound: string | undefined;
+  const renders = new RenderCache(view, history, o.lastDrill);
+  const sample = () => {
+    history.sample(view.snapshot());
+    renders.changed();
+  };
 
   const unsubscribe = view.subscribe((event) => {
+    renders.changed();
     const key = roundKey(event);
     const stored = key === undefined || key !== lastRound;
     if (key !== undefined) lastRound = key;
     const id = stored ? history.record(event) : undefined;
-    if (event.kind === "status") history.sample(view.snapshot());
+    if (event.kind === "status") sample();
     hub.publish({ id, event: event.kind, data: eventJson(event, id ?? 0) });
   });
-  const sampler = setInterval(() => history.sample(view.snapshot()), o.sampleEveryMs ?? 60_000);
+  const sampler = setInterval(sample, o.sampleEveryMs ?? 60_000);
   sampler.unref();
 
-  const pageInput = () => {
-    const t = now();
-    return {
-      snapshot: view.snapshot(),
-      source: view.source,
-      nowMs: t,
-      events: history.recentEvents(20),
-      series: (ups: string) => history.series(ups, t - history.hours * 3600_000),
-      hours: history.hours,
-      version: NUTGUARD_VERSION,
-      lastDrill: o.lastDrill?.(),
-    };
-  };
-
-  const send = (res: ServerResponse, status: number, type: string, text: string | Buffer, head: boolean) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    text: string | Buffer | readonly Buffer[],
+    head: boolean,
+  ) => {
     // encoded once (a rendered page is one long rope of small strings)
-    const body = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+    const parts =
+      typeof text === "string" ? [Buffer.from(text, "utf8")] : Buffer.isBuffer(text) ? [text] : text;
     res.writeHead(status, {
       "content-type": type,
-      "content-length": body.length,
+      "content-length": parts.reduce((n, b) => n + b.length, 0),
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       "content-security-policy": CSP,
       "referrer-policy": "no-referrer",
     });
-    res.end(head ? undefined : body);
+    if (!head) for (let i = 0; i < parts.length - 1; i++) res.write(parts[i]);
+    res.end(head ? undefined : parts[parts.length - 1]);
   };
   const json = (res: ServerResponse, status: number, value: unknown, head: boolean) =>
     send(res, status, "application/json; charset=utf-8", `${JSON.stringify(value, null, 1)}\n`, head);
@@ -125,7 +133,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (!authorized(req.headers.authorization)) {
-      res.setHeader("www-authenticate", challenge(o.credentials));
+      res.setHeader("www-authenticate", challenge(credentials));
       text(
         res,
         401,
@@ -145,21 +153,15 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     const path = url.pathname;
     const t = now();
     if (path === "/" || path === "/index.html") {
-      send(res, 200, "text/html; charset=utf-8", renderPage(pageInput()), head);
+      send(res, 200, "text/html; charset=utf-8", renders.html("page", t), head);
     } else if (path === "/live") {
-      send(res, 200, "text/html; charset=utf-8", renderLive(pageInput()), head);
+      send(res, 200, "text/html; charset=utf-8", renders.html("live", t), head);
     } else if (path === "/app.css") {
       send(res, 200, "text/css; charset=utf-8", APP_CSS, head);
     } else if (path === "/app.js") {
       send(res, 200, "text/javascript; charset=utf-8", APP_JS, head);
     } else if (path === "/metrics") {
-      const body = renderMetricsBytes({
-        snapshot: view.snapshot(),
-        source: view.source,
-        nowMs: t,
-        version: NUTGUARD_VERSION,
-      });
-      send(res, 200, "text/plain; version=0.0.4; charset=utf-8", body, head);
+      send(res, 200, "text/plain; version=0.0.4; charset=utf-8", renders.metrics(t), head);
     } else if (path === "/api/v1/ups") {
       json(res, 200, upsListJson(view.snapshot(), view.source, t), head);
     } else if (path.startsWith("/api/v1/ups/")) {
@@ -200,51 +202,38 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
     }
   };
 
-  const tlsOptions = o.tls
-    ? { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) }
-    : undefined;
-  const servers: Server[] = [];
-  const addresses: { host: string; port: number }[] = [];
+  const listeners = new Listeners(safeHandle, o.log, o.maxConnections ?? 256);
   const closeAll = async () => {
     clearInterval(sampler);
     unsubscribe();
     hub.close();
-    await Promise.all(
-      servers.map(
-        (srv) =>
-          new Promise<void>((resolve) => {
-            srv.close(() => resolve());
-            srv.closeAllConnections();
-          }),
-      ),
-    );
+    await listeners.close();
   };
   try {
-    for (const l of o.listen) {
-      const srv: Server = tlsOptions ? createTlsServer(tlsOptions, safeHandle) : createServer(safeHandle);
-      srv.requestTimeout = 10_000;
-      srv.headersTimeout = 5_000;
-      srv.keepAliveTimeout = 5_000;
-      srv.timeout = 30_000;
-      srv.maxHeadersCount = 50;
-      srv.maxConnections = o.maxConnections ?? 256;
-      srv.on("clientError", (_err, socket) => socket.destroy());
-      await new Promise<void>((resolve, reject) => {
-        srv.once("error", (err: NodeJS.ErrnoException) =>
-          reject(new Error(`cannot listen on ${l.text}: ${err.code ?? err.message}`)),
-        );
-        srv.listen(l.port, l.host, () => resolve());
-      });
-      servers.push(srv);
-      const a = srv.address() as AddressInfo;
-      addresses.push({ host: a.address, port: a.port });
-      o.log.info(
-        `http: listening on ${tlsOptions ? "https" : "http"}://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}/`,
-      );
-    }
+    await listeners.start(o.listen, o.tls);
   } catch (err) {
     await closeAll();
     throw err;
   }
-  return { addresses, streams: hub, close: closeAll };
+  return {
+    get addresses() {
+      return listeners.addresses;
+    },
+    streams: hub,
+    reconfigure: async (next) => {
+      const changed = await listeners.reconfigure(next.listen, next.tls);
+      if (sameCredentials(credentials, next.credentials)) return changed;
+      // who was let in before is not necessarily let in now: open streams must authenticate again
+      credentials = next.credentials;
+      authorized = authorizer(credentials);
+      hub.disconnectAll();
+      o.log.info("http: authentication settings changed");
+      return true;
+    },
+    close: closeAll,
+  };
+}
+
+function sameCredentials(a: Credentials, b: Credentials): boolean {
+  return a.token === b.token && a.user === b.user && a.password === b.password;
 }

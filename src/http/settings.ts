@@ -4,8 +4,7 @@
  * TLS). Light (no servers): the monitor's root process reads these to refuse a bad setting at start.
  */
 import { join } from "node:path";
-import { type NutguardConfFile, parseNutguardConf, sectionsOf } from "../config/nutguard-conf.js";
-import { readOptionalConfigFile } from "../util/config-file-read.js";
+import { type NutguardConfFile, sectionsOf } from "../config/nutguard-conf.js";
 import {
   emptyHttpSettings,
   type HttpSettings,
@@ -17,13 +16,6 @@ import {
 /** nutguard.conf's default place: $NUT_CONFPATH/nutguard.conf, else /etc/nut/nutguard.conf. */
 export function defaultNutguardConfPath(env: Readonly<Record<string, string | undefined>>): string {
   return join(env.NUT_CONFPATH || "/etc/nut", "nutguard.conf");
-}
-
-/** Read nutguard.conf; a missing file is an empty one (all defaults). Throws ConfigError. */
-export function readNutguardConf(path: string): NutguardConfFile {
-  const text = readOptionalConfigFile(path); // strict UTF-8, a regular file of at most 1 MiB
-  if (text === undefined) return { file: path, sections: [] };
-  return parseNutguardConf(text, path);
 }
 
 /** `--http` values → listen addresses; throws with the bad value named. */

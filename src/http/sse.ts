@@ -68,6 +68,12 @@ export class SseHub {
     }
   }
 
+  /** End every stream (clients reconnect by themselves), keep serving new ones. */
+  disconnectAll(): void {
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+
   close(): void {
     clearInterval(this.heartbeat);
     for (const res of this.clients) res.end();

@@ -19,4 +19,10 @@ export type ViewSource = "monitor" | "exporter";
 
 export interface ObservedView extends MonitorView {
   readonly source: ViewSource;
+  /**
+   * A number that changes whenever `snapshot()` would show something else (the exporter: each poll
+   * round). Without it the surface takes every event as the sign of a change (the monitor emits one
+   * each poll round). Lets the surface render /metrics once per change rather than per scrape.
+   */
+  revision?(): number;
 }

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { type ParseResult, parseUpsmonConf, type UpsmonConfig } from "../config/upsmon-conf.js";
-import { ConfigFileError, readConfigFile } from "../util/config-file-read.js";
+import { ConfigFileError, readNutConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 
 export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -14,21 +14,24 @@ export function defaultUpsmonConfPath(env: NodeJS.ProcessEnv = process.env): str
 
 /**
  * Read and parse; a file that cannot be read gives a fatal result with NUT's "Can't open" text, and so
- * does one that is not a regular file or is larger than 1 MiB (util/config-file-read.ts).
+ * does one that is not a regular file or is larger than 1 MiB (util/config-file-read.ts). Bytes that
+ * are not UTF-8 are a warning outside comments, never fatal (NUT's upsmon reads a Latin-1 file).
  * Read synchronously (a small file, at start and on reload, as upsmon does): node:fs/promises would keep
  * a dozen more built-in modules resident in the monitor for its whole life.
  */
 export async function loadUpsmonConfFile(path: string): Promise<ParseResult> {
-  let text: string;
+  let read: { text: string; warnings: string[] };
   try {
-    text = readConfigFile(path);
+    read = readNutConfigFile(path);
   } catch (err) {
     if (!(err instanceof ConfigFileError)) throw err;
     const fatal = err.message;
     const empty = parseUpsmonConf("", path);
     return { ...empty, messages: [{ level: "err", message: fatal }], fatal };
   }
-  return parseUpsmonConf(text, path);
+  const parsed = parseUpsmonConf(read.text, path);
+  const notUtf8 = read.warnings.map((message) => ({ level: "warning" as const, message }));
+  return { ...parsed, messages: [...notUtf8, ...parsed.messages] };
 }
 
 /** Send the parser's messages to the log, at their levels. */

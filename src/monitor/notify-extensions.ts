@@ -10,7 +10,8 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { type NutguardConfFile, nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
+import { type NutguardConfFile, nutguardConfPathFor } from "../config/nutguard-conf.js";
+import { type NutguardConfLoad, tryLoadNutguardConf } from "../config/nutguard-conf-file.js";
 import {
   type Thresholds,
   thresholdsFor,
@@ -33,7 +34,6 @@ import {
 } from "../upssched/runner.js";
 import type { SchedTimer } from "../upssched/timers.js";
 import type { Clock } from "../util/clock.js";
-import { readOptionalConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
 import type { MonitorEvent, MonitorSnapshot } from "./events.js";
@@ -44,6 +44,8 @@ export interface NotifyExtensionsOptions {
   upsmonConfPath: string;
   /** `-C FILE`: another nutguard.conf. */
   nutguardConfPath?: string;
+  /** nutguard.conf as the composition root loaded it (else it is loaded here, from the path above). */
+  nutguardConf?: NutguardConfLoad;
   config: UpsmonConfig;
   log: Logger;
   /** The monitor's snapshot (status, charge and runtime of a notification's UPS). */
@@ -69,15 +71,9 @@ export interface NotifyExtensions {
   settle(ms: number): Promise<boolean>;
   /** The built-in upssched's running timers ([] when it is off). */
   upsschedTimers(): readonly Readonly<SchedTimer>[];
-  /** Re-read nutguard.conf and upssched.conf (SIGHUP) for the new upsmon.conf. */
-  reload(config: UpsmonConfig): void;
+  /** Apply a reload (SIGHUP): the new upsmon.conf, nutguard.conf as reloaded (else loaded here); re-reads upssched.conf. */
+  reload(config: UpsmonConfig, nutguardConf?: NutguardConfLoad): void;
   stop(): void;
-}
-
-/** Read nutguard.conf; undefined when the file does not exist. Throws ConfigError / Error. */
-export function readNutguardConf(path: string): NutguardConfFile | undefined {
-  const text = readOptionalConfigFile(path);
-  return text === undefined ? undefined : parseNutguardConf(text, path);
 }
 
 function describeError(err: unknown): string {
@@ -93,7 +89,7 @@ class Extensions implements NotifyExtensions {
   private handler: NotifyCmdHandler | undefined;
 
   constructor(private readonly o: NotifyExtensionsOptions) {
-    this.apply(o.config, true);
+    this.apply(o.config, o.nutguardConf, true);
   }
 
   get notifyCmdHandler(): NotifyCmdHandler | undefined {
@@ -117,9 +113,9 @@ class Extensions implements NotifyExtensions {
     return this.upssched?.list() ?? [];
   }
 
-  reload(config: UpsmonConfig): void {
+  reload(config: UpsmonConfig, nutguardConf?: NutguardConfLoad): void {
     this.o.config = config;
-    this.apply(config, false);
+    this.apply(config, nutguardConf, false);
   }
 
   stop(): void {
@@ -137,15 +133,13 @@ class Extensions implements NotifyExtensions {
       this.o.log.warning(w);
   }
 
-  private apply(config: UpsmonConfig, first: boolean): void {
-    const log = this.o.log;
-    const confPath = this.o.nutguardConfPath ?? nutguardConfPathFor(this.o.upsmonConfPath);
-    let conf: NutguardConfFile | undefined;
-    try {
-      conf = readNutguardConf(confPath);
-    } catch (err) {
-      log.error(
-        `${describeError(err)}${first ? " (notification channels, thresholds and upssched settings are off)" : " (keeping the previous settings)"}`,
+  private apply(config: UpsmonConfig, given: NutguardConfLoad | undefined, first: boolean): void {
+    const load =
+      given ?? tryLoadNutguardConf(this.o.nutguardConfPath ?? nutguardConfPathFor(this.o.upsmonConfPath));
+    const conf = load.conf;
+    if (load.error) {
+      this.o.log.error(
+        `${describeError(load.error)}${first ? " (notification channels, thresholds and upssched settings are off)" : " (keeping the previous settings)"}`,
       );
       if (!first) return;
     }

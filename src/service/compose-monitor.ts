@@ -12,6 +12,8 @@
  * Loaded only in the monitoring process (it pulls in the client and the engine), never by the root
  * supervisor of split mode.
  */
+import { nutguardConfPathFor } from "../config/nutguard-conf.js";
+import { type NutguardConfLoad, tryLoadNutguardConf } from "../config/nutguard-conf-file.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { Notifier } from "../monitor/actions.js";
 import { reloadUpsmonConf } from "../monitor/config-file.js";
@@ -33,15 +35,26 @@ export interface MonitorExtensionContext {
   /** The configuration at start (reloads are `reload` events; `monitor.snapshot()` has the settings in force). */
   config: UpsmonConfig;
   configPath: string | undefined;
+  /** nutguard.conf as loaded at start (undefined when the monitor has no config file: the demo, tests). */
+  nutguardConf: NutguardConfLoad | undefined;
   log: Logger;
   clock: Clock;
+}
+
+/** What a started extension may offer: a stop function, and what to do with each reload's nutguard.conf. */
+export interface MonitorExtensionHooks {
+  stop?(): Promise<void> | void;
+  /** After a reload that read upsmon.conf, with the nutguard.conf loaded for it (once, for everyone). */
+  reload?(nutguardConf: NutguardConfLoad | undefined): void;
 }
 
 /** A capability attached to the monitor: started with it, stopped before `done` resolves. */
 export interface MonitorExtension {
   readonly name: string;
-  /** Subscribe here. Return a stop function when there is something to close (servers, queues). */
-  start(ctx: MonitorExtensionContext): undefined | (() => Promise<void> | void) | void;
+  /** Subscribe here. Return a stop function (or hooks) when there is something to close or reload. */
+  start(
+    ctx: MonitorExtensionContext,
+  ): undefined | (() => Promise<void> | void) | MonitorExtensionHooks | void;
 }
 
 export interface ComposeMonitorOptions {
@@ -94,6 +107,13 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
   let config = o.config;
   const configPath = o.configPath;
   const stops: (() => Promise<void> | void)[] = [];
+  const reloads: ((load: NutguardConfLoad | undefined) => void)[] = [];
+  // nutguard.conf: loaded once here per start and per reload, handed to everything that reads it
+  const nutguardConfPath =
+    o.nutguardConfPath ?? (configPath === undefined ? undefined : nutguardConfPathFor(configPath));
+  const loadNutguard = () =>
+    nutguardConfPath === undefined ? undefined : tryLoadNutguardConf(nutguardConfPath);
+  let nutguardConf = loadNutguard();
   const createLink: UpsLinkFactory =
     o.createLink ?? ((entry) => createNutLink(entry, config, log, o.linkOptions ?? {}));
   let monitorHandle: MonitorHandle | undefined;
@@ -103,7 +123,7 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
       : configPath !== undefined && o.notifyExtensions !== false
         ? startNotifyExtensions({
             upsmonConfPath: configPath,
-            ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
+            ...(nutguardConf ? { nutguardConf } : {}),
             config,
             log,
             snapshot: () => monitorHandle?.snapshot(),
@@ -135,8 +155,10 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
       if (next === undefined) return undefined;
       o.onConfig?.(next);
       config = next;
-      if (hear) {
-        hear.reload(next);
+      nutguardConf = loadNutguard();
+      for (const reload of reloads) reload(nutguardConf);
+      if (hear && nutguardConf) {
+        hear.reload(next, nutguardConf);
         notifier?.setNotifyCmdHandler(hear.notifyCmdHandler);
       }
       return next;
@@ -144,8 +166,12 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
     attach: (monitor) => {
       for (const ext of o.extensions ?? []) {
         try {
-          const stop = ext.start({ monitor, config, configPath, log, clock });
-          if (typeof stop === "function") stops.push(stop);
+          const hooks = ext.start({ monitor, config, configPath, nutguardConf, log, clock });
+          if (typeof hooks === "function") stops.push(hooks);
+          else if (hooks) {
+            if (hooks.stop) stops.push(() => hooks.stop?.());
+            if (hooks.reload) reloads.push((load) => hooks.reload?.(load));
+          }
         } catch (err) {
           log.error(`${ext.name}: cannot start: ${err instanceof Error ? err.message : String(err)}`);
         }

@@ -9,7 +9,7 @@ import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
 import { inlineSecrets } from "../config/nutguard-conf-secrets.js";
-import { readConfigFile } from "../util/config-file-read.js";
+import { readNutConfigFile } from "../util/config-file-read.js";
 import {
   type AccountFacts,
   type ConfigFacts,
@@ -59,10 +59,14 @@ const UNIT_PROPERTIES = [
 
 const run = runCommand;
 
-/** A config file's text; undefined when it cannot be used (missing, unreadable, not a regular file, > 1 MiB). */
+/**
+ * A config file's text; undefined when it cannot be used (missing, unreadable, not a regular file, > 1 MiB).
+ * Bytes that are not UTF-8 become U+FFFD (a Latin-1 comment in upsmon.conf or GECOS field in /etc/passwd
+ * must not make the file look unreadable).
+ */
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return readConfigFile(path);
+    return readNutConfigFile(path).text;
   } catch {
     return undefined;
   }

@@ -1,10 +1,11 @@
 /**
  * `nutguard install-service`: installs nutguard-monitor.service (one of the three unit files in the
- * repo's units/ directory, notify by default) with ExecStart= pointing at this installation, plus
+ * repo's units/ directory, notify by default) and nutguard-exporter.service (for hosts that only watch)
+ * with ExecStart= pointing at this installation, plus
  * /etc/tmpfiles.d/nutguard.conf (runtime directory) and /etc/sysusers.d/nutguard.conf (the nut
  * account), each written to a temp file and renamed. Then, when systemd is running and the target
  * is the live root, runs daemon-reload, systemd-sysusers and systemd-tmpfiles --create.
- * Never enables or starts the unit (that is the administrator's call).
+ * Never enables or starts either unit (that is the administrator's call).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
@@ -15,6 +16,8 @@ export const UNIT_TYPES = ["notify", "forking", "simple"] as const;
 export type UnitType = (typeof UNIT_TYPES)[number];
 
 export const UNIT_NAME = "nutguard-monitor.service";
+/** `nutguard exporter`'s unit (units/nutguard-exporter.service), installed beside the monitor's. */
+export const EXPORTER_UNIT_NAME = "nutguard-exporter.service";
 /** The command the repo's unit files name; replaced by the real one when installing. */
 export const UNIT_PLACEHOLDER_BIN = "/usr/local/bin/nutguard";
 
@@ -34,6 +37,8 @@ export interface InstallOptions {
 export interface InstallReport {
   written: string[];
   ran: string[];
+  /** Things the administrator should know (printed as warnings). */
+  warnings: string[];
 }
 
 export function defaultUnitsDir(): string {
@@ -71,6 +76,10 @@ export function installService(opts: InstallOptions): InstallReport {
   const files: [string, string][] = [
     [join(opts.root, "etc/systemd/system", UNIT_NAME), unit],
     [
+      join(opts.root, "etc/systemd/system", EXPORTER_UNIT_NAME),
+      renderUnit(readFileSync(join(unitsDir, EXPORTER_UNIT_NAME), "utf8"), command),
+    ],
+    [
       join(opts.root, "etc/tmpfiles.d/nutguard.conf"),
       readFileSync(join(unitsDir, "nutguard.tmpfiles.conf"), "utf8"),
     ],
@@ -79,7 +88,20 @@ export function installService(opts: InstallOptions): InstallReport {
       readFileSync(join(unitsDir, "nutguard.sysusers.conf"), "utf8"),
     ],
   ];
-  const report: InstallReport = { written: [], ran: [] };
+  const report: InstallReport = { written: [], ran: [], warnings: [] };
+  // the exporter runs as a dynamic user with ProtectHome=yes: it cannot run a nutguard kept in a home
+  if (/(^|\s)\/(home|root)\//.test(command)) {
+    report.warnings.push(
+      `${EXPORTER_UNIT_NAME} cannot run ${command}: it runs as a dynamic user that does not see /home or /root (ProtectHome=yes); install nutguard elsewhere (e.g. npm install -g) to use it`,
+    );
+  }
+  // the .deb's units live in /usr/lib/systemd/system: copies in /etc/systemd/system override them for good
+  const packaged = join(opts.root, "usr/lib/systemd/system", UNIT_NAME);
+  if (existsSync(packaged)) {
+    report.warnings.push(
+      `the nutguard package's units are installed (${packaged}): the units written to /etc/systemd/system now override them, and package upgrades no longer change what runs; remove ${join("/etc/systemd/system", UNIT_NAME)} and ${join("/etc/systemd/system", EXPORTER_UNIT_NAME)} to go back to the package's`,
+    );
+  }
   for (const [path, content] of files) {
     writeAtomic(path, content);
     report.written.push(path);

@@ -66,7 +66,7 @@ async function startChildMonitor(args: ChildArgs, host: MonitorHost, log: Logger
     throw new Error(`Cannot read ${args.configPath} as the monitor's user: ${parsed.fatal}`);
   }
   const extensions = args.http
-    ? [(await import("../http/monitor-extension.js")).monitorHttpExtension(args.http, process.env)]
+    ? [await (await import("../http/monitor-extension.js")).monitorHttpExtension(args.http, process.env)]
     : [];
   return composeMonitor({
     extensions,

@@ -67,7 +67,7 @@ export async function runSingleProcess(o: SingleProcessOptions): Promise<number>
   // SHUTDOWNCMD as read at start, then per reload; POWERDOWNFLAG as read (and cleared) at start
   let privileged = { shutdownCmd: config.shutdownCmd, powerDownFlag: config.powerDownFlag };
   const extensions = o.http
-    ? [(await import("../http/monitor-extension.js")).monitorHttpExtension(o.http, process.env)]
+    ? [await (await import("../http/monitor-extension.js")).monitorHttpExtension(o.http, process.env)]
     : [];
   const handle = composeMonitor({
     extensions,

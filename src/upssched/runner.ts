@@ -15,7 +15,7 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseUpsschedConf, type UpsschedConfig } from "../config/upssched-conf.js";
 import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
-import { readConfigFile } from "../util/config-file-read.js";
+import { readNutConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
 import { type SchedRun, type SchedTimer, UpsschedTimers } from "./timers.js";
 
@@ -39,7 +39,9 @@ export function upsschedConfPathFor(upsmonConfPath: string): string {
 
 /** Read and parse upssched.conf (throws ConfigError with file:line, or an Error naming the file). */
 export function loadUpsschedConf(path: string): UpsschedConfig {
-  return parseUpsschedConf(readConfigFile(path), path);
+  const { text, warnings } = readNutConfigFile(path); // Latin-1 bytes: warnings, as upsmon.conf
+  const config = parseUpsschedConf(text, path);
+  return { ...config, warnings: [...warnings, ...config.warnings] };
 }
 
 export interface BuiltinUpsschedOptions {

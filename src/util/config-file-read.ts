@@ -63,6 +63,68 @@ function kindOf(st: Stats): string {
  * silently); a UTF-8 byte order mark at the start is removed.
  */
 export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"): string {
+  const bytes = readConfigBytes(path);
+  if (encoding !== "utf8" && encoding !== "utf-8") return bytes.toString(encoding);
+  return decodeUtf8(path, bytes);
+}
+
+/**
+ * NUT's own client files (upsmon.conf, upssched.conf), which NUT reads byte by byte and drops every
+ * byte above 0x7F: a file written years ago in Latin-1 works with NUT's upsmon, so it must not stop
+ * nutguard's monitor. The text is read as UTF-8 with a bad byte as U+FFFD; a bad byte in a comment
+ * says nothing, one in a setting gives a warning naming file, line and column (the setting keeps a
+ * U+FFFD where NUT would have dropped the byte; MONITOR's credentials must be ASCII and are refused).
+ * Every other problem throws ConfigFileError as readConfigFile does.
+ */
+export function readNutConfigFile(path: string): { text: string; warnings: string[] } {
+  const bytes = readConfigBytes(path);
+  const warnings: string[] = [];
+  let from = 0;
+  let lastLine = 0;
+  for (;;) {
+    const at = from + firstInvalidUtf8(bytes.subarray(from));
+    if (at >= bytes.length) break;
+    const { line, lineStart } = lineOf(bytes, at);
+    if (line !== lastLine && !inComment(bytes, lineStart, at)) {
+      warnings.push(
+        `${path}:${line}: not UTF-8 text (byte 0x${hex(bytes[at]!)} at column ${at - lineStart + 1}): read as U+FFFD; save the file as UTF-8`,
+      );
+      lastLine = line;
+    }
+    from = at + 1;
+  }
+  return { text: new TextDecoder("utf-8").decode(bytes), warnings }; // BOM removed, as in readConfigFile
+}
+
+/** Whether offset `at` lies after an unquoted `#` on the line starting at `lineStart`. */
+function inComment(b: Uint8Array, lineStart: number, at: number): boolean {
+  let quoted = false;
+  for (let i = lineStart; i < at; i++) {
+    const c = b[i];
+    if (c === 0x5c)
+      i++; // backslash: the next byte is literal
+    else if (c === 0x22) quoted = !quoted;
+    else if (c === 0x23 && !quoted) return true;
+  }
+  return false;
+}
+
+function lineOf(b: Uint8Array, at: number): { line: number; lineStart: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at; i++) {
+    if (b[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, lineStart };
+}
+
+const hex = (byte: number) => byte.toString(16).toUpperCase().padStart(2, "0");
+
+/** The file's bytes, with every check of readConfigFile. */
+function readConfigBytes(path: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -86,9 +148,7 @@ export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"):
       length += n;
       if (length > MAX_CONFIG_FILE_BYTES) throw tooLarge(path, undefined);
     }
-    const bytes = buf.subarray(0, length);
-    if (encoding !== "utf8" && encoding !== "utf-8") return bytes.toString(encoding);
-    return decodeUtf8(path, bytes);
+    return buf.subarray(0, length);
   } catch (err) {
     if (err instanceof ConfigFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -107,18 +167,10 @@ function decodeUtf8(path: string, bytes: Uint8Array): string {
     return strictUtf8.decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < at; i++) {
-      if (bytes[i] === 0x0a) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    const byte = bytes[at]!.toString(16).toUpperCase().padStart(2, "0");
+    const { line, lineStart } = lineOf(bytes, at);
     throw new ConfigFileError(
       path,
-      `${path}:${line}: not UTF-8 text (byte 0x${byte} at column ${at - lineStart + 1}); save the file as UTF-8`,
+      `${path}:${line}: not UTF-8 text (byte 0x${hex(bytes[at]!)} at column ${at - lineStart + 1}); save the file as UTF-8`,
     );
   }
 }

@@ -31,6 +31,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The status page once it shows `text` (it is rendered at most once a second: http/render-cache.ts), at most 5 s. */
+async function pageShowing(url: string, text: string) {
+  const deadline = Date.now() + 5000;
+  let page = await request(url);
+  while (!page.body.includes(text) && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 200));
+    page = await request(url);
+  }
+  return page;
+}
+
 describe("last-drill.json", () => {
   it("the drill writes it; the status page and /api/v1/drill show it; a corrupt file is reported, not fatal", async () => {
     const state = await mkdtemp(join(tmpdir(), "nutguard-state-"));
@@ -58,7 +69,9 @@ describe("last-drill.json", () => {
         findingTitles: [],
       });
       const when = `${record.time.slice(0, 16).replace("T", " ")} UTC`;
-      expect((await request(exporter.url)).body).toContain(`Last drill: ${when}, outage: passed`);
+      expect((await pageShowing(exporter.url, `Last drill: ${when}, outage: passed`)).body).toContain(
+        `Last drill: ${when}, outage: passed`,
+      );
       expect(JSON.parse((await request(`${exporter.url}api/v1/drill`)).body)).toEqual({ lastDrill: record });
 
       const bad = await runOurs("drill", ["-f", conf, "--shutdown-takes", "600", "--state-dir", state], {
@@ -71,10 +84,12 @@ describe("last-drill.json", () => {
       expect(after.lastDrill.findingTitles).toEqual([
         `[runtime-too-short] u@127.0.0.1:${server.addresses[0]!.port}`,
       ]);
-      expect((await request(exporter.url)).body).toMatch(/Last drill: [\d-]+ [\d:]+ UTC, outage: 1 finding</);
+      expect((await pageShowing(exporter.url, "outage: 1 finding<")).body).toMatch(
+        /Last drill: [\d-]+ [\d:]+ UTC, outage: 1 finding</,
+      );
 
       await writeFile(join(state, "last-drill.json"), "{ half a rec");
-      const page = await request(exporter.url);
+      const page = await pageShowing(exporter.url, "Last drill: unreadable");
       expect(page.status).toBe(200);
       expect(page.body).toContain(
         `Last drill: unreadable (${join(state, "last-drill.json")}: not valid JSON)`,

@@ -2,7 +2,8 @@
  * units/nutguard-exporter.service under a real systemd (Debian 12) beside Debian's upsd with dummy-ups:
  * it starts as an unprivileged dynamic user, reads /etc/nut/nutguard.conf (root:nut 0640), serves
  * every UPS of the server on 127.0.0.1:9399, sees a status change, and keeps its history in
- * /var/lib/nutguard-exporter across a restart.
+ * /var/lib/nutguard-exporter across a restart; `systemctl reload` applies a changed nutguard.conf with
+ * the same main process.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootContainer, type Container, NUTGUARD_DIR, waitFor } from "../helpers/container.js";
@@ -74,5 +75,21 @@ describe("nutguard-exporter.service", () => {
       ),
     ).toBe(true);
     expect((await ct.run(["ls", "/var/lib/nutguard-exporter/"])).trim()).toContain("history.log");
+  });
+
+  it("systemctl reload: a token added to [http] is required at once, same main process", async () => {
+    const pid = (await ct.show(UNIT, ["MainPID"])).MainPID!;
+    const cursor = await ct.journalCursor();
+    await ct.writeFile(
+      "/etc/nut/nutguard.conf",
+      "[exporter]\n  target = *@127.0.0.1\n  interval = 1\n[http]\n  token = s3cret\n",
+      { mode: "0640", owner: "root:nut" },
+    );
+    await ct.run(["systemctl", "reload", UNIT]);
+    await waitFor("the reload in the journal", async () =>
+      (await ct.journalAfter(cursor, ["-u", UNIT])).includes("reloaded /etc/nut/nutguard.conf"),
+    );
+    expect((await fetchInside(ct, "/metrics")).stdout.split("\n")[0]).toBe("401");
+    expect((await ct.show(UNIT, ["MainPID"])).MainPID).toBe(pid);
   });
 });

@@ -37,10 +37,8 @@ function listenerUid(port: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 }
 
-it("the unprivileged monitor process serves it, not the root supervisor", async () => {
-  // split mode: the monitor's user (nut) must read upsmon.conf and nutguard.conf, and write the history
-  const conf = join(dir, "nutguard.conf");
-  await writeFile(conf, `[history]\n  dir = ${join(dir, "state")}\n`, { mode: 0o644 });
+/** `nutguard monitor -F` as root (split mode) with `args`; its log so far, and a stop. */
+async function splitMonitor(args: string[]) {
   const { user, pass } = stack.users.primary;
   await writeFile(
     join(dir, "upsmon.conf"),
@@ -50,39 +48,67 @@ it("the unprivileged monitor process serves it, not the root supervisor", async 
   let log = "";
   const child = spawn(
     process.execPath,
-    [
-      await nutguardBundle(),
-      "monitor",
-      "-F",
-      "--http",
-      "127.0.0.1:0",
-      "-C",
-      conf,
-      "-f",
-      join(dir, "upsmon.conf"),
-    ],
+    [await nutguardBundle(), "monitor", "-F", ...args, "-f", join(dir, "upsmon.conf")],
     { env: { ...process.env, NUT_PIDPATH: dir }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout!.resume();
   child.stderr!.on("data", (d) => (log += d));
-  try {
+  /** The port of the n-th "listening on" line for `host`. */
+  const listening = async (host: string, n = 0) => {
+    const re = new RegExp(`http: listening on http://${host.replace(/\./g, "\\.")}:(\\d+)/`, "g");
     await stack
-      .waitFor(async () => /http: listening on http:\/\/127\.0\.0\.1:\d+\//.test(log))
+      .waitFor(async () => [...log.matchAll(re)].length > n)
       .catch((e) => {
         throw new Error(`${e.message}\n${log}`);
       });
-    const port = Number(/http: listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(log)![1]);
+    return Number([...log.matchAll(re)][n]![1]);
+  };
+  const stop = async () => {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  return { child, log: () => log, listening, stop };
+}
+
+const nutUid = () => Number(execFileSync("id", ["-u", "nut"], { encoding: "utf8" }).trim());
+
+it("the unprivileged monitor process serves it, not the root supervisor", async () => {
+  // split mode: the monitor's user (nut) must read upsmon.conf and nutguard.conf, and write the history
+  const conf = join(dir, "nutguard.conf");
+  await writeFile(conf, `[history]\n  dir = ${join(dir, "state")}\n`, { mode: 0o644 });
+  const mon = await splitMonitor(["--http", "127.0.0.1:0", "-C", conf]);
+  try {
+    const port = await mon.listening("127.0.0.1");
     const U = `dummy@127.0.0.1:${stack.port}`;
     await stack.waitFor(async () =>
       (await request(`http://127.0.0.1:${port}/metrics`)).body.includes(`nut_ups_up{ups="${U}"} 1`),
     );
-    expect(listenerUid(port)).toBe(Number(execFileSync("id", ["-u", "nut"], { encoding: "utf8" }).trim()));
-    expect(child.pid).toBeDefined();
-    expect(listenerPid(port)).not.toBe(child.pid);
+    expect(listenerUid(port)).toBe(nutUid());
+    expect(mon.child.pid).toBeDefined();
+    expect(listenerPid(port)).not.toBe(mon.child.pid);
   } finally {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
+    await mon.stop();
+  }
+});
+
+it("a reload (SIGHUP to the supervisor) applies a changed [http] in the monitor process", async () => {
+  const conf = join(dir, "reload.conf");
+  const history = `[history]\n  dir = ${join(dir, "state-reload")}\n`;
+  await writeFile(conf, `${history}[http]\n  listen = 127.0.0.1:0\n`, { mode: 0o644 });
+  const mon = await splitMonitor(["-C", conf]);
+  try {
+    const old = await mon.listening("127.0.0.1");
+    await writeFile(conf, `${history}[http]\n  listen = 127.0.0.2:0\n  token = s3cret\n`, { mode: 0o644 });
+    mon.child.kill("SIGHUP");
+    const port = await mon.listening("127.0.0.2");
+    expect(listenerUid(port)).toBe(nutUid());
+    expect((await request(`http://127.0.0.2:${port}/metrics`)).status).toBe(401);
+    const auth = { authorization: "Bearer s3cret" };
+    expect((await request(`http://127.0.0.2:${port}/metrics`, { headers: auth })).status).toBe(200);
+    await expect(request(`http://127.0.0.1:${old}/metrics`)).rejects.toThrow("ECONNREFUSED");
+  } finally {
+    await mon.stop();
   }
 });
 

@@ -225,3 +225,42 @@ async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe("reconfigure (a reload's [http])", () => {
+  /** The SHA-256 of the certificate an https server presents, AB:CD:... */
+  const presented = (port: number) =>
+    new Promise<string>((resolve, reject) => {
+      const req = https.get(
+        { host: "127.0.0.1", port, path: "/metrics", rejectUnauthorized: false, agent: false },
+        (res) => {
+          resolve((res.socket as import("node:tls").TLSSocket).getPeerCertificate().fingerprint256);
+          res.resume();
+        },
+      );
+      req.on("error", reject);
+    });
+
+  it("HTTP to HTTPS on the same address, a renewed certificate, and an unreadable one that changes nothing", async () => {
+    const [a, b] = [await makeTestPki(), await makeTestPki()];
+    cleanups.push(() => a.remove());
+    cleanups.push(() => b.remove());
+    const { s, url } = await surface();
+    expect((await request(`${url}metrics`)).status).toBe(200);
+    const listen = parseListen("127.0.0.1:0");
+    if ("error" in listen) throw new Error(listen.error);
+    const tlsA = { certFile: a.serverCertFile, keyFile: a.serverKeyFile };
+    expect(await s.reconfigure({ listen: [listen], credentials: {}, tls: tlsA })).toBe(true);
+    const port = s.addresses[0]!.port;
+    expect(await presented(port)).toBe(a.serverSha256);
+    // same address, new files: the running server presents the new certificate
+    const tlsB = { certFile: b.serverCertFile, keyFile: b.serverKeyFile };
+    expect(await s.reconfigure({ listen: [listen], credentials: {}, tls: tlsB })).toBe(true);
+    expect(s.addresses[0]!.port).toBe(port);
+    expect(await presented(port)).toBe(b.serverSha256);
+    expect(await s.reconfigure({ listen: [listen], credentials: {}, tls: tlsB })).toBe(false);
+    await expect(
+      s.reconfigure({ listen: [listen], credentials: {}, tls: { ...tlsB, certFile: "/nonexistent.pem" } }),
+    ).rejects.toThrow("Can't open /nonexistent.pem: No such file or directory");
+    expect(await presented(port)).toBe(b.serverSha256);
+  });
+});

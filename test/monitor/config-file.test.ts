@@ -41,19 +41,30 @@ describe("reloading upsmon.conf", () => {
     expect(parsed.fatal).toBe(`Can't use ${path}: it is a character device, not a regular file`);
   });
 
-  it("an upsmon.conf that is not UTF-8 is refused with its line (NUT's upsmon would drop the bytes); UTF-8 is kept", async () => {
+  it("an upsmon.conf written in Latin-1 still loads, as with NUT's upsmon: quiet in a comment, a warning with line and column in a setting; UTF-8 is kept", async () => {
     const path = join(dir, "upsmon.conf");
     const monitor = "MONITOR ups@localhost 1 mon pass primary\n";
     writeFileSync(
       path,
-      Buffer.from(`${monitor}NOTIFYMSG ONBATT "Stromausfall: %s l\xe4uft auf Batterie"\n`, "latin1"),
+      Buffer.from(
+        `# \xdcberwachung der USV im Keller\n${monitor}NOTIFYMSG ONBATT "Stromausfall: %s l\xe4uft auf Batterie" # sp\xe4ter\n`,
+        "latin1",
+      ),
     );
-    expect((await loadUpsmonConfFile(path)).fatal).toBe(
-      `${path}:2: not UTF-8 text (byte 0xE4 at column 37); save the file as UTF-8`,
-    );
+    const latin1 = await loadUpsmonConfFile(path);
+    expect(latin1.fatal).toBeUndefined();
+    expect(latin1.config.monitors.map((m) => m.system)).toEqual(["ups@localhost"]);
+    expect(latin1.messages.filter((m) => m.message.includes("UTF-8"))).toEqual([
+      {
+        level: "warning",
+        message: `${path}:3: not UTF-8 text (byte 0xE4 at column 37): read as U+FFFD; save the file as UTF-8`,
+      },
+    ]);
+    expect(latin1.config.notifyMessages.ONBATT).toBe("Stromausfall: %s l\ufffduft auf Batterie");
     writeFileSync(path, `${monitor}NOTIFYMSG ONBATT "Stromausfall: %s läuft auf Batterie"\n`, "utf8");
     const parsed = await loadUpsmonConfFile(path);
     expect(parsed.fatal).toBeUndefined();
+    expect(parsed.messages.filter((m) => m.message.includes("UTF-8"))).toEqual([]);
     expect(parsed.config.notifyMessages.ONBATT).toBe("Stromausfall: %s läuft auf Batterie");
   });
 });

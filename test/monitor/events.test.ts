@@ -3,40 +3,12 @@
  * scripted links (no network): what a subscriber sees, in order, and what snapshot() shows.
  */
 import { describe, expect, it } from "vitest";
-import { type MonitorEntry, parseUpsmonConf } from "../../src/config/upsmon-conf.js";
+import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
 import type { PollResult } from "../../src/monitor/engine-types.js";
 import type { MonitorEvent, MonitorSnapshot } from "../../src/monitor/events.js";
-import type { LinkStateChange } from "../../src/monitor/monitor-view.js";
-import type { UpsLink } from "../../src/monitor/ups-link.js";
 import { composeMonitor, type MonitorExtension } from "../../src/service/compose-monitor.js";
 import { createMemoryLogger } from "../../src/util/log.js";
-
-class ScriptedLink implements UpsLink {
-  private report: ((c: LinkStateChange) => void) | undefined;
-  constructor(
-    readonly entry: MonitorEntry,
-    private readonly polls: PollResult[],
-  ) {}
-  onStateChange(listener: (c: LinkStateChange) => void): void {
-    this.report = listener;
-  }
-  start(): void {
-    this.report?.({ state: "connecting" });
-    this.report?.({ state: "connected" });
-  }
-  async poll(): Promise<PollResult> {
-    return this.polls.length > 1 ? this.polls.shift()! : this.polls[0]!;
-  }
-  async setFsd(): Promise<boolean> {
-    return true;
-  }
-  async numLogins(): Promise<number | undefined> {
-    return 1;
-  }
-  async close(): Promise<void> {
-    this.report?.({ state: "closed" });
-  }
-}
+import { ScriptedLink } from "../helpers/scripted-link.js";
 
 const vars = (status: string, charge: string, runtime: string): PollResult => ({
   kind: "status",

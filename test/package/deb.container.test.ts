@@ -16,6 +16,7 @@ import { testDeb } from "../helpers/deb-package.js";
 /** lintian warnings the package keeps, each with its reason in README ("Install", lintian). */
 const ACCEPTED_LINTIAN_WARNINGS = ["hardening-no-pie", "old-fsf-address-in-copyright-file"];
 const UNIT = "nutguard-monitor.service";
+const EXPORTER = "nutguard-exporter.service";
 
 let deb: string;
 let ct: Container | undefined;
@@ -38,6 +39,8 @@ describe("the .deb's contents", () => {
       "/usr/lib/nutguard/dist/cli/nutguard.cjs",
       "/usr/lib/nutguard/node_modules/unix-dgram/build/Release/unix_dgram.node",
       "/usr/lib/systemd/system/nutguard-monitor.service",
+      "/usr/lib/systemd/system/nutguard-exporter.service",
+      "/usr/share/man/man1/nutguard-exporter.1.gz",
       "/usr/lib/tmpfiles.d/nutguard.conf",
       "/usr/lib/sysusers.d/nutguard.conf",
       "/usr/share/man/man1/nutguard.1.gz",
@@ -111,6 +114,12 @@ describe("installed in Debian 12 without Node.js", () => {
     const failed = await ct!.run(["systemctl", "list-units", "--failed", "--plain", "--no-legend"]);
     expect(failed).not.toContain("nutguard");
     expect((await ct!.show(UNIT, ["ActiveState"])).ActiveState).toBe("inactive");
+    // the exporter is shipped, not enabled
+    expect(await ct!.show(EXPORTER, ["LoadState", "UnitFileState", "ActiveState"])).toMatchObject({
+      LoadState: "loaded",
+      UnitFileState: "disabled",
+      ActiveState: "inactive",
+    });
   });
 
   it("runs nutguard upsc on the package's runtime with the same output as NUT's upsc", async () => {
@@ -156,6 +165,24 @@ describe("installed in Debian 12 without Node.js", () => {
     expect((await ct!.show(UNIT, ["NRestarts"])).NRestarts).toBe("0");
   });
 
+  it("the packaged exporter unit serves /metrics for the UPSes nutguard.conf names, as a dynamic user", async () => {
+    await ct!.writeFile("/etc/nut/nutguard.conf", "[exporter]\n  target = *@127.0.0.1\n  interval = 1\n", {
+      mode: "0640",
+      owner: "root:nut",
+    });
+    await ct!.run(["systemctl", "enable", "--now", EXPORTER]);
+    const fetchMetrics =
+      'fetch("http://127.0.0.1:9399/metrics").then(r=>r.text()).then(t=>console.log(t),()=>console.log(""))';
+    let metrics = "";
+    await waitFor("the exporter to report the UPS", async () => {
+      metrics = await ct!.run(["/usr/lib/nutguard/bin/node", "-e", fetchMetrics]);
+      return /^nut_ups_up\{ups="dummy@127\.0\.0\.1:3493"\} 1$/m.test(metrics);
+    });
+    expect(metrics).toMatch(/^nut_ups_status\{ups="dummy@127\.0\.0\.1:3493",status="OL"\} 1$/m);
+    const pid = (await ct!.show(EXPORTER, ["MainPID"])).MainPID;
+    expect(await ct!.run(["ps", "-o", "user=", "-p", String(pid)])).not.toMatch(/^root/);
+  });
+
   it("apt-get purge removes the package's files, unit, runtime directory and processes; keeps /etc/nut", async () => {
     await ct!.run(["apt-get", "purge", "-y", "-q", "nutguard"], {
       env: { DEBIAN_FRONTEND: "noninteractive" },
@@ -164,11 +191,12 @@ describe("installed in Debian 12 without Node.js", () => {
     const left = await ct!.exec([
       "sh",
       "-c",
-      "ls -d /usr/lib/nutguard /usr/bin/nutguard /run/nutguard /usr/lib/systemd/system/nutguard-monitor.service /etc/systemd/system/multi-user.target.wants/nutguard-monitor.service 2>/dev/null",
+      "ls -d /usr/lib/nutguard /usr/bin/nutguard /run/nutguard /usr/lib/systemd/system/nutguard-monitor.service /etc/systemd/system/multi-user.target.wants/nutguard-monitor.service /usr/lib/systemd/system/nutguard-exporter.service /etc/systemd/system/multi-user.target.wants/nutguard-exporter.service /var/lib/nutguard-exporter /var/lib/private/nutguard-exporter 2>/dev/null",
     ]);
     expect(left.stdout).toBe("");
     expect(await ct!.run(["sh", "-c", "ps -eo args | grep -c '[n]utguard' || true"])).toBe("0\n");
     expect((await ct!.show(UNIT, ["LoadState"])).LoadState).toBe("not-found");
+    expect((await ct!.show(EXPORTER, ["LoadState"])).LoadState).toBe("not-found");
     expect(await ct!.run(["cat", "/etc/nut/upsmon.conf"])).toContain("MONITOR dummy@127.0.0.1");
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,18 +11,16 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const unitsDir = new URL("../../units/", import.meta.url).pathname;
+const OPT = "/usr/bin/node /opt/nutguard/dist/cli/main.js";
+const install = (type: (typeof UNIT_TYPES)[number], command = OPT) =>
+  installService({ type, root, unitsDir, command });
 const unitLines = (text: string) =>
   text.split("\n").filter((l) => l !== "" && !l.startsWith("#") && !l.startsWith("["));
 
 describe("install-service", () => {
   for (const type of UNIT_TYPES) {
     it(`installs the ${type} unit with ExecStart pointing at this nutguard, plus tmpfiles.d and sysusers.d`, () => {
-      const report = installService({
-        type,
-        root,
-        unitsDir,
-        command: "/usr/bin/node /opt/nutguard/dist/cli/main.js",
-      });
+      const report = install(type);
       const unit = readFileSync(join(root, "etc/systemd/system/nutguard-monitor.service"), "utf8");
       expect(unitLines(unit)).toContain(`Type=${type}`);
       const execStart = unitLines(unit).find((l) => l.startsWith("ExecStart="));
@@ -42,6 +40,50 @@ describe("install-service", () => {
       expect(report.ran).toEqual([]);
     });
   }
+
+  it("installs the exporter's unit beside it, pointing at the same nutguard, and enables neither", () => {
+    const report = install("notify");
+    const unit = readFileSync(join(root, "etc/systemd/system/nutguard-exporter.service"), "utf8");
+    expect(unitLines(unit)).toContain("ExecStart=/usr/bin/node /opt/nutguard/dist/cli/main.js exporter");
+    expect(unitLines(unit)).toContain("ExecReload=/bin/kill -HUP $MAINPID");
+    expect(unitLines(unit)).toContain("DynamicUser=yes");
+    expect(report.written).toContain(join(root, "etc/systemd/system/nutguard-exporter.service"));
+    expect(report.written.filter((p) => p.includes(".wants/"))).toEqual([]);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it("warns that the exporter's unit cannot run a nutguard kept under /home or /root", () => {
+    const report = installService({
+      type: "notify",
+      root,
+      unitsDir,
+      command: "/usr/bin/node /root/ng/main.js",
+    });
+    expect(report.warnings).toEqual([
+      "nutguard-exporter.service cannot run /usr/bin/node /root/ng/main.js: it runs as a dynamic user that does not see /home or /root (ProtectHome=yes); install nutguard elsewhere (e.g. npm install -g) to use it",
+    ]);
+  });
+
+  it("warns, on a host with the nutguard package, that its copies override the package's units", () => {
+    mkdirSync(join(root, "usr/lib/systemd/system"), { recursive: true });
+    writeFileSync(join(root, "usr/lib/systemd/system/nutguard-monitor.service"), "[Service]\n");
+    const report = install("notify");
+    expect(report.warnings).toEqual([
+      `the nutguard package's units are installed (${join(root, "usr/lib/systemd/system/nutguard-monitor.service")}): the units written to /etc/systemd/system now override them, and package upgrades no longer change what runs; remove /etc/systemd/system/nutguard-monitor.service and /etc/systemd/system/nutguard-exporter.service to go back to the package's`,
+    ]);
+  });
+
+  it("every monitor unit and the exporter's cap V8's young generation (the HTTP surface's garbage)", () => {
+    for (const name of [
+      ...UNIT_TYPES.map((t) => `nutguard-monitor.${t}.service`),
+      "nutguard-exporter.service",
+    ]) {
+      expect([name, unitLines(readFileSync(join(unitsDir, name), "utf8"))]).toEqual([
+        name,
+        expect.arrayContaining(["Environment=NODE_OPTIONS=--max-semi-space-size=1"]),
+      ]);
+    }
+  });
 
   it("refuses a command that would break ExecStart=", () => {
     expect(() => renderUnit("ExecStart=/usr/local/bin/nutguard monitor -F", "/bin/x\n/bin/y")).toThrow(

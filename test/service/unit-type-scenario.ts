@@ -57,6 +57,11 @@ export function describeUnitType(type: "notify" | "forking" | "simple"): void {
       expect(procs.filter((p) => p.pid !== pid).map((p) => [p.user, p.cmd])).toEqual([
         ["nut", "nutguard-monitor-child"],
       ]);
+      // the unit's V8 cap reaches the monitor process (where the HTTP surface runs)
+      const child = procs.find((p) => p.user === "nut")!;
+      expect((await ct.run(["cat", `/proc/${child.pid}/environ`])).split("\0")).toContain(
+        "NODE_OPTIONS=--max-semi-space-size=1",
+      );
       expect((await ct.run(["stat", "-c", "%U:%G %a", "/run/nutguard"])).trim()).toBe("root:nut 770");
       expect((await ct.run(["stat", "-c", "%U", PID_FILE])).trim()).toBe("root");
       if (type === "notify") {

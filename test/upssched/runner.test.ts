@@ -13,7 +13,7 @@ import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
 import type { NotifyType } from "../../src/config/upsmon-notify-types.js";
 import { parseUpsschedConf } from "../../src/config/upssched-conf.js";
 import { Notifier } from "../../src/monitor/actions.js";
-import { BuiltinUpssched, type TimerState } from "../../src/upssched/runner.js";
+import { BuiltinUpssched, loadUpsschedConf, type TimerState } from "../../src/upssched/runner.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { ManualClock } from "../helpers/manual-clock.js";
 
@@ -141,5 +141,23 @@ describe("built-in upssched runner", () => {
       "upssched: cannot run CMDSCRIPT /nonexistent/cmd: spawn /nonexistent/cmd ENOENT",
     ]);
     sched.stop();
+  });
+});
+
+describe("loadUpsschedConf: NUT's file in Latin-1 still loads", () => {
+  it("a Latin-1 comment is quiet, a Latin-1 timer name is a warning with its line; the rules load", async () => {
+    const path = join(dir, "upssched.conf");
+    await writeFile(
+      path,
+      Buffer.from(
+        `# Zeitgeber f\xfcr den Stromausfall\nCMDSCRIPT ${dir}/cmd\nPIPEFN ${dir}/pipe\nLOCKFN ${dir}/lock\nAT ONBATT * START-TIMER sp\xe4t 30\n`,
+        "latin1",
+      ),
+    );
+    const conf = loadUpsschedConf(path);
+    expect(conf.warnings).toEqual([
+      `${path}:5: not UTF-8 text (byte 0xE4 at column 27): read as U+FFFD; save the file as UTF-8`,
+    ]);
+    expect(conf.rules).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ import {
   firstInvalidUtf8,
   MAX_CONFIG_FILE_BYTES,
   readConfigFile,
+  readNutConfigFile,
   readOptionalConfigFile,
 } from "../../src/util/config-file-read.js";
 
@@ -110,5 +111,51 @@ describe("readConfigFile: only a regular file of at most 1 MiB", () => {
       expect(firstInvalidUtf8(Buffer.from([0x41, ...bad])), JSON.stringify(bad)).toBe(1);
       expect(() => new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(bad))).toThrow();
     }
+  });
+});
+
+describe("readNutConfigFile: NUT's client files in Latin-1 still load", () => {
+  const cases: [string, string, string[]][] = [
+    ["a comment line", "# \xdcberwachung\nMONITOR ups@h 1 u p primary\n", []],
+    ["a comment after a setting", "MINSUPPLIES 1 # sp\xe4ter\n", []],
+    ["a quoted value", 'NOTIFYMSG ONBATT "l\xe4uft"\n', ["f:1: not UTF-8 text (byte 0xE4 at column 20)"]],
+    [
+      "a # inside quotes is not a comment",
+      'NOTIFYMSG ONBATT "# l\xe4uft"\n',
+      ["f:1: not UTF-8 text (byte 0xE4 at column 22)"],
+    ],
+    [
+      "an escaped quote does not end the quote",
+      'NOTIFYMSG ONBATT "a\\"b # \xe4"\n',
+      ["f:1: not UTF-8 text (byte 0xE4 at column 26)"],
+    ],
+    [
+      "one warning a line, each line",
+      "A \xe4\xf6\nB \xfc\n",
+      ["f:1: not UTF-8 text (byte 0xE4 at column 3)", "f:2: not UTF-8 text (byte 0xFC at column 3)"],
+    ],
+  ];
+  it.each(cases)("%s", (_name, latin1, expected) => {
+    const f = join(dir, "f");
+    writeFileSync(f, Buffer.from(latin1, "latin1"));
+    const { text, warnings } = readNutConfigFile(f);
+    expect(warnings).toEqual(
+      expected.map((w) => `${w.replace(/^f:/, `${f}:`)}: read as U+FFFD; save the file as UTF-8`),
+    );
+    expect(text).toBe(latin1.replace(/[\x80-\xff]/g, "\ufffd"));
+  });
+
+  it("UTF-8 and a byte order mark: no warning, the text whole", () => {
+    const f = join(dir, "f");
+    writeFileSync(f, '\ufeffNOTIFYMSG ONBATT "läuft – 🔋"\n', "utf8");
+    expect(readNutConfigFile(f)).toEqual({ text: 'NOTIFYMSG ONBATT "läuft – 🔋"\n', warnings: [] });
+  });
+
+  it("refuses what readConfigFile refuses", () => {
+    const f = join(dir, "f");
+    symlinkSync("/dev/zero", f);
+    expect(() => readNutConfigFile(f)).toThrow(
+      `Can't use ${f}: it is a character device, not a regular file`,
+    );
   });
 });
