@@ -14,3 +14,10 @@ export function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : Number.NaN;
 }
+
+/** User and system CPU of a process (all threads), in seconds (clock ticks of 10 ms: for long windows). */
+export function userSysSec(pid: number): { user: number; sys: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 };
+}

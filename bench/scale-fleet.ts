@@ -80,6 +80,22 @@ export class DeadableNetns {
   }
 }
 
+/** A number from the environment (the benches' knobs). */
+export const envNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+/** The knobs both scale benches share: the fleet's size and kind, POLLFREQ and the measuring window. */
+export function fleetKnobs(defaults: { realServers: number }) {
+  const servers = envNumber("SERVERS", 10);
+  return {
+    servers,
+    upsPerServer: envNumber("UPS_PER_SERVER", 10),
+    realServers: Math.min(servers, envNumber("REAL_SERVERS", defaults.realServers)),
+    pollFreq: envNumber("POLLFREQ", 5),
+    warmupS: envNumber("WARMUP_S", 20),
+    windowS: envNumber("WINDOW_S", 60),
+  };
+}
+
 export interface UpsServer {
   kind: "upsd" | "nutguard server";
   host: string;
@@ -166,6 +182,8 @@ export interface Monitor {
   /** The process that makes the connections. */
   networkPid(): number;
   notifyLog: string;
+  /** nutguard's working directory (config, logs, a --cpu-prof profile; kept when node flags were given). */
+  dir?: string;
   stop(): Promise<void>;
 }
 
@@ -198,6 +216,8 @@ export async function startNutguard(
   mode: "-p" | "split",
   monitorLines: string[],
   timers: MonitorTimersConf,
+  /** Another build's CLI entry (A/B runs), node flags (--cpu-prof), more monitor arguments (--http), a label. */
+  o: { main?: string; nodeArgs?: string[]; args?: string[]; label?: string; nutguardConf?: string } = {},
 ): Promise<Monitor> {
   const dir = mkdtempSync(join(tmpdir(), "nutguard-bench-scale-"));
   chmodSync(dir, 0o755);
@@ -228,12 +248,28 @@ export async function startNutguard(
   );
   chownSync(conf, 0, lookupGroupId("nut") ?? 0);
   chmodSync(conf, 0o640);
+  if (o.nutguardConf !== undefined) {
+    writeFileSync(join(dir, "nutguard.conf"), o.nutguardConf);
+    chownSync(join(dir, "nutguard.conf"), 0, lookupGroupId("nut") ?? 0);
+    chmodSync(join(dir, "nutguard.conf"), 0o640);
+  }
   const fd = openSync(join(dir, "monitor.log"), "a");
   const child = spawn(
     process.execPath,
-    [MAIN, "monitor", "-F", ...(mode === "-p" ? ["-p"] : []), "-f", conf],
+    [
+      ...(o.nodeArgs ?? []),
+      o.main ?? MAIN,
+      "monitor",
+      "-F",
+      ...(mode === "-p" ? ["-p"] : []),
+      ...(o.args ?? []),
+      "-f",
+      conf,
+    ],
     {
-      env: { ...process.env, NUT_PIDPATH: dir },
+      // the HTTP surface's history stays in this run's directory, not /var/lib/nutguard
+      env: { ...process.env, NUT_PIDPATH: dir, STATE_DIRECTORY: dir },
+      cwd: dir,
       stdio: ["ignore", fd, fd],
     },
   );
@@ -247,13 +283,14 @@ export async function startNutguard(
   }
   const monitorPid = () => (mode === "split" ? childPidsOf(pid)[0]! : pid);
   return {
-    label: mode === "-p" ? "nutguard -p" : "nutguard split",
+    label: o.label ?? (mode === "-p" ? "nutguard -p" : "nutguard split"),
     pids: () => (mode === "split" ? [pid, ...childPidsOf(pid)] : [pid]),
     networkPid: monitorPid,
     notifyLog,
+    dir,
     stop: async () => {
       await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
+      if (o.nodeArgs === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -24,6 +24,8 @@ import { setUpsStatus } from "../test/helpers/nutguard-monitor.js";
 import { rssKb, schedCpuSec } from "./proc-stats.js";
 import {
   DeadableNetns,
+  envNumber,
+  fleetKnobs,
   type Monitor,
   notifyTimes,
   startNutguard,
@@ -35,14 +37,16 @@ import {
 
 delete process.env.NODE_EXTRA_CA_CERTS;
 
-const env = (k: string, d: number) => Number(process.env[k] ?? d);
-const SERVERS = env("SERVERS", 10);
-const UPS_PER_SERVER = env("UPS_PER_SERVER", 10);
-const REAL_SERVERS = Math.min(SERVERS, env("REAL_SERVERS", 8));
-const POLLFREQ = env("POLLFREQ", 5);
+const {
+  servers: SERVERS,
+  upsPerServer: UPS_PER_SERVER,
+  realServers: REAL_SERVERS,
+  pollFreq: POLLFREQ,
+  warmupS: WARMUP_S,
+  windowS: WINDOW_S,
+} = fleetKnobs({ realServers: 8 });
+const env = envNumber;
 const DEADTIME = env("DEADTIME", 3 * POLLFREQ);
-const WARMUP_S = env("WARMUP_S", 20);
-const WINDOW_S = env("WINDOW_S", 60);
 const FLIPS = env("FLIPS", 6);
 const DEAD_FLIPS = env("DEAD_FLIPS", 4);
 const DEAD_SETTLE_S = env("DEAD_SETTLE_S", 20);

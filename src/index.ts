@@ -66,6 +66,13 @@ export type {
   MonitorHandle,
   MonitorHost,
 } from "./monitor/monitor-handle.js";
+export {
+  DASHBOARD_DEMAND,
+  demandOf,
+  type PollDemand,
+  type PollDemandSource,
+  STATUS_ONLY,
+} from "./monitor/poll-demand.js";
 export type { NutLinkOptions } from "./monitor/ups-link-nut.js";
 export { NUT_DEFAULT_PORT } from "./protocol/defaults.js";
 export {

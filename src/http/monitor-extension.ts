@@ -12,6 +12,7 @@
  */
 import type { NutguardConfLoad } from "../config/nutguard-conf-file.js";
 import type { MonitorListener, MonitorSnapshot } from "../monitor/events.js";
+import { DASHBOARD_DEMAND } from "../monitor/poll-demand.js";
 import type { Logger } from "../util/log.js";
 import type { MonitorHttpPlan } from "./monitor-plan.js";
 import { httpSettingsFor, parseHttpFlags } from "./settings.js";
@@ -39,6 +40,8 @@ export async function monitorHttpExtension(
   const flags = parseHttpFlags(plan.http);
   return {
     name: "http",
+    // the page, the JSON API and the metrics show these (a plain monitor does not poll them)
+    pollDemand: DASHBOARD_DEMAND,
     start: (ctx: { monitor: MonitorReading; log: Logger; nutguardConf?: NutguardConfLoad | undefined }) => {
       const log = ctx.log;
       const view = {

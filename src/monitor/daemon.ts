@@ -236,7 +236,7 @@ class MonitorDaemon {
       const links = this.links;
       if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
       // every UPS is polled at once (each on its own connection), except one still busy with its last poll
-      this.polls.startRound(links, roundStartMs);
+      this.polls.startRound(links, roundStartMs, this.o.pollDemand);
       const waitMs = Math.max(this.intervalMs(), MIN_ROUND_WAIT_MS);
       await this.sleep(waitMs, true);
       if (this.stopping) break;

@@ -35,7 +35,12 @@ export type CriticalReason =
 /** How the monitor's connection to one UPS stands. */
 export type LinkState = "connecting" | "connected" | "lost" | "closed";
 
-/** The variables one poll round reads (undefined when the UPS does not report them). */
+/**
+ * The variables the last good poll read. Undefined when the UPS does not report one, or when nobody
+ * asked for it: a plain monitor polls only ups.status (and ups.alarm while ALARM is set); the HTTP
+ * surface, notification channels, thresholds and library users ask for more (monitor/poll-demand.ts).
+ * Never a stale value from an earlier poll.
+ */
 export interface UpsReadings {
   /** `ups.status` exactly as upsd sent it. */
   status: string | undefined;
@@ -48,7 +53,7 @@ export interface UpsReadings {
   load: number | undefined;
   inputVoltage: number | undefined;
   outputVoltage: number | undefined;
-  /** Every variable read this round, by name, as text (what the HTTP surface and templates show). */
+  /** Every variable the last good poll read, by name, as text (what the HTTP surface and templates show). */
   vars: Readonly<Record<string, string>>;
 }
 

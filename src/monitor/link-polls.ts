@@ -13,6 +13,7 @@
  */
 import { type Clock, realClock } from "../util/clock.js";
 import type { PollResult } from "./engine-types.js";
+import type { PollDemand } from "./poll-demand.js";
 import type { UpsLink } from "./ups-link.js";
 
 /** upsmon: a request runs under an alarm of the connect timeout (10 s) + 5 s. */
@@ -27,8 +28,15 @@ interface Slot {
   result: PollResult | undefined;
 }
 
+/** Per link, made once: its poll's settle functions (no closures allocated per poll). */
+interface LinkCallbacks {
+  ok: (result: PollResult) => void;
+  failed: (err: unknown) => void;
+}
+
 export class LinkPolls {
   private readonly slots = new Map<UpsLink, Slot>();
+  private readonly callbacks = new WeakMap<UpsLink, LinkCallbacks>();
   private round = 0;
   /** Polls this round started, and how many of them have not settled yet. */
   private started = 0;
@@ -44,8 +52,8 @@ export class LinkPolls {
     private readonly clock: Clock = realClock,
   ) {}
 
-  /** A new round: a poll on every link without one outstanding. */
-  startRound(links: readonly UpsLink[], nowMs: number): void {
+  /** A new round: a poll on every link without one outstanding, reading what `demandOf` its UPS asks. */
+  startRound(links: readonly UpsLink[], nowMs: number, demandOf?: (system: string) => PollDemand): void {
     this.round++;
     this.started = 0;
     this.waiting = 0;
@@ -55,16 +63,31 @@ export class LinkPolls {
       this.slots.set(link, slot);
       this.started++;
       this.waiting++;
-      this.clock.during(link.poll()).then(
-        (result) => this.settle(link, slot, result),
-        (err: unknown) =>
-          this.settle(link, slot, {
+      const cb = this.callbacksOf(link);
+      this.clock.during(link.poll(demandOf?.(link.entry.system))).then(cb.ok, cb.failed);
+    }
+  }
+
+  private callbacksOf(link: UpsLink): LinkCallbacks {
+    let cb = this.callbacks.get(link);
+    if (cb === undefined) {
+      // the slot is looked up when the poll settles: at most one poll per link is ever outstanding
+      const settle = (result: PollResult) => {
+        const slot = this.slots.get(link);
+        if (slot !== undefined && slot.result === undefined) this.settle(link, slot, result);
+      };
+      cb = {
+        ok: settle,
+        failed: (err: unknown) =>
+          settle({
             kind: "failure",
             code: "ERROR",
             message: err instanceof Error ? err.message : String(err),
           }),
-      );
+      };
+      this.callbacks.set(link, cb);
     }
+    return cb;
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { Notifier } from "./actions.js";
 import type { MonitorListener, MonitorSnapshot } from "./events.js";
+import type { PollDemand } from "./poll-demand.js";
 import type { ExtraCriticalRule } from "./threshold-rules.js";
 import type { UpsLinkFactory } from "./ups-link.js";
 
@@ -36,6 +37,11 @@ export interface StartMonitorOptions {
   splitProcess?: boolean;
   /** NOTIFYFLAG/NOTIFYCMD delivery, subscribed first (default: a Notifier on `config`; null: none). */
   notifier?: Notifier | null;
+  /**
+   * What each UPS's poll reads beyond the engine's own variables (poll-demand.ts), asked each round
+   * (keep it cheap: service/compose-monitor.ts caches it). Default: nothing (STATUS_ONLY).
+   */
+  pollDemand?: (system: string) => PollDemand;
   /** nutguard's own critical rules after upsmon's (battery thresholds, monitor/threshold-rules.ts). */
   extraCriticalRule?: ExtraCriticalRule;
   /** Time: now(), timers, sleeps (default: the real clock). */

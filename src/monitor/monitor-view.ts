@@ -75,6 +75,17 @@ export function readingsFrom(
   });
 }
 
+/** The same variables with the same values (a poll reads a handful). */
+function sameVars(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in a) n--;
+  return n === 0;
+}
+
 function newView(entry: MonitorEntry): UpsView {
   return {
     entry,
@@ -165,8 +176,14 @@ export class MonitorView {
     }
     if (result.identity !== undefined) v.identity = Object.freeze({ ...result.identity });
     const changed = v.readings.status !== result.status;
-    if (changed || result.vars !== undefined || result.alarm !== v.readings.alarm) {
-      v.readings = readingsFrom(result.status, result.alarm, result.vars ?? { "ups.status": result.status });
+    const vars = result.vars ?? { "ups.status": result.status };
+    // a steady poll (same values) keeps the readings object: no copy per poll
+    if (
+      changed ||
+      (result.alarm ?? vars["ups.alarm"]) !== v.readings.alarm ||
+      !sameVars(v.readings.vars, vars)
+    ) {
+      v.readings = readingsFrom(result.status, result.alarm, vars);
     }
     if (!changed) return undefined;
     const previous = v.status;

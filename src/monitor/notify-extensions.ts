@@ -37,7 +37,11 @@ import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
 import type { MonitorEvent, MonitorSnapshot } from "./events.js";
-import { missingVariableWarnings } from "./threshold-rules.js";
+import { demandOf, type PollDemand } from "./poll-demand.js";
+import { missingVariableWarnings, THRESHOLD_RULES } from "./threshold-rules.js";
+
+/** What notification templates and webhook bodies show of a UPS (notify/template.ts: charge, runtime). */
+const CHANNEL_VARS = ["battery.charge", "battery.runtime"];
 
 export interface NotifyExtensionsOptions {
   /** The upsmon.conf in use (nutguard.conf and upssched.conf are read beside it). */
@@ -67,6 +71,11 @@ export interface NotifyExtensions {
   readonly notifyCmdHandler: NotifyCmdHandler | undefined;
   /** The thresholds of one UPS (as in MONITOR); empty when none are configured. */
   thresholdsFor(system: string): Thresholds;
+  /**
+   * What the polls of one UPS must read for these: charge and runtime when a channel is configured,
+   * each threshold's variable for the UPS it applies to; undefined when nothing. Follows reloads.
+   */
+  pollDemand(system: string): PollDemand | undefined;
   /** Give pending FSD/SHUTDOWN notifications at most `ms` (inside FINALDELAY); true when they settled. */
   settle(ms: number): Promise<boolean>;
   /** The built-in upssched's running timers ([] when it is off). */
@@ -103,6 +112,16 @@ class Extensions implements NotifyExtensions {
 
   thresholdsFor(system: string): Thresholds {
     return thresholdsFor(this.thresholdSettings, system);
+  }
+
+  pollDemand(system: string): PollDemand | undefined {
+    const vars = this.channels === undefined ? [] : [...CHANNEL_VARS];
+    const t = this.thresholdsFor(system);
+    for (const rule of THRESHOLD_RULES) {
+      if (t[rule.key] === undefined || rule.variable === undefined || vars.includes(rule.variable)) continue;
+      vars.push(rule.variable);
+    }
+    return vars.length === 0 ? undefined : demandOf(vars);
   }
 
   settle(ms: number): Promise<boolean> {

@@ -1,10 +1,11 @@
 /**
- * What one poll of one UPS reads: `ups.status` first, then what the event stream and snapshot show
- * (alarm, charge, runtime, load, input and output voltage, the mode buzzwords) and, on the first poll
- * of a connection, the device identity (device.mfr/model/serial, ups.mfr/model, driver.name and
- * GET UPSDESC). A variable the UPS does not have (VAR-NOT-SUPPORTED) is learned and not asked again
- * on this connection. Only `ups.status` decides whether the poll failed. Decides nothing about the
- * UPS (the engine does).
+ * What one poll of one UPS reads: `ups.status` first, then what the engine needs beside it (the mode
+ * buzzwords every round, as NUT HEAD's upsmon; `ups.alarm` while the status has ALARM), then what the
+ * poll's demand asks for (poll-demand.ts: extensions' variables every round, the device identity
+ * once per connection). A plain monitor's poll is `ups.status` alone once the UPS turned out not to
+ * have the buzzword variables. A variable the UPS does not have (VAR-NOT-SUPPORTED) is learned and
+ * not asked again on this connection. Only `ups.status` decides whether the poll failed. Decides
+ * nothing about the UPS (the engine does).
  *
  * One request at a time, not pipelined: upsd writes each reply on its own without TCP_NODELAY, so
  * a second reply waits for the client's delayed ACK (Nagle): measured against Debian's upsd 2.8.0,
@@ -13,19 +14,10 @@
 import type { NutClient } from "../client/client.js";
 import type { PollResult } from "./engine-types.js";
 import type { UpsIdentity } from "./events.js";
+import { type PollDemand, STATUS_ONLY } from "./poll-demand.js";
 
 const BUZZWORD_VARS = ["ups.mode.buzzwords", "experimental.ups.mode.buzzwords"];
-/** Read every round, after ups.status. */
-export const ROUND_VARS = [
-  "ups.alarm",
-  "battery.charge",
-  "battery.runtime",
-  "ups.load",
-  "input.voltage",
-  "output.voltage",
-  ...BUZZWORD_VARS,
-];
-/** Read once per connection. */
+/** Read once per connection when the demand asks for the identity. */
 export const IDENTITY_VARS = [
   "device.mfr",
   "device.model",
@@ -53,8 +45,11 @@ export function messageOf(err: unknown): string {
 export class PollReader {
   private unsupported = new Set<string>();
   private identityRead = false;
-  /** ROUND_VARS minus the ones this connection does not have (rebuilt only when one is learned). */
-  private roundVars = ROUND_VARS;
+  /** The demand `roundVars` was built for, and whether a variable was learned missing since. */
+  private builtFor: PollDemand | undefined;
+  private learned = false;
+  /** The buzzwords and the demand's variables, minus the ones this connection does not have. */
+  private roundVars: readonly string[] = BUZZWORD_VARS;
 
   constructor(
     private readonly ups: string,
@@ -67,10 +62,10 @@ export class PollReader {
   reset(): void {
     this.unsupported.clear();
     this.identityRead = false;
-    this.roundVars = ROUND_VARS;
+    this.builtFor = undefined;
   }
 
-  async read(client: NutClient, opts: { timeoutMs: number }): Promise<PollResult> {
+  async read(client: NutClient, opts: { timeoutMs: number }, demand = STATUS_ONLY): Promise<PollResult> {
     const ups = this.ups;
     let status: string;
     try {
@@ -83,14 +78,15 @@ export class PollReader {
       return { kind: "failure", code, message };
     }
     const vars: Record<string, string> = { "ups.status": status };
-    const wantIdentity = !this.identityRead;
-    await this.readInto(client, this.roundVars, vars, opts);
+    const names = this.namesFor(demand);
+    if (names.length > 0) await this.readInto(client, names, vars, opts);
+    const alarmSet = ALARM_TOKEN.test(status);
+    if (alarmSet && vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm"))
+      await this.readInto(client, ["ups.alarm"], vars, opts);
+    const wantIdentity = demand.identity && !this.identityRead;
     if (wantIdentity) await this.readInto(client, IDENTITY_VARS, vars, opts);
-    if (this.unsupported.size > 0 && this.roundVars.some((v) => this.unsupported.has(v))) {
-      this.roundVars = this.roundVars.filter((v) => !this.unsupported.has(v));
-    }
-    const alarm = ALARM_TOKEN.test(status) ? vars["ups.alarm"] : undefined;
-    const buzzwords = BUZZWORD_VARS.map((v) => vars[v]).find((b) => b !== undefined && b !== "");
+    const alarm = alarmSet ? vars["ups.alarm"] : undefined;
+    const buzzwords = vars[BUZZWORD_VARS[0]!] || vars[BUZZWORD_VARS[1]!] || undefined;
     const result: PollResult = { kind: "status", status, alarm, buzzwords, vars };
     if (wantIdentity) {
       this.identityRead = true;
@@ -101,6 +97,17 @@ export class PollReader {
       result.identity = identityFrom(vars, description);
     }
     return result;
+  }
+
+  /** What this round asks after ups.status: rebuilt only when the demand changed or a variable was learned. */
+  private namesFor(demand: PollDemand): readonly string[] {
+    if (demand === this.builtFor && !this.learned) return this.roundVars;
+    this.builtFor = demand;
+    this.learned = false;
+    const names = [...BUZZWORD_VARS];
+    for (const v of demand.vars) if (!names.includes(v)) names.push(v);
+    this.roundVars = names.filter((v) => !this.unsupported.has(v));
+    return this.roundVars;
   }
 
   /** GET VAR each name in turn; a missing one is learned, another failure leaves it out this round. */
@@ -121,7 +128,10 @@ export class PollReader {
 
   private missing(name: string, err: unknown): undefined {
     this.onError(err);
-    if (codeOf(err) === "VAR-NOT-SUPPORTED") this.unsupported.add(name);
+    if (codeOf(err) === "VAR-NOT-SUPPORTED") {
+      this.unsupported.add(name);
+      this.learned = true;
+    }
     return undefined;
   }
 }

@@ -4,8 +4,8 @@
  * for primaries, reconnect and re-LOGIN after drops, and a keep-alive so upsd's 60 s idle cutoff is
  * never reached even with a long POLLFREQ.
  *
- * Polls read `ups.status` and what the snapshot shows, one request after another (poll-reader.ts): a
- * variable the UPS does not have is not asked again until the next reconnect. Connection changes are
+ * Polls read `ups.status` and what the poll's demand asks for, one request after another
+ * (poll-reader.ts): a variable the UPS does not have is not asked again until the next reconnect. Connection changes are
  * reported to the daemon (`onStateChange`) for its link events.
  *
  * Other requests are pipelined, except to a server that once answered a request with the reply to another
@@ -27,6 +27,7 @@ import { NutServerError } from "../protocol/errors.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
 import type { LinkStateChange } from "./monitor-view.js";
+import type { PollDemand } from "./poll-demand.js";
 import { codeOf, messageOf, PollReader } from "./poll-reader.js";
 import type { UpsLink } from "./ups-link.js";
 
@@ -255,12 +256,21 @@ class NutUpsLink implements UpsLink {
       .catch(() => undefined);
   }
 
-  async poll(): Promise<PollResult> {
-    const client = this.session.client ?? (await this.connectedClient());
-    if (!client) return { kind: "failure", ...this.lastError };
+  /** Not async: a connected link's poll is the reader's promise itself (no extra promise per poll). */
+  poll(demand?: PollDemand): Promise<PollResult> {
+    const client = this.session.client;
+    if (client === undefined) return this.pollWhenConnected(demand);
     this.noteRequest();
     this.oneRequestAtATime(); // a poll is one request at a time anyway; this keeps the session's mode
-    return this.reader.read(client, this.requestOptions);
+    return this.reader.read(client, this.requestOptions, demand);
+  }
+
+  private async pollWhenConnected(demand: PollDemand | undefined): Promise<PollResult> {
+    const client = await this.connectedClient();
+    if (!client) return { kind: "failure", ...this.lastError };
+    this.noteRequest();
+    this.oneRequestAtATime();
+    return this.reader.read(client, this.requestOptions, demand);
   }
 
   async setFsd(): Promise<boolean> {

@@ -6,16 +6,18 @@
 import type { MonitorEntry } from "../config/upsmon-conf.js";
 import type { PollResult } from "./engine-types.js";
 import type { LinkStateChange } from "./monitor-view.js";
+import type { PollDemand } from "./poll-demand.js";
 
 export interface UpsLink {
   readonly entry: MonitorEntry;
   /** Start connecting (LOGIN, and PRIMARY for primaries); reconnects by itself after drops. */
   start(): void;
   /**
-   * One poll: ups.status (plus ups.alarm when ALARM is set, and the mode buzzwords). Never rejects.
+   * One poll: ups.status (plus ups.alarm when ALARM is set, and the mode buzzwords), and what
+   * `demand` asks for (poll-demand.ts; default: nothing more). Never rejects.
    * The daemon never starts a second poll while one is outstanding.
    */
-  poll(): Promise<PollResult>;
+  poll(demand?: PollDemand): Promise<PollResult>;
   /**
    * After this long an unsettled poll counts as a failed poll (default 15 s: upsmon's connect timeout
    * + 5 s). The poll itself goes on; its result is used when it comes.

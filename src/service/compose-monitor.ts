@@ -20,6 +20,7 @@ import { reloadUpsmonConf } from "../monitor/config-file.js";
 import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
 import type { MonitorListener } from "../monitor/events.js";
 import { type NotifyExtensions, startNotifyExtensions } from "../monitor/notify-extensions.js";
+import { type PollDemandSource, PollDemands } from "../monitor/poll-demand.js";
 import { thresholdCriticalRule } from "../monitor/threshold-rules.js";
 import type { UpsLinkFactory } from "../monitor/ups-link.js";
 import { createNutLink, type NutLinkOptions } from "../monitor/ups-link-nut.js";
@@ -51,6 +52,11 @@ export interface MonitorExtensionHooks {
 /** A capability attached to the monitor: started with it, stopped before `done` resolves. */
 export interface MonitorExtension {
   readonly name: string;
+  /**
+   * The UPS variables it reads from snapshots and events (poll-demand.ts): polled every round for it.
+   * A plain monitor polls only what upsmon does; what no one asks for is absent from the readings.
+   */
+  readonly pollDemand?: PollDemandSource;
   /** Subscribe here. Return a stop function (or hooks) when there is something to close or reload. */
   start(
     ctx: MonitorExtensionContext,
@@ -78,6 +84,8 @@ export interface ComposeMonitorOptions {
   /** Subscribers from the first event on. */
   listeners?: MonitorListener[];
   extensions?: MonitorExtension[];
+  /** Variables the caller's own listeners read (library users); the extensions add theirs. */
+  pollDemand?: PollDemandSource;
   /** Shortest wait between rounds (tests). */
   minIntervalMs?: number;
   /**
@@ -136,6 +144,12 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
   const notifier = hear && o.notifier === undefined ? new Notifier({ config, log }) : o.notifier;
   notifier?.setNotifyCmdHandler(hear?.notifyCmdHandler);
   if (hear) stops.push(() => stopNotifyExtensions(hear));
+  // the demand rule: each poll reads what upsmon reads plus what these ask for (poll-demand.ts)
+  const demandSources: PollDemandSource[] = [];
+  if (o.pollDemand !== undefined) demandSources.push(o.pollDemand);
+  for (const ext of o.extensions ?? []) if (ext.pollDemand !== undefined) demandSources.push(ext.pollDemand);
+  if (hear) demandSources.push((system) => hear.pollDemand(system));
+  const demands = new PollDemands(() => demandSources);
   const handle = startMonitor({
     config,
     host: o.host,
@@ -147,6 +161,7 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
     ...(o.splitProcess ? { splitProcess: true } : {}),
     ...(notifier !== undefined ? { notifier } : {}),
     ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}),
+    pollDemand: demands.of,
     ...(hear ? { extraCriticalRule: thresholdCriticalRule((system) => hear.thresholdsFor(system)) } : {}),
     listeners: [...(o.listeners ?? []), ...(hear ? [hear.onEvent] : [])],
     loadConfig: async () => {
@@ -161,6 +176,7 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
         hear.reload(next, nutguardConf);
         notifier?.setNotifyCmdHandler(hear.notifyCmdHandler);
       }
+      demands.invalidate(); // channels and thresholds may ask for other variables now
       return next;
     },
     attach: (monitor) => {

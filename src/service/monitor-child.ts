@@ -18,6 +18,7 @@ import type { MonitorHttpPlan } from "../http/monitor-plan.js";
 import type { MonitorHandle, MonitorHost } from "../monitor/daemon.js";
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import { createStderrLogger, type Logger } from "../util/log.js";
+import { useMonitorRuntimeSettings } from "./monitor-runtime.js";
 import { monitorSignalActions, wireSignals } from "./monitor-signals.js";
 import { dropPrivileges } from "./privilege-drop.js";
 import { encodeMessage, type MonitorMessage } from "./privsep-protocol.js";
@@ -58,6 +59,7 @@ export function createChannelHost(channel: { write(line: string): boolean }): Mo
  * only printed here when the file cannot be used, and on reload.
  */
 async function startChildMonitor(args: ChildArgs, host: MonitorHost, log: Logger): Promise<MonitorHandle> {
+  useMonitorRuntimeSettings(); // before the monitor's code is loaded and run
   const { loadUpsmonConfFile, logConfigMessages } = await import("../monitor/config-file.js");
   const { composeMonitor } = await import("./compose-monitor.js");
   const parsed = await loadUpsmonConfFile(args.configPath);

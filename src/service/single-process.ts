@@ -12,6 +12,7 @@ import type { PrivilegedShutdownSettings } from "../monitor/privileged-shutdown.
 import type { NutLinkOptions } from "../monitor/ups-link-nut.js";
 import type { Logger } from "../util/log.js";
 import { createPrivilegedShutdown, MainProcess } from "./main-process.js";
+import { useMonitorRuntimeSettings } from "./monitor-runtime.js";
 import { monitorSignalActions, wireSignals } from "./monitor-signals.js";
 
 export interface SingleProcessOptions {
@@ -56,6 +57,7 @@ export async function runSingleProcess(o: SingleProcessOptions): Promise<number>
   // the PID file (about this process), sd_notify and the -B readiness pipe
   const main = MainProcess.start({ log, readinessFd: o.readinessFd });
   if (!main) return 1;
+  useMonitorRuntimeSettings(); // before the monitor's code is loaded and run
   const { composeMonitor } = await import("./compose-monitor.js");
   if (o.byRequest) log.warning("Warning: running as one big root process by request (upsmon -p)");
   let config = o.config;

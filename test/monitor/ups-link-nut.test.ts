@@ -1,6 +1,7 @@
 /** The real UpsLink against a scripted server: what it sends, and how it reads replies and failures. */
 import { afterEach, describe, expect, it } from "vitest";
 import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
+import { DASHBOARD_DEMAND, demandOf } from "../../src/monitor/poll-demand.js";
 import type { UpsLink } from "../../src/monitor/ups-link.js";
 import { createNutLink } from "../../src/monitor/ups-link-nut.js";
 import { createMemoryLogger } from "../../src/util/log.js";
@@ -94,6 +95,57 @@ describe("UpsLink over NUT", () => {
     });
   });
 
+  it("a plain poll (no demand) reads only ups.status once the UPS turned out not to have the buzzwords", async () => {
+    const { link, server } = await linkTo("secondary", {
+      "ups.status": "OL",
+      "battery.charge": "100",
+      "battery.runtime": "2400",
+      "device.mfr": "Eaton",
+    });
+    const first = await link.poll();
+    // nothing nobody asked for: no charge, no identity
+    expect(first).toEqual({
+      kind: "status",
+      status: "OL",
+      alarm: undefined,
+      buzzwords: undefined,
+      vars: { "ups.status": "OL" },
+    });
+    const before = server.lines.length;
+    for (let i = 0; i < 3; i++) await link.poll();
+    expect(server.lines.slice(before)).toEqual([
+      "GET VAR ups ups.status",
+      "GET VAR ups ups.status",
+      "GET VAR ups ups.status",
+    ]);
+  });
+
+  it("a demand adds its variables after ups.status, and a later demand is followed on the same connection", async () => {
+    const { link, server } = await linkTo("secondary", {
+      "ups.status": "OB DISCHRG",
+      "battery.charge": "81",
+      "battery.runtime": "1500",
+    });
+    await link.poll();
+    const before = server.lines.length;
+    expect(await link.poll(demandOf(["battery.charge"]))).toMatchObject({
+      vars: { "ups.status": "OB DISCHRG", "battery.charge": "81" },
+    });
+    expect(await link.poll(demandOf(["battery.runtime", "ups.load"]))).toMatchObject({
+      vars: { "ups.status": "OB DISCHRG", "battery.runtime": "1500" },
+    });
+    await link.poll(demandOf(["battery.runtime", "ups.load"]));
+    expect(server.lines.slice(before)).toEqual([
+      "GET VAR ups ups.status",
+      "GET VAR ups battery.charge",
+      "GET VAR ups ups.status",
+      "GET VAR ups battery.runtime",
+      "GET VAR ups ups.load", // ERR VAR-NOT-SUPPORTED: learned
+      "GET VAR ups ups.status",
+      "GET VAR ups battery.runtime",
+    ]);
+  });
+
   it("reads what a dashboard needs each poll, after ups.status, and the identity once per connection", async () => {
     const { link, server } = await linkTo("secondary", {
       "ups.status": "OB DISCHRG",
@@ -104,7 +156,7 @@ describe("UpsLink over NUT", () => {
       "device.model": "5E 1500",
       "driver.name": "usbhid-ups",
     });
-    const first = await link.poll();
+    const first = await link.poll(DASHBOARD_DEMAND);
     expect(first).toMatchObject({
       kind: "status",
       vars: {
@@ -121,7 +173,7 @@ describe("UpsLink over NUT", () => {
     expect(asked(afterLogin)).toContain("GET VAR ups device.serial");
     expect(asked(afterLogin)).toContain("GET UPSDESC ups");
     const before = server.lines.length;
-    const second = await link.poll();
+    const second = await link.poll(DASHBOARD_DEMAND);
     expect(second).not.toHaveProperty("identity");
     // the second poll asks only ups.status and the variables the UPS has (VAR-NOT-SUPPORTED is learned)
     expect(asked(before)).toEqual([

@@ -1,0 +1,241 @@
+/**
+ * Benchmark (npm run bench:scale-cpu, as root): the monitor's steady-state CPU per poll round at scale,
+ * and "scrapes and events at scale" (issue 16). SERVERS servers with UPS_PER_SERVER UPSes each
+ * (default 10 × 10 = 100): real upsd 2.8.0 + dummy-ups for REAL_SERVERS of them (default 2), the rest
+ * `nutguard server`. All monitors run at the same time on the same UPSes at POLLFREQ (default 5):
+ *  - one `nutguard monitor -p` per build in BUILDS (`label=path/to/nutguard.cjs`, comma-separated;
+ *    default: this checkout's dist), so two builds compare in one run;
+ *  - Debian's upsmon 2.8.0 (UPSMON=0 leaves it out).
+ * After WARMUP_S, CPU of all threads (schedstat) over WINDOW_S per round, and RSS.
+ * SCRAPE=1: each nutguard monitor also serves its HTTP surface (--http), and beside upsmon runs
+ * `nutguard exporter` (the nut_exporter stand-in) polling the same UPSes every POLLFREQ; /metrics of each
+ * is fetched every SCRAPE_S (default 15, Prometheus' default) over keep-alive: latency p50 / p99 / max,
+ * and the exporter's extra upsd round trips (data segments it sent, from the kernel's tcp_info: one per
+ * request line or pipelined batch; and NUT requests per round by its design).
+ * PROFILE=1 starts the nutguard monitors with --cpu-prof (profiles are kept in their directories).
+ * Prints figures (and `uptime`); asserts nothing.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort } from "../test/helpers/nut-stack.js";
+import { rssKb, schedCpuSec, userSysSec } from "./proc-stats.js";
+import {
+  envNumber,
+  fleetKnobs,
+  MAIN,
+  type Monitor,
+  startNutguard,
+  startNutguardServer,
+  startUpsd,
+  startUpsmon,
+  type UpsServer,
+} from "./scale-fleet.js";
+
+delete process.env.NODE_EXTRA_CA_CERTS;
+
+/** SERVERS, UPS_PER_SERVER, REAL_SERVERS (default 2 here), POLLFREQ, WARMUP_S, WINDOW_S. */
+const fleet = fleetKnobs({ realServers: 2 });
+const env = envNumber;
+const SCRAPE = env("SCRAPE", 0) === 1;
+const SCRAPE_S = env("SCRAPE_S", 15);
+const PROFILE = env("PROFILE", 0) === 1;
+const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
+/** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
+const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
+  const [label, rest] = b.split("=");
+  const [path, flags] = rest!.split("|");
+  return { label: label!, path: path!, flags: flags ? flags.split(" ").filter(Boolean) : [] };
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? Number.NaN;
+};
+const cpuOf = (pids: number[]) => pids.reduce((a, p) => a + schedCpuSec(p), 0);
+const sysOf = (pids: number[]) => pids.reduce((a, p) => a + userSysSec(p).sys, 0);
+const uptime = async () => (await run("uptime")).stdout.trim();
+
+/** Data segments each process's TCP connections sent (tcp_info data_segs_out), summed per pid. */
+async function segmentsOut(pid: number): Promise<number> {
+  const { stdout } = await run("ss", ["-tinpH", "state", "established"]);
+  let total = 0;
+  const lines = stdout.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.includes(`pid=${pid},`)) continue;
+    const info = `${lines[i]} ${lines[i + 1] ?? ""}`;
+    const m = /data_segs_out:(\d+)/.exec(info);
+    if (m) total += Number(m[1]);
+  }
+  return total;
+}
+
+/** GET /metrics over one keep-alive agent; resolves with the latency in ms and the body's size. */
+function scrape(agent: http.Agent, port: number): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/metrics", agent }, (res) => {
+      let bytes = 0;
+      res.on("data", (c: Buffer) => (bytes += c.length));
+      res.on("end", () => resolve({ ms: performance.now() - t0, bytes }));
+    });
+    req.on("error", reject);
+  });
+}
+
+interface Scraped {
+  label: string;
+  port: number;
+  latencies: number[];
+  bytes: number;
+}
+
+async function main() {
+  const servers: UpsServer[] = [];
+  const monitors: Monitor[] = [];
+  let exporter: Monitor | undefined;
+  try {
+    for (let i = 0; i < fleet.servers; i++)
+      servers.push(
+        i < fleet.realServers
+          ? await startUpsd(i, fleet.upsPerServer)
+          : await startNutguardServer(i, fleet.upsPerServer),
+      );
+    const systems = servers.flatMap((s) => s.upsNames.map((u) => `${u}@${s.host}:${s.port}`));
+    const stack = servers.find((s) => s.stack)?.stack;
+    const { user, pass } = stack?.users.secondary ?? { user: "monuser", pass: "pass" };
+    console.log(
+      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s` : ""}; node ${process.version}`,
+    );
+    console.log(`start: ${await uptime()}`);
+    const lines = systems.map((s) => `MONITOR ${s} 1 ${user} ${pass} secondary`);
+    const timers = {
+      pollFreqSec: fleet.pollFreq,
+      deadtimeSec: 3 * fleet.pollFreq,
+      extra: ["NOCOMMWARNTIME 60"],
+    };
+    const scraped: Scraped[] = [];
+    if (UPSMON && stack) monitors.push(await startUpsmon(stack, systems, timers));
+    for (const b of BUILDS) {
+      const port = SCRAPE ? await freePort() : 0;
+      monitors.push(
+        await startNutguard("-p", lines, timers, {
+          main: b.path,
+          label: `nutguard -p ${b.label}`,
+          ...(PROFILE || b.flags.length > 0
+            ? { nodeArgs: [...b.flags, ...(PROFILE ? ["--cpu-prof"] : [])] }
+            : {}),
+          ...(SCRAPE ? { args: ["--http", `127.0.0.1:${port}`] } : {}),
+        }),
+      );
+      if (SCRAPE) scraped.push({ label: `monitor ${b.label}`, port, latencies: [], bytes: 0 });
+    }
+    if (SCRAPE) {
+      const port = await freePort();
+      exporter = await startExporter(port, servers);
+      scraped.push({ label: "exporter (separate)", port, latencies: [], bytes: 0 });
+    }
+    await sleep(fleet.warmupS * 1000);
+    const all = exporter ? [...monitors, exporter] : monitors;
+    const cpu0 = all.map((m) => cpuOf(m.pids()));
+    const sys0 = all.map((m) => sysOf(m.pids()));
+    const seg0 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
+    const at0 = Date.now();
+    const agents = scraped.map(() => new http.Agent({ keepAlive: true }));
+    while (Date.now() - at0 < fleet.windowS * 1000) {
+      if (SCRAPE) {
+        const started = Date.now();
+        for (const [i, s] of scraped.entries()) {
+          const r = await scrape(agents[i]!, s.port).catch(() => undefined);
+          if (r) {
+            s.latencies.push(r.ms);
+            s.bytes = r.bytes;
+          }
+        }
+        await sleep(Math.max(0, SCRAPE_S * 1000 - (Date.now() - started)));
+      } else await sleep(1000);
+    }
+    const seconds = (Date.now() - at0) / 1000;
+    const rounds = seconds / fleet.pollFreq;
+    const seg1 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
+    console.log(`end:   ${await uptime()}`);
+    all.forEach((m, i) => {
+      const cpu = cpuOf(m.pids()) - cpu0[i]!;
+      const sys = sysOf(m.pids()) - sys0[i]!;
+      const rss = m.pids().map(rssKb);
+      console.log(
+        `${m.label.padEnd(22)}: CPU ${((cpu / rounds) * 1000).toFixed(2)} ms per poll round of ${systems.length} UPSes (${(cpu * 1000).toFixed(0)} ms over ${rounds.toFixed(1)} rounds; kernel ${((100 * sys) / cpu).toFixed(0)} %); RSS ${rss.join(" + ")} = ${(rss.reduce((a, b) => a + b, 0) / 1024).toFixed(1)} MB`,
+      );
+    });
+    for (const s of scraped) {
+      console.log(
+        `/metrics ${s.label.padEnd(20)}: p50 ${quantile(s.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(s.latencies, 0.99).toFixed(1)} ms, max ${Math.max(...s.latencies).toFixed(1)} ms (n=${s.latencies.length}, ${(s.bytes / 1024).toFixed(0)} KiB)`,
+      );
+    }
+    if (exporter) {
+      console.log(
+        `exporter's extra upsd traffic: ${((seg1 - seg0) / rounds).toFixed(1)} data segments sent per round (${seg1 - seg0} in ${seconds.toFixed(0)} s); by design ${fleet.servers} LIST UPS + ${systems.length} LIST VAR requests per round`,
+      );
+    }
+    for (const a of agents) a.destroy();
+  } finally {
+    for (const m of [...monitors, ...(exporter ? [exporter] : [])]) await m.stop().catch(() => {});
+    for (const s of servers) await s.stop().catch(() => {});
+    if (PROFILE)
+      for (const m of monitors)
+        if (m.dir)
+          console.log(
+            `${m.label}: ${readdirSync(m.dir)
+              .filter((f) => f.endsWith(".cpuprofile"))
+              .map((f) => join(m.dir!, f))
+              .join(" ")}`,
+          );
+  }
+}
+
+/** `nutguard exporter` on every server's UPSes (`*@host:port`), one poll every POLLFREQ. */
+async function startExporter(port: number, servers: UpsServer[]): Promise<Monitor> {
+  const { spawn } = await import("node:child_process");
+  const stateDir = mkdtempSync(join(tmpdir(), "nutguard-bench-exporter-"));
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      "exporter",
+      "--http",
+      `127.0.0.1:${port}`,
+      "-i",
+      String(fleet.pollFreq),
+      ...servers.map((s) => `*@${s.host}:${s.port}`),
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      // its history in a directory of its own, not /var/lib/nutguard
+      env: { ...process.env, NUT_CONFPATH: "/nonexistent", STATE_DIRECTORY: stateDir },
+    },
+  );
+  const pid = child.pid!;
+  return {
+    label: "nutguard exporter",
+    pids: () => [pid],
+    networkPid: () => pid,
+    notifyLog: "/dev/null",
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
