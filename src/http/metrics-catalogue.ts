@@ -1,8 +1,10 @@
 /**
  * NUT variables → Prometheus gauges: names follow HON95/prometheus-nut-exporter where they meet
  * Prometheus conventions (so its dashboards keep working), with base units and 0–1 ratios; apparent
- * power is in volt-amperes (`_voltamperes`), not watts as HON95 calls it. Data only.
+ * power is in volt-amperes (`_voltamperes`), not watts as HON95 calls it. Data, and the lookup of an
+ * info label.
  */
+import type { UpsIdentity, UpsSnapshot } from "../monitor/events.js";
 
 export interface VarMetric {
   /** The NUT variable. */
@@ -124,6 +126,26 @@ export const VAR_METRICS: readonly VarMetric[] = [
     help: "Delay before the UPS turns its load back on.",
   },
 ];
+
+/**
+ * A `nut_ups_info` label's value: the first of its variables the last poll read, else the identity the
+ * monitor read once per connection (it polls device.mfr & co. only on a connection's first poll).
+ */
+export function infoValue(u: UpsSnapshot, label: string, vars: readonly string[]): string | undefined {
+  for (const n of vars) {
+    const v = u.readings.vars[n];
+    if (v !== undefined) return v;
+  }
+  const key = IDENTITY_KEYS[label];
+  return key === undefined ? undefined : u.identity?.[key];
+}
+
+const IDENTITY_KEYS: Record<string, keyof UpsIdentity | undefined> = {
+  manufacturer: "manufacturer",
+  model: "model",
+  serial: "serial",
+  driver: "driver",
+};
 
 /** `nut_ups_info` labels: label → the variables to take it from, first present wins. */
 export const INFO_LABELS: readonly (readonly [string, readonly string[]])[] = [

@@ -5,7 +5,7 @@
  */
 import { NOTIFY_TYPES } from "../config/upsmon-notify-types.js";
 import type { LinkState, MonitorSnapshot, ShutdownPhase, UpsSnapshot } from "../monitor/events.js";
-import { INFO_LABELS, VAR_METRICS } from "./metrics-catalogue.js";
+import { INFO_LABELS, infoValue, VAR_METRICS } from "./metrics-catalogue.js";
 import { KNOWN_STATUS_WORDS } from "./status-words.js";
 import type { ViewSource } from "./view.js";
 
@@ -207,7 +207,7 @@ export function renderRoundMetrics(input: MetricsInput): Buffer {
     per((u, ups) => {
       const pairs: [string, string][] = [];
       for (const [label, vars] of INFO_LABELS) {
-        const v = vars.map((n) => u.readings.vars[n]).find((t) => t !== undefined);
+        const v = infoValue(u, label, vars);
         if (v !== undefined) pairs.push([label, v]);
       }
       return [sample("nut_ups_info", pairs.length === 0 ? ups : `${ups},${labels(pairs)}`, 1)];

@@ -11,6 +11,7 @@ import type { StoredEvent } from "../history/store.js";
 import type { MonitorSnapshot, UpsSnapshot } from "../monitor/events.js";
 import { CHARTS, renderChart } from "./chart.js";
 import { isUp } from "./metrics.js";
+import { infoValue } from "./metrics-catalogue.js";
 import { CRITICAL_REASON_TEXT, clock, describeEvent, duration, SHUTDOWN_PHASE_TEXT } from "./page-text.js";
 import { describeStatus } from "./status-words.js";
 import type { ViewSource } from "./view.js";
@@ -58,7 +59,10 @@ function upsCard(u: UpsSnapshot, p: PageInput): string {
   const up = isUp(u, s, p.nowMs);
   const r = u.readings;
   const v = r.vars;
-  const model = [v["device.mfr"] ?? v["ups.mfr"], v["device.model"] ?? v["ups.model"]]
+  const model = [
+    infoValue(u, "manufacturer", ["device.mfr", "ups.mfr"]),
+    infoValue(u, "model", ["device.model", "ups.model"]),
+  ]
     .filter(Boolean)
     .join(" ");
   const desc = v["device.description"] ?? model;

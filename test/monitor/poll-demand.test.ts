@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
+import { renderMetrics } from "../../src/http/metrics.js";
 import { monitorHttpExtension } from "../../src/http/monitor-extension.js";
 import type { MonitorEvent, UpsSnapshot } from "../../src/monitor/events.js";
 import {
@@ -128,7 +129,7 @@ async function watch(o: { extensions?: MonitorExtension[]; nutguardConf?: string
   const snapshot = handle.snapshot();
   await handle.stop();
   const byUps = (u: UpsSnapshot) => u.readings;
-  return { last: roundLines.at(-1)!, first: roundLines[0]!, readings: snapshot.ups.map(byUps) };
+  return { last: roundLines.at(-1)!, first: roundLines[0]!, readings: snapshot.ups.map(byUps), snapshot };
 }
 
 describe("what a composed monitor polls each round", () => {
@@ -164,6 +165,15 @@ describe("what a composed monitor polls each round", () => {
     expect(t.first).toContain("GET VAR a device.mfr");
     expect(t.first).toContain("GET UPSDESC a");
     expect(t.readings[0]).toMatchObject({ charge: 97, runtime: 2400, load: 21, inputVoltage: 230 });
+    // the identity was read on the first round only, and the metrics and page still show it on the last
+    expect(t.readings[0]!.vars["device.mfr"]).toBeUndefined();
+    const metrics = renderMetrics({
+      snapshot: t.snapshot,
+      source: "monitor",
+      nowMs: Date.now(),
+      version: "0",
+    });
+    expect(metrics).toMatch(/^nut_ups_info\{ups="a@127\.0\.0\.1:\d+",manufacturer="Eaton"\} 1$/m);
   });
 
   it("nutguard.conf: a channel asks for charge and runtime; a threshold for its variable, on its UPS only", async () => {
