@@ -35,6 +35,16 @@ export {
   type UpsmonConfig,
 } from "./config/upsmon-conf.js";
 export { NOTIFY_TYPES, type NotifyType } from "./config/upsmon-notify-types.js";
+export { DrillConfigError, type DrillOptions, runDrill } from "./drill/drill.js";
+export {
+  DRILL_SCENARIOS,
+  type DrillReport,
+  type DrillScenario,
+  type Finding as DrillFinding,
+  type ScenarioRun as DrillScenarioRun,
+  type TimelineEntry as DrillTimelineEntry,
+} from "./drill/drill-types.js";
+export { renderReport as renderDrillReport } from "./drill/timeline.js";
 export { loadUpsmonConfFile } from "./monitor/config-file.js";
 export { CRITICAL_RULES } from "./monitor/critical-rules.js";
 export type {
@@ -64,7 +74,6 @@ export {
   STATUS_ONLY,
 } from "./monitor/poll-demand.js";
 export type { NutLinkOptions } from "./monitor/ups-link-nut.js";
-
 export { NUT_DEFAULT_PORT } from "./protocol/defaults.js";
 export {
   encodeCommand,

@@ -22,6 +22,8 @@ const RUNTIME_NAMES = [
   "AlreadySetUsernameError",
   "AlreadySslModeError",
   "CRITICAL_RULES",
+  "DRILL_SCENARIOS",
+  "DrillConfigError",
   "CmdNotSupportedError",
   "ConfigError",
   "DASHBOARD_DEMAND",
@@ -71,6 +73,8 @@ const RUNTIME_NAMES = [
   "VirtualClock",
   "compileLogFormat",
   "composeMonitor",
+  "renderDrillReport",
+  "runDrill",
   "createMemoryLogger",
   "createStderrLogger",
   "demandOf",
@@ -107,6 +111,12 @@ const TYPE_NAMES = [
   "ComposeMonitorOptions",
   "ConnectOptions",
   "CriticalReason",
+  "DrillFinding",
+  "DrillOptions",
+  "DrillReport",
+  "DrillScenario",
+  "DrillScenarioRun",
+  "DrillTimelineEntry",
   "KnownErrCode",
   "LinkState",
   "Logger",
@@ -172,6 +182,30 @@ function typeNamesIn(source: string): string[] {
   return names.sort();
 }
 
+/** Bundle a documentation example against src/index.ts (as "nutguard") in `dir`, run it, return what it logged. */
+async function runExample(dir: string, source: string): Promise<string[]> {
+  const entry = join(dir, "example.ts");
+  await writeFile(entry, source);
+  const out = join(dir, "example.mjs");
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    outfile: out,
+    alias: { nutguard: join(ROOT, "src/index.ts") },
+    logLevel: "silent",
+  });
+  const printed: string[] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void printed.push(line));
+  try {
+    await import(pathToFileURL(out).href);
+  } finally {
+    spy.mockRestore();
+  }
+  return printed;
+}
+
 describe("public API (src/index.ts)", () => {
   it("exports exactly the pinned runtime names", () => {
     expect(Object.keys(api).sort()).toEqual([...RUNTIME_NAMES].sort());
@@ -205,24 +239,10 @@ describe("docs/monitor-library.md (linked from the README): the monitor as a lib
       const server = await startServer({ confPath: dir, log: createMemoryLogger() });
       const port = server.addresses[0]!.port;
       expect(example).toContain("127.0.0.1:3493");
-      const entry = join(dir, "example.ts");
-      await writeFile(entry, example.replace("127.0.0.1:3493", `127.0.0.1:${port}`));
-      const out = join(dir, "example.mjs");
-      await build({
-        entryPoints: [entry],
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        outfile: out,
-        alias: { nutguard: join(ROOT, "src/index.ts") },
-        logLevel: "silent",
-      });
-      const printed: string[] = [];
-      const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void printed.push(line));
+      let printed: string[];
       try {
-        await import(pathToFileURL(out).href);
+        printed = await runExample(dir, example.replace("127.0.0.1:3493", `127.0.0.1:${port}`));
       } finally {
-        spy.mockRestore();
         await server.close();
       }
       expect(printed).toEqual([`myups@127.0.0.1:${port}: OL CHRG, charge 97 %, link connected`, "stopped"]);
@@ -230,4 +250,24 @@ describe("docs/monitor-library.md (linked from the README): the monitor as a lib
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("docs/drill.md: the drill as a library", () => {
+  it("the example runs a drill and prints its report and findings, as written", async () => {
+    const section = await readFile(join(ROOT, "docs/drill.md"), "utf8");
+    const example = /## As a library\n\n```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = await mkdtemp(join(tmpdir(), "nutguard-drill-doc-"));
+    try {
+      // the UPS's upsd does not answer (a free port): the drill plays a plain profile and says so
+      const conf = join(dir, "upsmon.conf");
+      await writeFile(conf, 'MONITOR ups@127.0.0.1:1 1 mon pw primary\nSHUTDOWNCMD "/bin/true"\n');
+      expect(example).toContain('"/etc/nut/upsmon.conf"');
+      const printed = await runExample(dir, example.replace('"/etc/nut/upsmon.conf"', JSON.stringify(conf)));
+      expect(printed[0]).toContain(`nutguard drill: ${conf}`);
+      expect(printed[0]).toMatch(/t\+\d+m\d\ds +SHUTDOWNCMD +\/bin\/true {2}\(recorded, not run\)/);
+      expect(printed[1]).toBe("minsupplies-unreachable");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

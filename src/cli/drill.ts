@@ -4,6 +4,7 @@
 
 import { DrillConfigError, runDrill } from "../drill/drill.js";
 import { DRILL_SCENARIOS, type DrillReport, type DrillScenario } from "../drill/drill-types.js";
+import { drillStateDir, lastDrillRecord, writeLastDrill } from "../drill/last-drill.js";
 import { formatOffset, renderReport } from "../drill/timeline.js";
 import { defaultUpsmonConfPath } from "../monitor/config-file.js";
 import { wireSignals } from "../service/monitor-signals.js";
@@ -11,7 +12,7 @@ import { createMemoryLogger, createStderrLogger, type Logger } from "../util/log
 
 const USAGE = `Usage: nutguard drill [-f upsmon.conf] [-C nutguard.conf] [--ups NAME]
                       [--scenario outage|comm-loss|primary-fsd|flapping|all] [--exec-notify]
-                      [--json] [--shutdown-takes SECS] [--verbose]
+                      [--json] [--shutdown-takes SECS] [--state-dir DIR] [--verbose]
 
 A shutdown fire drill: plays a power failure through your real upsmon.conf and the real monitor code,
 on simulated twins of your UPSes and on simulated time, then lists what would go wrong and how to fix
@@ -22,9 +23,12 @@ is only read (LIST VAR, LIST CLIENT, and a LOGIN logged out at once to check the
   -C FILE             nutguard.conf (default: beside upsmon.conf, if present)
   --ups NAME          only this UPS loses power (as in MONITOR, or its UPS name)
   --scenario S        outage (default), comm-loss, primary-fsd, flapping, or all
-  --exec-notify       really run NOTIFYCMD (with NUTGUARD_DRILL=1 in its environment)
+  --exec-notify       really send the channels' notifications (marked [drill]) and run NOTIFYCMD and
+                      upssched's CMDSCRIPT (with NUTGUARD_DRILL=1 in their environment)
   --json              print the timeline and the findings as JSON
   --shutdown-takes N  seconds this host needs to shut down (default: from the last boot's journal, else 60)
+  --state-dir DIR     where the result is kept for the status page (default $STATE_DIRECTORY or
+                      /var/lib/nutguard; last-drill.json)
   --verbose           show the monitor's and the simulated server's log lines
   -h, --help          show this help
 
@@ -39,6 +43,7 @@ interface DrillArgs {
   execNotify: boolean;
   json: boolean;
   shutdownTakesSec?: number;
+  stateDir?: string;
   verbose: boolean;
 }
 
@@ -64,12 +69,14 @@ export function parseDrillArgs(
       case "-C":
       case "--ups":
       case "--scenario":
+      case "--state-dir":
       case "--shutdown-takes": {
         const v = value();
         if (v === undefined || v === "") return { error: `${opt} needs a value` };
         if (opt === "-f") a.configPath = v;
         else if (opt === "-C") a.nutguardConfPath = v;
         else if (opt === "--ups") a.ups = v;
+        else if (opt === "--state-dir") a.stateDir = v;
         else if (opt === "--scenario") {
           if (v === "all") a.scenarios = [...DRILL_SCENARIOS];
           else if ((DRILL_SCENARIOS as readonly string[]).includes(v)) a.scenarios = [v as DrillScenario];
@@ -104,6 +111,7 @@ export function reportJson(report: DrillReport): string {
   return `${JSON.stringify(
     {
       config: report.configPath,
+      nutguardConf: report.nutguardConfPath ?? null,
       ok: report.findings.length === 0,
       ups: report.probes,
       runs: report.runs.map((r) => ({
@@ -148,7 +156,15 @@ export async function run(argv: string[]): Promise<number> {
       return 130;
     }
     process.stdout.write(args.json ? reportJson(report) : renderReport(report));
-    return report.findings.length === 0 ? 0 : 1;
+    const status = report.findings.length === 0 ? 0 : 1;
+    // for the status page; a state directory we may not write never fails the drill
+    const why = writeLastDrill(
+      drillStateDir(args.stateDir, process.env),
+      lastDrillRecord(report, status, Date.now()),
+    );
+    if (why !== undefined)
+      process.stderr.write(`nutguard drill: note: ${why} (the status page will not show this drill)\n`);
+    return status;
   } catch (err) {
     process.stderr.write(`nutguard drill: ${(err as Error).message}\n`);
     return err instanceof DrillConfigError ? 2 : 1;

@@ -21,6 +21,11 @@ export interface TwinProfile {
   vars: Record<string, string>;
   /** "real": read from its upsd; "plain": the built-in profile (upsd unreachable or not reporting). */
   source: "real" | "plain";
+  /**
+   * battery.charge / battery.runtime when the real UPS does not report them: the twin does not
+   * either (a threshold on them cannot fire in the drill, as on the real UPS).
+   */
+  missing?: readonly string[];
 }
 
 /** What the drill read from one MONITOR line's real upsd (read-only). */
@@ -58,6 +63,8 @@ export interface HostFacts {
   localAddresses: string[];
   /** Seconds the host takes to shut down, and where that figure comes from. */
   shutdownTakes: { sec: number; source: "option" | "journal" | "default" };
+  /** upssched.conf's CMDSCRIPT, when the monitor runs upssched's timers itself (run as RUN_AS_USER). */
+  cmdScript?: ProgramCheck | undefined;
 }
 
 export interface TimelineEntry {
@@ -96,6 +103,9 @@ export interface Finding {
     | "shutdowncmd-not-executable"
     | "notifycmd-not-found"
     | "notifycmd-not-executable"
+    | "cmdscript-not-found"
+    | "cmdscript-not-executable"
+    | "threshold-never-fires"
     | "powerdownflag-dir-missing"
     | "ups-unreachable"
     | "minsupplies-unreachable"
@@ -113,6 +123,8 @@ export interface Finding {
 
 export interface DrillReport {
   configPath: string;
+  /** The nutguard.conf played, when there is one. */
+  nutguardConfPath?: string;
   runs: ScenarioRun[];
   findings: Finding[];
   probes: { system: string; source: "real" | "plain"; unreachable: string | undefined }[];

@@ -1,21 +1,25 @@
 /**
- * `nutguard drill` as a library: read the admin's upsmon.conf (and nutguard.conf) with the monitor's
- * own readers, read each monitored UPS once from its real upsd (probe.ts, read-only), gather the host
- * facts (facts.ts), play the scenarios through the real monitor on simulated time (runner.ts), and
- * derive the findings (findings.ts, pure). Thin: wires those rooms.
+ * `nutguard drill` as a library: read the admin's upsmon.conf with the monitor's own reader, and
+ * nutguard.conf / upssched.conf with the monitor's readers (drill-conf.ts: channels, thresholds, the
+ * built-in upssched), read each monitored UPS once from its real upsd (probe.ts, read-only; skipped
+ * for the demo's example), gather the host facts (facts.ts), play the scenarios through the real
+ * monitor on simulated time (runner.ts, with drill-notify.ts for nutguard.conf), and derive the
+ * findings (findings.ts, pure). Thin: wires those rooms.
  */
 
-import { type NgSection, nutguardConfPathFor, parseNutguardConf } from "../config/nutguard-conf.js";
+import { thresholdsFor } from "../config/thresholds.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { loadUpsmonConfFile } from "../monitor/config-file.js";
-import { ConfigFileError, readConfigFile } from "../util/config-file-read.js";
 import type { Logger } from "../util/log.js";
-import type { DrillReport, DrillScenario, ScenarioRun, TwinProfile } from "./drill-types.js";
+import { DrillConfigError, loadDrillNutguardConf } from "./drill-conf.js";
+import type { DrillReport, DrillScenario, RealUpsProbe, ScenarioRun, TwinProfile } from "./drill-types.js";
 import { gatherHostFacts } from "./facts.js";
 import { findings } from "./findings.js";
 import { probeRealUps } from "./probe.js";
 import { runScenario } from "./runner.js";
 import { twinProfile } from "./scenario.js";
+
+export { DrillConfigError } from "./drill-conf.js";
 
 export interface DrillOptions {
   configPath: string;
@@ -30,24 +34,13 @@ export interface DrillOptions {
   log: Logger;
   /** Ctrl-C: the running scenario stops, no further one starts. */
   signal?: AbortSignal;
-}
-
-/** A configuration the drill cannot use (exit status 2). */
-export class DrillConfigError extends Error {}
-
-function readNutguardConf(path: string, explicit: boolean): NgSection[] {
-  let text: string;
-  try {
-    text = readConfigFile(path); // UTF-8, as every config file (a template keeps its text)
-  } catch (err) {
-    if (!explicit && err instanceof ConfigFileError && err.missing) return [];
-    throw new DrillConfigError((err as Error).message);
-  }
-  try {
-    return parseNutguardConf(text, path).sections;
-  } catch (err) {
-    throw new DrillConfigError((err as Error).message);
-  }
+  /**
+   * An example configuration (`nutguard demo`): twins from these profiles (by MONITOR system)
+   * instead of reading upsd, and no check of this host's programs (they are not the example's).
+   */
+  example?: { profiles: ReadonlyMap<string, TwinProfile> };
+  /** Also a BATTERY timeline entry every this many simulated seconds (the demo's progress). */
+  progressEverySec?: number;
 }
 
 function selectUps(config: UpsmonConfig, ups: string | undefined): Set<string> {
@@ -64,25 +57,31 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const config = parsed.config;
   if (config.monitors.length === 0)
     throw new DrillConfigError(`${o.configPath}: no MONITOR line: nothing to drill`);
-  const ngPath = o.nutguardConfPath ?? nutguardConfPathFor(o.configPath);
-  const sections = readNutguardConf(ngPath, o.nutguardConfPath !== undefined);
+  const ng = loadDrillNutguardConf(o.configPath, o.nutguardConfPath, config);
   const selected = selectUps(config, o.ups);
   const notes: string[] = [];
   for (const m of parsed.messages) if (m.level === "err" || m.level === "warning") notes.push(m.message);
-  const extra = sections.filter(
-    (s) => s.kind === "thresholds" || s.kind === "channel" || s.kind === "upssched",
-  );
-  if (extra.length > 0)
-    notes.push(
-      `${ngPath}: thresholds, channels and built-in upssched timers are not played yet (${extra.map((s) => `[${s.name}]`).join(" ")} read but not simulated)`,
-    );
 
-  const probes = await Promise.all(config.monitors.map((m) => probeRealUps(m)));
+  const probes: RealUpsProbe[] = o.example
+    ? config.monitors.map((monitor) => ({
+        monitor,
+        unreachable: undefined,
+        vars: {},
+        credentials: { result: "unchecked", why: "example configuration" },
+        clients: undefined,
+      }))
+    : await Promise.all(config.monitors.map((m) => probeRealUps(m)));
   const profiles = new Map<string, TwinProfile>();
   for (const p of probes)
-    profiles.set(p.monitor.system, twinProfile(p.unreachable === undefined ? p.vars : undefined));
-  const facts = gatherHostFacts(config, o.shutdownTakesSec);
-
+    profiles.set(
+      p.monitor.system,
+      o.example?.profiles.get(p.monitor.system) ??
+        twinProfile(p.unreachable === undefined ? p.vars : undefined),
+    );
+  const facts = gatherHostFacts(config, o.shutdownTakesSec, {
+    cmdScript: ng.upssched?.cmdScript[0],
+    checkPrograms: o.example === undefined,
+  });
   const runs: ScenarioRun[] = [];
   for (const scenario of o.scenarios) {
     if (o.signal?.aborted) break;
@@ -90,10 +89,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     runs.push(
       await runScenario({
         config,
+        configPath: o.configPath,
+        ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
         scenario,
         profiles,
         selected,
         execNotify: o.execNotify,
+        ...(o.progressEverySec !== undefined ? { progressEverySec: o.progressEverySec } : {}),
         log: o.log,
         ...signal,
       }),
@@ -102,8 +104,17 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const drilled = new Map([...profiles].filter(([system]) => selected.has(system)));
   return {
     configPath: o.configPath,
+    ...(ng.present ? { nutguardConfPath: ng.path } : {}),
     runs,
-    findings: findings({ config, probes, profiles: drilled, facts, runs }),
+    findings: findings({
+      config,
+      probes,
+      profiles: drilled,
+      facts,
+      runs,
+      channelsFor: (type) => ng.channels.filter((c) => c.events.has(type)).map((c) => c.name),
+      thresholdsOf: (system) => thresholdsFor(ng.thresholds, system),
+    }),
     probes: probes.map((p) => ({
       system: p.monitor.system,
       source: profiles.get(p.monitor.system)!.source,

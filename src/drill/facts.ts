@@ -129,9 +129,23 @@ function localAddresses(): string[] {
   return out;
 }
 
-export function gatherHostFacts(config: UpsmonConfig, shutdownTakesSec: number | undefined): HostFacts {
+export interface FactOptions {
+  /** upssched.conf's CMDSCRIPT program when the monitor runs upssched's timers (NOTIFYCMD is then not run). */
+  cmdScript?: string | undefined;
+  /** false: the configuration is an example (the demo): this host's programs are not checked. */
+  checkPrograms?: boolean;
+}
+
+export function gatherHostFacts(
+  config: UpsmonConfig,
+  shutdownTakesSec: number | undefined,
+  o: FactOptions = {},
+): HostFacts {
+  const check = o.checkPrograms !== false;
+  const runAs = config.runAsUser ?? DEFAULT_RUN_AS_USER;
   const shutdownProgram = config.shutdownCmd !== undefined ? shellProgram(config.shutdownCmd) : undefined;
-  const notifyProgram = config.notifyCmd?.[0];
+  // with the built-in upssched, NOTIFYCMD's program is never started: CMDSCRIPT is
+  const notifyProgram = o.cmdScript === undefined ? config.notifyCmd?.[0] : undefined;
   let shutdownTakes: HostFacts["shutdownTakes"];
   if (shutdownTakesSec !== undefined) shutdownTakes = { sec: shutdownTakesSec, source: "option" };
   else {
@@ -142,13 +156,11 @@ export function gatherHostFacts(config: UpsmonConfig, shutdownTakesSec: number |
         : { sec: DEFAULT_SHUTDOWN_TAKES_SEC, source: "default" };
   }
   return {
-    shutdownCmd: shutdownProgram !== undefined ? checkProgram(shutdownProgram, "root") : undefined,
-    notifyCmd:
-      notifyProgram !== undefined
-        ? checkProgram(notifyProgram, config.runAsUser ?? DEFAULT_RUN_AS_USER)
-        : undefined,
+    shutdownCmd: check && shutdownProgram !== undefined ? checkProgram(shutdownProgram, "root") : undefined,
+    notifyCmd: check && notifyProgram !== undefined ? checkProgram(notifyProgram, runAs) : undefined,
+    cmdScript: check && o.cmdScript !== undefined ? checkProgram(o.cmdScript, runAs) : undefined,
     powerDownFlagDir:
-      config.powerDownFlag !== undefined
+      check && config.powerDownFlag !== undefined
         ? { dir: dirname(config.powerDownFlag), exists: existsSync(dirname(config.powerDownFlag)) }
         : undefined,
     localAddresses: localAddresses(),

@@ -3,8 +3,10 @@
  * the scenario runs, each problem with its fix. Every rule is a function of plain data; ids are
  * stable (scripts match them). No I/O.
  */
+import type { Thresholds } from "../config/thresholds.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import type { NotifyType } from "../config/upsmon-notify-types.js";
+import { THRESHOLD_RULES } from "../monitor/threshold-rules.js";
 import type {
   Finding,
   HostFacts,
@@ -22,19 +24,21 @@ export interface FindingInputs {
   profiles: ReadonlyMap<string, TwinProfile>;
   facts: HostFacts;
   runs: readonly ScenarioRun[];
-  /** Notification channels from nutguard.conf that carry a type (none until channels are read). */
+  /** The names of nutguard.conf's notification channels that carry a type. */
   channelsFor?: (type: NotifyType) => readonly string[];
+  /** nutguard.conf's battery thresholds of a UPS (as in MONITOR). */
+  thresholdsOf?: (system: string) => Thresholds;
 }
 
 type Rule = (i: FindingInputs) => Finding[];
 
 function programFinding(
   check: ProgramCheck | undefined,
-  directive: "SHUTDOWNCMD" | "NOTIFYCMD",
+  directive: "SHUTDOWNCMD" | "NOTIFYCMD" | "CMDSCRIPT",
   fixUser: string,
 ): Finding[] {
   if (check?.problem === undefined) return [];
-  const lower = directive.toLowerCase() as "shutdowncmd" | "notifycmd";
+  const lower = directive.toLowerCase() as "shutdowncmd" | "notifycmd" | "cmdscript";
   if (check.problem === "not-found" || check.problem === "unknown-user") {
     return [
       {
@@ -78,6 +82,30 @@ const notifyCmd: Rule = ({ config, facts }) => {
   const anyExec = Object.values(config.notifyFlags).some((f) => f.exec && !f.ignore);
   if (!anyExec) return [];
   return programFinding(facts.notifyCmd, "NOTIFYCMD", facts.notifyCmd?.user ?? "the monitor's user");
+};
+
+/** upssched.conf's CMDSCRIPT, run by the monitor's built-in upssched as RUN_AS_USER. */
+const cmdScript: Rule = ({ facts }) =>
+  programFinding(facts.cmdScript, "CMDSCRIPT", facts.cmdScript?.user ?? "");
+
+/** A threshold on battery.charge or battery.runtime of a UPS that does not report that variable. */
+const thresholdNeverFires: Rule = ({ profiles, thresholdsOf }) => {
+  if (thresholdsOf === undefined) return [];
+  const out: Finding[] = [];
+  for (const [system, p] of profiles) {
+    const t = thresholdsOf(system);
+    for (const rule of THRESHOLD_RULES) {
+      if (rule.variable === undefined || t[rule.key] === undefined || !p.missing?.includes(rule.variable))
+        continue;
+      out.push({
+        id: "threshold-never-fires",
+        subject: system,
+        message: `the UPS does not report ${rule.variable}, so the ${rule.key} threshold (${rule.key} = ${t[rule.key]}) in nutguard.conf can never fire`,
+        fix: `use a threshold on a variable the UPS reports (upsc ${system} lists them; "onbattery = SECONDS" needs none), or remove ${rule.key} from [thresholds]`,
+      });
+    }
+  }
+  return out;
 };
 
 const powerDownFlag: Rule = ({ config, facts }) => {
@@ -215,8 +243,10 @@ export const FINDING_RULES: readonly Rule[] = [
   primaryUnknown,
   runtime,
   outcomes,
+  thresholdNeverFires,
   told,
   notifyCmd,
+  cmdScript,
 ];
 
 export function findings(inputs: FindingInputs): Finding[] {

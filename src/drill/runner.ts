@@ -6,35 +6,44 @@
  * are recorded and, with `execNotify`, run with NUTGUARD_DRILL=1 in their environment. The twin's
  * files live in a private temporary directory, removed afterwards; nothing else is written.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
 import type { MonitorListener } from "../monitor/events.js";
-import type { MonitorHost } from "../monitor/monitor-handle.js";
+import type { MonitorHandle, MonitorHost } from "../monitor/monitor-handle.js";
 import { startServer } from "../server/server.js";
-import { lookupUser } from "../service/accounts.js";
 import { composeMonitor } from "../service/compose-monitor.js";
 import { VirtualClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
+import { DrillNotify } from "./drill-notify.js";
 import type { DrillScenario, ScenarioRun, TimelineEntry, TwinProfile } from "./drill-types.js";
 import { planScenario, type TwinStep, twinSequence } from "./scenario.js";
 import { entriesForEvent } from "./timeline.js";
 
 export interface RunScenarioOptions {
   config: UpsmonConfig;
+  /** The admin's upsmon.conf: nutguard.conf and upssched.conf are read beside it. */
+  configPath: string;
+  /** `-C FILE`: the nutguard.conf to play instead of the one beside upsmon.conf. */
+  nutguardConfPath?: string;
   scenario: DrillScenario;
   /** Twin profile per MONITOR system. */
   profiles: ReadonlyMap<string, TwinProfile>;
   /** The MONITOR systems that lose power in the scenario (the others stay on line). */
   selected: ReadonlySet<string>;
-  /** Run NOTIFYCMD for real (NUTGUARD_DRILL=1), as RUN_AS_USER when the drill runs as root. */
+  /**
+   * Send the channels' notifications and run NOTIFYCMD and upssched's CMDSCRIPT for real
+   * (NUTGUARD_DRILL=1, "[drill]" in channel messages), as RUN_AS_USER when the drill runs as root.
+   */
   execNotify: boolean;
   log: Logger;
   /** Ctrl-C: stop the scenario where it is (the temporary directory is still removed). */
   signal?: AbortSignal;
+  /** Also a BATTERY entry (status, charge, runtime) every this many simulated seconds (the demo). */
+  progressEverySec?: number;
 }
 
 const STEP_LABELS: Record<Exclude<TwinStep["kind"], "vars">, { what: string; detail: string }> = {
@@ -42,6 +51,14 @@ const STEP_LABELS: Record<Exclude<TwinStep["kind"], "vars">, { what: string; det
   fsd: { what: "PRIMARY-FSD", detail: "another primary sets FSD on the UPS" },
   exhausted: { what: "EMPTY", detail: "the battery is empty: the load loses power" },
 };
+
+/** A step of the twin's battery as a timeline entry: the scenario's labels, else its progress. */
+function varsEntry(s: Extract<TwinStep, { kind: "vars" }>): { what: string; detail: string } {
+  const battery = `charge ${s.charge}%, runtime ${s.runtimeSec} s`;
+  if (s.label === undefined) return { what: "BATTERY", detail: `${s.status}, ${battery}` };
+  const what = s.label === "mains lost" ? "MAINS-LOST" : s.label === "mains back" ? "MAINS-BACK" : "LB";
+  return { what, detail: `${s.label} (${battery})` };
+}
 
 /** The admin's configuration pointed at the twins: same names in every message, drill credentials. */
 function twinConfig(config: UpsmonConfig, port: number, user: string, password: string): UpsmonConfig {
@@ -63,34 +80,6 @@ function twinConfig(config: UpsmonConfig, port: number, user: string, password: 
     forceSsl: false,
     certVerify: false,
   };
-}
-
-function runNotifyCmd(
-  config: UpsmonConfig,
-  type: string,
-  ups: string | undefined,
-  message: string,
-  log: Logger,
-): ChildProcess | undefined {
-  const cmd = config.notifyCmd;
-  if (cmd === undefined || cmd.length === 0) return undefined;
-  const ids: { uid?: number; gid?: number } = {};
-  if (process.getuid?.() === 0) {
-    const u = lookupUser(config.runAsUser ?? "nut");
-    if (u) Object.assign(ids, { uid: u.uid, gid: u.gid });
-  }
-  try {
-    const child = spawn(cmd[0]!, [...cmd.slice(1), message], {
-      env: { ...process.env, UPSNAME: ups ?? "", NOTIFYTYPE: type, NUTGUARD_DRILL: "1" },
-      stdio: ["ignore", "ignore", "inherit"],
-      ...ids,
-    });
-    child.on("error", (err) => log.warning(`NOTIFYCMD: ${err.message}`));
-    return child;
-  } catch (err) {
-    log.warning(`NOTIFYCMD: ${(err as Error).message}`);
-    return undefined;
-  }
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
@@ -127,31 +116,47 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
     let shutdownAtSec: number | undefined;
     const tNow = () => (clock.now() - t0Ms) / 1000;
 
+    const at = (entry: Omit<TimelineEntry, "tSec">): TimelineEntry => {
+      const full = { tSec: tNow(), ...entry };
+      timeline.push(full);
+      return full;
+    };
+    const twin = twinConfig(config, server.addresses[0]!.port, user, password);
+    let handle: MonitorHandle | undefined;
+    const notify = new DrillNotify({
+      config: twin,
+      upsmonConfPath: o.configPath,
+      ...(o.nutguardConfPath !== undefined ? { nutguardConfPath: o.nutguardConfPath } : {}),
+      clock,
+      execNotify: o.execNotify,
+      log: log.child("monitor"),
+      snapshot: () => handle?.snapshot(),
+      record: at,
+      children,
+    });
     const record: MonitorListener = (e) => {
       const entries = entriesForEvent(e, t0Ms);
-      if (e.kind === "notification") {
-        const f = config.notifyFlags[e.type];
-        const to: string[] = [];
-        if (!f.ignore) {
-          if (f.syslog) to.push("syslog");
-          if (f.wall) to.push("wall");
-          if (f.exec && config.notifyCmd !== undefined) {
-            to.push("NOTIFYCMD");
+      timeline.push(...entries);
+      if (e.kind !== "notification") return;
+      const f = config.notifyFlags[e.type];
+      const to: string[] = [];
+      if (!f.ignore) {
+        if (f.syslog) to.push("syslog");
+        if (f.wall) to.push("wall");
+        if (f.exec) {
+          const who = notify.exec(e);
+          if (who === "NOTIFYCMD")
             notifyCalls.push({
               tSec: tNow(),
               type: e.type,
               ups: e.ups,
-              argv: [...config.notifyCmd, e.message],
+              argv: [...config.notifyCmd!, e.message],
             });
-            if (o.execNotify) {
-              const child = runNotifyCmd(config, e.type, e.ups, e.message, log);
-              if (child) children.push(child);
-            }
-          }
+          if (who !== undefined) to.push(who);
         }
-        for (const entry of entries) entry.detail += `  → ${to.length > 0 ? to.join(", ") : "nobody"}`;
       }
-      timeline.push(...entries);
+      for (const entry of entries)
+        entry.detail += `  → ${to.length > 0 ? to.join(", ") : "no NOTIFYFLAG delivery"}`;
     };
     const host: MonitorHost = {
       requestShutdown: async () => {
@@ -182,18 +187,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
       for (const s of plan.steps) {
         const at = t0Ms + s.atSec * 1000 - clock.now();
         if (s.kind === "vars") {
-          if (s.label)
-            clock.setTimer(
-              () =>
-                timeline.push({
-                  tSec: tNow(),
-                  ups: system,
-                  what:
-                    s.label === "mains lost" ? "MAINS-LOST" : s.label === "mains back" ? "MAINS-BACK" : "LB",
-                  detail: `${s.label} (charge ${s.charge}%, runtime ${s.runtimeSec} s)`,
-                }),
-              at,
-            );
+          const progress =
+            o.progressEverySec !== undefined && s.atSec > 0 && s.atSec % o.progressEverySec === 0;
+          if (s.label || progress)
+            clock.setTimer(() => timeline.push({ tSec: tNow(), ups: system, ...varsEntry(s) }), at);
           continue;
         }
         clock.setTimer(() => {
@@ -206,13 +203,15 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioRun> {
       }
     }
     const monitor = composeMonitor({
-      config: twinConfig(config, server.addresses[0]!.port, user, password),
+      config: twin,
       log: log.child("monitor"),
       clock,
       notifier: null,
+      notifyExtensions: notify.extensions,
       listeners: [record],
       host,
     });
+    handle = monitor;
     clock.setTimer(() => void monitor.stop(), prerollSec * 1000 + endSec * 1000);
     const interrupt = () => void monitor.stop();
     o.signal?.addEventListener("abort", interrupt, { once: true });

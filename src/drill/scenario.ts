@@ -18,6 +18,9 @@ export const PLAIN_PROFILE: Omit<TwinProfile, "vars" | "source"> = {
 /** Variables the twin never copies: the simulated driver has its own, the scenario sets the status. */
 const NOT_COPIED = /^(driver\.|ups\.status$|ups\.alarm$|battery\.charge$|battery\.runtime$)/i;
 
+/** Battery variables the twin reports only when the real UPS does. */
+const REPORTED = ["battery.charge", "battery.runtime"] as const;
+
 function num(vars: Record<string, string>, name: string): number | undefined {
   const v = vars[name];
   if (v === undefined || v.trim() === "") return undefined;
@@ -48,6 +51,7 @@ export function twinProfile(vars: Record<string, string> | undefined): TwinProfi
     runtimeLowSec: num(vars, "battery.runtime.low") ?? PLAIN_PROFILE.runtimeLowSec,
     vars: copied,
     source: charge !== undefined || runtime !== undefined ? "real" : "plain",
+    missing: REPORTED.filter((name) => vars[name] === undefined),
   };
 }
 
@@ -182,5 +186,6 @@ export function twinSequence(p: TwinProfile, steps: readonly TwinStep[], preroll
     lines.push(`ups.status: ${s.status}`, `battery.charge: ${s.charge}`, `battery.runtime: ${s.runtimeSec}`);
   }
   lines.push("TIMER 8640000", "");
-  return lines.join("\n");
+  const missing = new Set(p.missing ?? []);
+  return lines.filter((l) => !missing.has(l.slice(0, l.indexOf(":")))).join("\n");
 }

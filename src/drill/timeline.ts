@@ -79,7 +79,9 @@ export function renderFinding(f: Finding): string[] {
 
 /** The whole text report. */
 export function renderReport(report: DrillReport): string {
-  const out: string[] = [`nutguard drill: ${report.configPath}`];
+  const out: string[] = [
+    `nutguard drill: ${report.configPath}${report.nutguardConfPath ? ` and ${report.nutguardConfPath}` : ""}`,
+  ];
   for (const p of report.probes)
     out.push(
       `  ${p.system}: ${p.source === "real" ? "twin of the real UPS's variables (read once, read-only)" : `plain profile${p.unreachable ? ` (${p.unreachable})` : ""}`}`,

@@ -4,6 +4,8 @@
  * stream reports something. Every URL is relative, so the page works at a sub-path behind a reverse
  * proxy; nothing is loaded from outside the host. Pure: data in, HTML out.
  */
+
+import { type LastDrillRead, lastDrillText } from "../drill/last-drill.js";
 import type { Sample } from "../history/codec.js";
 import type { StoredEvent } from "../history/store.js";
 import type { MonitorSnapshot, UpsSnapshot } from "../monitor/events.js";
@@ -22,6 +24,8 @@ export interface PageInput {
   series: (ups: string) => readonly Sample[];
   hours: number;
   version: string;
+  /** The last `nutguard drill`'s result, when there is one. */
+  lastDrill?: LastDrillRead | undefined;
 }
 
 export const esc = (s: string): string =>
@@ -130,7 +134,7 @@ function eventList(p: PageInput): string {
 /** The part of the page that changes (also served alone as GET live). */
 export function renderLive(p: PageInput): string {
   return (
-    `<section class="decision">${decision(p)}</section>` +
+    `<section class="decision">${decision(p)}${p.lastDrill ? `<p class="small">Last drill: ${esc(lastDrillText(p.lastDrill))}</p>` : ""}</section>` +
     `<div class="grid">${p.snapshot.ups.map((u) => upsCard(u, p)).join("")}</div>` +
     `<section><h2>Recent events</h2>${eventList(p)}</section>` +
     `<p class="small">As of ${esc(clock(p.nowMs))}.</p>`

@@ -10,6 +10,7 @@
  * - The status page and its live fragment show ages in whole seconds: rendered once per change and
  *   per second.
  */
+import type { LastDrillRead } from "../drill/last-drill.js";
 import type { HistoryStore } from "../history/store.js";
 import { NUTGUARD_VERSION } from "../util/version.js";
 import { renderClockMetrics, renderRoundMetrics } from "./metrics.js";
@@ -31,6 +32,8 @@ export class RenderCache {
   constructor(
     private readonly view: ObservedView,
     private readonly history: HistoryStore,
+    /** The last `nutguard drill`'s result (read at most once a second, with the page). */
+    private readonly lastDrill?: () => LastDrillRead | undefined,
   ) {}
 
   /** Something the renders show has changed (an event arrived, a sample was taken). */
@@ -78,6 +81,7 @@ export class RenderCache {
       events: h.recentEvents(20),
       series: (ups: string) => h.series(ups, t - h.hours * 3600_000),
       hours: h.hours,
+      lastDrill: this.lastDrill?.(),
       version: NUTGUARD_VERSION,
     };
   }

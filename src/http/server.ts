@@ -8,6 +8,7 @@
  * clients, and a bound on each stream's unsent data (sse.ts). Nothing here is awaited by the poll loop.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LastDrillRead } from "../drill/last-drill.js";
 import type { HistoryStore } from "../history/store.js";
 import type { MonitorEvent } from "../monitor/events.js";
 import type { Logger } from "../util/log.js";
@@ -36,6 +37,8 @@ export interface HttpSurfaceOptions extends SurfaceSettings {
   sampleEveryMs?: number;
   maxStreamClients?: number;
   maxConnections?: number;
+  /** The last `nutguard drill`'s result (read at each request; undefined: none). */
+  lastDrill?: () => LastDrillRead | undefined;
 }
 
 export interface HttpSurface {
@@ -69,7 +72,7 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
   let credentials = o.credentials;
   let authorized = authorizer(credentials);
   let lastRound: string | undefined;
-  const renders = new RenderCache(view, history);
+  const renders = new RenderCache(view, history, o.lastDrill);
   const sample = () => {
     history.sample(view.snapshot());
     renders.changed();
@@ -172,6 +175,16 @@ export async function startHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurfa
       const after = Number(url.searchParams.get("after")) || 0;
       const events = history.recentEvents(limit, after).map((e) => eventJson(e.event, e.id));
       json(res, 200, { events }, head);
+    } else if (path === "/api/v1/drill") {
+      const d = o.lastDrill?.();
+      json(
+        res,
+        200,
+        d === undefined || "record" in d
+          ? { lastDrill: d?.record ?? null }
+          : { lastDrill: null, error: d.error },
+        head,
+      );
     } else if (path === "/api/v1/events/stream") {
       openStream(req, res, head);
     } else {

@@ -4,6 +4,7 @@
  * settings to a running surface. Shared by cli/exporter.ts and the monitor's extension.
  */
 import { type NutguardConfFile, sectionsOf } from "../config/nutguard-conf.js";
+import { drillStateDir, readLastDrill } from "../drill/last-drill.js";
 import { historyFromSection } from "../history/history-conf.js";
 import { HistoryStore } from "../history/store.js";
 import type { Logger } from "../util/log.js";
@@ -39,7 +40,13 @@ export async function startSurfaceFrom(
     historyFromSection(sectionsOf(o.conf, "history")[0], o.env),
     o.log.child("history"),
   );
-  const surface = await startHttpSurface({ ...settings, view: o.view, history, log: o.log });
+  const surface = await startHttpSurface({
+    ...settings,
+    view: o.view,
+    history,
+    log: o.log,
+    lastDrill: () => readLastDrill(drillStateDir(undefined, o.env)),
+  });
   return { surface, history };
 }
 

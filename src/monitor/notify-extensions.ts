@@ -27,10 +27,12 @@ import { type ReadyChannel, resolveChannel } from "../notify/secrets.js";
 import type { Transport } from "../notify/transports.js";
 import {
   BuiltinUpssched,
+  type CmdScriptLauncher,
   loadUpsschedConf,
   TIMER_STATE_FILE,
   upsschedConfPathFor,
 } from "../upssched/runner.js";
+import type { SchedTimer } from "../upssched/timers.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { NotifyCmdHandler } from "./actions.js";
@@ -54,10 +56,12 @@ export interface NotifyExtensionsOptions {
   snapshot?: () => MonitorSnapshot | undefined;
   /** The runtime directory for the upssched timer list (undefined: not written). */
   runtimeDir?: string;
-  /** The monitor's clock (the channels' retries and their window at shutdown). */
+  /** The monitor's clock: channel delays, retries and their window at shutdown; upssched's timers. */
   clock?: Clock;
-  /** How each channel delivers (tests on virtual time; default: notify/transports.ts). */
+  /** How each channel delivers (default: notify/transports.ts; tests on virtual time; the drill records). */
   transport?: (ch: ReadyChannel) => Transport;
+  /** Starts the built-in upssched's CMDSCRIPT (default: spawned; the drill records instead). */
+  launchCmdScript?: CmdScriptLauncher;
 }
 
 export interface NotifyExtensions {
@@ -74,6 +78,8 @@ export interface NotifyExtensions {
   pollDemand(system: string): PollDemand | undefined;
   /** Give pending FSD/SHUTDOWN notifications at most `ms` (inside FINALDELAY); true when they settled. */
   settle(ms: number): Promise<boolean>;
+  /** The built-in upssched's running timers ([] when it is off). */
+  upsschedTimers(): readonly Readonly<SchedTimer>[];
   /** Apply a reload (SIGHUP): the new upsmon.conf, nutguard.conf as reloaded (else loaded here); re-reads upssched.conf. */
   reload(config: UpsmonConfig, nutguardConf?: NutguardConfLoad): void;
   stop(): void;
@@ -120,6 +126,10 @@ class Extensions implements NotifyExtensions {
 
   settle(ms: number): Promise<boolean> {
     return this.channels?.settle(ms) ?? Promise.resolve(true);
+  }
+
+  upsschedTimers(): readonly Readonly<SchedTimer>[] {
+    return this.upssched?.list() ?? [];
   }
 
   reload(config: UpsmonConfig, nutguardConf?: NutguardConfLoad): void {
@@ -234,6 +244,8 @@ class Extensions implements NotifyExtensions {
       conf: sched,
       log: this.o.log,
       stateFile: this.o.runtimeDir === undefined ? undefined : join(this.o.runtimeDir, TIMER_STATE_FILE),
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
+      ...(this.o.launchCmdScript ? { launch: this.o.launchCmdScript } : {}),
     });
     this.handler = this.upssched.exec;
     this.o.log.info(

@@ -27,8 +27,8 @@ function onAbort(signal: AbortSignal | undefined, onAbort: () => void): () => vo
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-/** The transport of a channel. */
-export function transportFor(ch: ReadyChannel): Transport {
+/** The transport of a channel. `env`: added to apprise's environment (the drill's NUTGUARD_DRILL=1). */
+export function transportFor(ch: ReadyChannel, env?: Readonly<Record<string, string>>): Transport {
   const timeoutMs = ch.timeoutSec * 1000;
   switch (ch.type) {
     case "webhook":
@@ -37,7 +37,7 @@ export function transportFor(ch: ReadyChannel): Transport {
     case "discord":
       return (n, signal) => postHttp(httpRequestFor(ch, n), timeoutMs, signal);
     case "apprise":
-      return (n, signal) => runApprise(ch.command, appriseArgs(ch.urls, n), timeoutMs, signal);
+      return (n, signal) => runApprise(ch.command, appriseArgs(ch.urls, n), timeoutMs, signal, env);
     case "email":
       return emailTransport(ch, timeoutMs);
   }
@@ -97,6 +97,7 @@ export function runApprise(
   args: string[],
   timeoutMs: number,
   signal?: AbortSignal,
+  env?: Readonly<Record<string, string>>,
 ): Promise<SendResult> {
   return new Promise((resolve) => {
     let output = "";
@@ -108,7 +109,11 @@ export function runApprise(
       undo();
       resolve(r);
     };
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], shell: false });
+    const child = spawn(command, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      shell: false,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     const keep = (chunk: Buffer) => {
       if (output.length < 4000) output += chunk.toString("utf8");
     };

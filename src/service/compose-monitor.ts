@@ -90,9 +90,10 @@ export interface ComposeMonitorOptions {
   minIntervalMs?: number;
   /**
    * nutguard.conf's notification channels, battery thresholds and the built-in upssched (read beside
-   * `configPath`; monitor/notify-extensions.ts). Default on when `configPath` is given; false: off.
+   * `configPath`; monitor/notify-extensions.ts). Default on when `configPath` is given; false: off;
+   * or ones already started (the drill: on its clock, recording instead of sending).
    */
-  notifyExtensions?: boolean;
+  notifyExtensions?: boolean | NotifyExtensions;
   /** `-C FILE`: the nutguard.conf to read instead of the one beside `configPath`. */
   nutguardConfPath?: string;
   /** How notification channels deliver (tests on virtual time; default: notify/transports.ts). */
@@ -125,18 +126,20 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
     o.createLink ?? ((entry) => createNutLink(entry, config, log, o.linkOptions ?? {}));
   let monitorHandle: MonitorHandle | undefined;
   const hear =
-    configPath !== undefined && o.notifyExtensions !== false
-      ? startNotifyExtensions({
-          upsmonConfPath: configPath,
-          ...(nutguardConf ? { nutguardConf } : {}),
-          config,
-          log,
-          snapshot: () => monitorHandle?.snapshot(),
-          runtimeDir: resolvePidDir().dir,
-          clock,
-          ...(o.notifyTransport ? { transport: o.notifyTransport } : {}),
-        })
-      : undefined;
+    typeof o.notifyExtensions === "object"
+      ? o.notifyExtensions
+      : configPath !== undefined && o.notifyExtensions !== false
+        ? startNotifyExtensions({
+            upsmonConfPath: configPath,
+            ...(nutguardConf ? { nutguardConf } : {}),
+            config,
+            log,
+            snapshot: () => monitorHandle?.snapshot(),
+            runtimeDir: resolvePidDir().dir,
+            clock,
+            ...(o.notifyTransport ? { transport: o.notifyTransport } : {}),
+          })
+        : undefined;
   // the built-in upssched takes NOTIFYCMD's place in the Notifier (NOTIFYFLAG EXEC delivery)
   const notifier = hear && o.notifier === undefined ? new Notifier({ config, log }) : o.notifier;
   notifier?.setNotifyCmdHandler(hear?.notifyCmdHandler);

@@ -50,7 +50,15 @@ export interface BuiltinUpsschedOptions {
   /** Where `nutguard upssched -l` reads the timers; undefined: not written. */
   stateFile?: string;
   clock?: Clock;
+  /**
+   * Starts CMDSCRIPT instead of the built-in spawn (the drill records each call on its simulated
+   * time, and runs it only with --exec-notify). `argv` is CMDSCRIPT's words + the timer or command.
+   */
+  launch?: CmdScriptLauncher;
 }
+
+/** One CMDSCRIPT call of the built-in upssched, handed to a launcher. */
+export type CmdScriptLauncher = (argv: readonly string[], run: SchedRun) => void;
 
 export class BuiltinUpssched {
   private readonly timers: UpsschedTimers;
@@ -115,6 +123,10 @@ export class BuiltinUpssched {
     const [program, ...args] = this.conf.cmdScript;
     if (program === undefined) return;
     for (const run of runs) {
+      if (this.o.launch) {
+        this.o.launch([program, ...args, run.arg], run);
+        continue;
+      }
       this.o.log.debug(
         `upssched: ${program} ${run.arg} (${run.why}) UPSNAME=${run.env.UPSNAME} NOTIFYTYPE=${run.env.NOTIFYTYPE}`,
         1,

@@ -1,4 +1,7 @@
-/** `nutguard demo` as a user runs it (the built CLI): output, exit code, temp files, Ctrl-C. */
+/**
+ * `nutguard demo` as a user runs it (the built CLI): a drill on the built-in example configuration —
+ * the example files, the timeline in order, the findings, exit code, temp files, Ctrl-C.
+ */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -23,54 +26,68 @@ function startDemo(args: string[]) {
 }
 
 function tempDirOf(stdout: string): string {
-  const m = /touch (\/\S+)\/shutdown-ran/.exec(stdout);
+  const m = /The example configuration \(in (\/\S+)\):/.exec(stdout);
   if (!m) throw new Error(`no temp dir in output:\n${stdout}`);
   return m[1]!;
 }
 
+/** Each pattern found after the previous one. */
+function expectInOrder(out: string, order: RegExp[]): void {
+  let from = 0;
+  for (const re of order) {
+    const m = re.exec(out.slice(from));
+    expect(m, `expected ${re} after offset ${from} in:\n${out}`).not.toBeNull();
+    from += m!.index + m![0].length;
+  }
+}
+
 describe("nutguard demo", () => {
-  it("shows the status and each event through the power failure, runs the harmless SHUTDOWNCMD, exits 0", async () => {
-    const demo = startDemo(["--step-sec", "1"]);
+  it("plays the example configuration's power failure through the drill: events, upssched, channel, SHUTDOWNCMD recorded; exit 0", async () => {
+    const demo = startDemo(["--step-sec", "0"]);
     expect(await demo.exited).toBe(0);
     const out = demo.out();
-    const order = [
-      /UPS +OL CHRG +charge 100%/,
-      /UPS +OB DISCHRG +charge {2}78%/,
-      /EVENT +ONBATT: UPS demo@127\.0\.0\.1:\d+ on battery/,
-      /UPS +OB LB DISCHRG +charge {2}15% {2}runtime {3}3m00s/,
-      /EVENT +LOWBATT: UPS demo@127\.0\.0\.1:\d+ battery is low/,
-      /UPS +FSD OB LB DISCHRG/,
-      /EVENT +FSD: UPS demo@127\.0\.0\.1:\d+: forced shutdown in progress/,
-      /EVENT +SHUTDOWN: Auto logout and shutdown proceeding/,
-      /ACTION SHUTDOWNCMD: touch /,
+    expectInOrder(out, [
+      /upsmon\.conf +MONITOR demo@localhost 1 demo-monitor secret primary/,
+      /upssched\.conf +CMDSCRIPT \/usr\/local\/bin\/ups-alert/,
+      /nutguard\.conf +\[phone\]/,
+      /t\+0s +MAINS-LOST +demo@localhost: mains lost \(charge 100%, runtime 1500 s\)/,
+      /t\+\ds +ONBATT +demo@localhost: UPS demo@localhost on battery {2}→ syslog, wall, upssched/,
+      /UPSSCHED +START-TIMER onbatt-5min 300 s/,
+      /NOTIFY +phone \(ntfy\): ONBATT: .*\(recorded, not sent\)/,
+      /t\+2m00s +BATTERY +demo@localhost: OB DISCHRG, charge 92%, runtime 1380 s/,
+      /t\+5m0\ds +CMDSCRIPT +demo@localhost: \/usr\/local\/bin\/ups-alert onbatt-5min {2}\(timer fired; NOTIFYTYPE=ONBATT\) {2}\(recorded, not run\)/,
+      /t\+22m00s +LB +demo@localhost: battery low \(LB\)/,
+      /LOWBATT +demo@localhost: UPS demo@localhost battery is low/,
+      /CMDSCRIPT +demo@localhost: \/usr\/local\/bin\/ups-alert battery-low {2}\(EXECUTE/,
+      /DECISION +shutdown decided: demo@localhost critical \(oblb-primary\)/,
+      /FSD +demo@localhost: UPS demo@localhost: forced shutdown in progress/,
+      /SHUTDOWN +Auto logout and shutdown proceeding/,
+      /t\+22m\d\ds +SHUTDOWNCMD +\/sbin\/shutdown -h \+0 {2}\(recorded, not run\)/,
+      /Findings: none\. The example's plan works\./,
       /Simulated shutdown complete/,
-    ];
-    let from = 0;
-    for (const re of order) {
-      const rest = out.slice(from);
-      const m = re.exec(rest);
-      expect(m, `expected ${re} after offset ${from} in:\n${out}`).not.toBeNull();
-      from += m!.index + m![0].length;
-    }
+    ]);
     expect(out).not.toContain("COMMBAD");
     expect(demo.err()).toBe("");
     expect(existsSync(tempDirOf(out))).toBe(false);
   }, 60_000);
 
-  it("stops cleanly on Ctrl-C before the shutdown (exit 130, temp files removed)", async () => {
+  it("paces the timeline for a reader and stops cleanly on Ctrl-C (exit 130, temp files removed)", async () => {
     const demo = startDemo(["--step-sec", "5"]);
-    const deadline = Date.now() + 20_000;
-    while (!/UPS +OL/.test(demo.out()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const deadline = Date.now() + 30_000;
+    while (!/MAINS-LOST/.test(demo.out()) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     demo.child.kill("SIGINT");
     expect(await demo.exited).toBe(130);
     expect(demo.out()).toContain("Interrupted: stopping the demo.");
-    expect(demo.out()).not.toContain("SHUTDOWNCMD:");
+    // paced: the shutdown 22 simulated minutes later was not shown yet
+    expect(demo.out()).not.toMatch(/SHUTDOWNCMD +\/sbin\/shutdown -h \+0 {2}\(recorded/);
+    expect(demo.out()).not.toContain("Simulated shutdown complete");
     expect(existsSync(tempDirOf(demo.out()))).toBe(false);
   }, 60_000);
 
   it("rejects a bad option with usage and exit 2", async () => {
-    const demo = startDemo(["--step-sec", "0"]);
+    const demo = startDemo(["--step-sec", "-1"]);
     expect(await demo.exited).toBe(2);
-    expect(demo.err()).toContain("--step-sec needs a whole number from 1 to 60");
+    expect(demo.err()).toContain("--step-sec needs a number from 0 to 60");
   });
 });

@@ -41,9 +41,13 @@ describe("nutguard drill beside the real monitor", () => {
     const before = await varsOf();
     const eventsBefore = monitor.events();
     const confPath = join(monitor.dir, "upsmon.conf");
-    const r = await runOurs("drill", ["-f", confPath, "--json", "--shutdown-takes", "60"], {
-      timeoutMs: 120_000,
-    });
+    const r = await runOurs(
+      "drill",
+      ["-f", confPath, "--json", "--shutdown-takes", "60", "--state-dir", monitor.dir],
+      {
+        timeoutMs: 120_000,
+      },
+    );
     expect(r.stderr).toBe("");
     const report = JSON.parse(r.stdout);
     // the monitor's NOTIFYCMD stand-in sits in a 0700 directory: the default RUN_AS_USER cannot run it

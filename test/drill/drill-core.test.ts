@@ -5,7 +5,13 @@ import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
 import type { HostFacts, ScenarioRun } from "../../src/drill/drill-types.js";
 import { shellProgram, shutdownSecondsFromJournal } from "../../src/drill/facts.js";
 import { findings } from "../../src/drill/findings.js";
-import { lowBatteryAtSec, planScenario, runtimeAtLowBattery, twinProfile } from "../../src/drill/scenario.js";
+import {
+  lowBatteryAtSec,
+  planScenario,
+  runtimeAtLowBattery,
+  twinProfile,
+  twinSequence,
+} from "../../src/drill/scenario.js";
 import { formatOffset } from "../../src/drill/timeline.js";
 
 describe("formatOffset", () => {
@@ -174,6 +180,93 @@ describe("findings from the scenario outcomes", () => {
     ["blips shut the host down", run("flapping", 200, false), ["shutdown-on-blips"]],
   ])("%s", (_name, r, expected) => {
     const found = findings({ config, probes: [], profiles: new Map(), facts, runs: [r] });
+    expect(found.map((f) => f.id)).toEqual(expected);
+  });
+});
+
+describe("a twin reports only the battery variables its UPS reports", () => {
+  it.each([
+    ["both reported", { "battery.charge": "90", "battery.runtime": "600" }, []],
+    ["no runtime", { "battery.charge": "90" }, ["battery.runtime"]],
+    ["neither", { "ups.model": "X" }, ["battery.charge", "battery.runtime"]],
+  ] as [string, Record<string, string>, string[]][])("%s", (_name, vars, missing) => {
+    const p = twinProfile(vars);
+    expect(p.missing).toEqual(missing);
+    const seq = twinSequence(p, planScenario("outage", p).steps, 10);
+    for (const name of ["battery.charge", "battery.runtime"])
+      expect(seq.includes(`\n${name}: `) || seq.startsWith(`${name}: `)).toBe(!missing.includes(name));
+    expect(seq).toContain("ups.status: OB LB DISCHRG");
+  });
+  it("upsd unreachable: the plain profile reports both", () => {
+    expect(twinProfile(undefined).missing).toBeUndefined();
+  });
+});
+
+describe("findings from nutguard.conf", () => {
+  const conf = (extra: string) =>
+    parseUpsmonConf(`MONITOR u@h 1 a b primary\nSHUTDOWNCMD "/bin/true"\n${extra}`, "upsmon.conf").config;
+  const facts = (cmdScript?: HostFacts["cmdScript"]): HostFacts => ({
+    shutdownCmd: { program: "/bin/true", path: "/bin/true", user: "root", problem: undefined },
+    notifyCmd: undefined,
+    powerDownFlagDir: undefined,
+    localAddresses: ["127.0.0.1"],
+    shutdownTakes: { sec: 60, source: "option" },
+    ...(cmdScript ? { cmdScript } : {}),
+  });
+  const profile = (vars: Record<string, string>) => new Map([["u@h", twinProfile(vars)]]);
+  const full = { "battery.charge": "100", "battery.runtime": "1320" };
+  const silent = "NOTIFYFLAG ONBATT IGNORE\nNOTIFYFLAG LOWBATT IGNORE\n";
+  const script = (problem: "not-found" | "not-executable" | undefined) => ({
+    program: "/etc/nut/cmd",
+    path: problem === "not-found" ? undefined : "/etc/nut/cmd",
+    user: "nut",
+    problem,
+  });
+  it.each([
+    ["a runtime threshold, runtime reported", "", full, { runtime: 300 }, [], undefined, []],
+    [
+      "a runtime threshold, no runtime",
+      "",
+      { "battery.charge": "100" },
+      { runtime: 300 },
+      [],
+      undefined,
+      ["threshold-never-fires"],
+    ],
+    [
+      "charge and runtime thresholds, neither reported",
+      "",
+      { "ups.model": "X" },
+      { charge: 20, runtime: 300 },
+      [],
+      undefined,
+      ["threshold-never-fires", "threshold-never-fires"],
+    ],
+    ["onbattery needs no variable", "", { "ups.model": "X" }, { onbattery: 60 }, [], undefined, []],
+    ["NOTIFYFLAG silent, no channel", silent, full, {}, [], undefined, ["nobody-told"]],
+    ["NOTIFYFLAG silent, a channel carries both", silent, full, {}, ["ONBATT", "LOWBATT"], undefined, []],
+    [
+      "NOTIFYFLAG silent, a channel carries ONBATT only",
+      silent,
+      full,
+      {},
+      ["ONBATT"],
+      undefined,
+      ["nobody-told"],
+    ],
+    ["CMDSCRIPT fine", "", full, {}, [], script(undefined), []],
+    ["CMDSCRIPT missing", "", full, {}, [], script("not-found"), ["cmdscript-not-found"]],
+    ["CMDSCRIPT not executable", "", full, {}, [], script("not-executable"), ["cmdscript-not-executable"]],
+  ] as const)("%s", (_name, extra, vars, thresholds, carried, cmdScript, expected) => {
+    const found = findings({
+      config: conf(extra),
+      probes: [],
+      profiles: profile(vars),
+      facts: facts(cmdScript),
+      runs: [],
+      channelsFor: (t) => ((carried as readonly string[]).includes(t) ? ["ops"] : []),
+      thresholdsOf: () => thresholds,
+    });
     expect(found.map((f) => f.id)).toEqual(expected);
   });
 });

@@ -181,12 +181,16 @@ describe("nutguard drill: exit status and output", () => {
     const conf = Object.entries(clean()).map(([k, v]) => `${k} ${v}`);
     await writeFile(file, `${conf.join("\n")}\n`);
     expect((await runOurs("drill", ["-f", file, "--ups", "other"])).code).toBe(2);
-    const ok = await runOurs("drill", ["-f", file, "--shutdown-takes", "60"], { timeoutMs: 60_000 });
+    const ok = await runOurs("drill", ["-f", file, "--shutdown-takes", "60", "--state-dir", dir], {
+      timeoutMs: 60_000,
+    });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/t\+0s +MAINS-LOST/);
     expect(ok.stdout).toMatch(/t\+19m5\ds +SHUTDOWNCMD +\/bin\/true {2}\(recorded, not run\)/);
     expect(ok.stdout).toContain("Findings: none. The plan works.");
-    const bad = await runOurs("drill", ["-f", file, "--shutdown-takes", "600"], { timeoutMs: 60_000 });
+    const bad = await runOurs("drill", ["-f", file, "--shutdown-takes", "600", "--state-dir", dir], {
+      timeoutMs: 60_000,
+    });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("[runtime-too-short]");
     expect(bad.stdout).toContain("fix: raise battery.runtime.low");
