@@ -6,7 +6,7 @@
  * the monitor would run with that feature off, which is exactly what a drill must not hide.
  */
 import { existsSync } from "node:fs";
-import { nutguardConfPathFor } from "../config/nutguard-conf.js";
+import { type NutguardConfFile, nutguardConfPathFor } from "../config/nutguard-conf.js";
 import { loadNutguardConf } from "../config/nutguard-conf-file.js";
 import { type ThresholdSettings, thresholdsFromConf } from "../config/thresholds.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
@@ -28,6 +28,21 @@ export interface DrillNutguardConf {
   thresholds: ThresholdSettings;
   /** upssched.conf, when NOTIFYCMD names upssched and the monitor runs its timers itself. */
   upssched: UpsschedConfig | undefined;
+  /** nutguard.conf and the files it names that the monitor process reads ([exporter]'s are not). */
+  monitorReads: { what: string; path: string }[];
+}
+
+/** `*_file` secrets and [http]'s TLS files, named as `[section] key` (the exporter's own are left out). */
+function filesTheMonitorReads(conf: NutguardConfFile): { what: string; path: string }[] {
+  const out: { what: string; path: string }[] = [{ what: "nutguard.conf", path: conf.file }];
+  for (const section of conf.sections) {
+    if (section.kind === "exporter") continue;
+    for (const e of section.entries) {
+      const isFile = e.key.endsWith("_file") || (section.kind === "http" && /^tls_(cert|key)$/.test(e.key));
+      if (isFile && e.value !== "") out.push({ what: `[${section.name}] ${e.key}`, path: e.value });
+    }
+  }
+  return out;
 }
 
 function attempt<T>(read: () => T): T {
@@ -64,5 +79,6 @@ export function loadDrillNutguardConf(
     channels: channels.map((c) => ({ name: c.name, type: c.type, events: c.events })),
     thresholds,
     upssched,
+    monitorReads: conf === undefined ? [] : filesTheMonitorReads(conf),
   };
 }

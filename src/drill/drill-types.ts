@@ -65,6 +65,16 @@ export interface HostFacts {
   shutdownTakes: { sec: number; source: "option" | "journal" | "default" };
   /** upssched.conf's CMDSCRIPT, when the monitor runs upssched's timers itself (run as RUN_AS_USER). */
   cmdScript?: ProgramCheck | undefined;
+  /** nutguard.conf and its `*_file` secrets, which the monitor reads as RUN_AS_USER. */
+  monitorReads?: FileCheck[];
+}
+
+export interface FileCheck {
+  /** nutguard.conf, or the `section.key` that names the file. */
+  what: string;
+  path: string;
+  user: string;
+  problem: undefined | "not-found" | "not-readable" | "unknown-user";
 }
 
 export interface TimelineEntry {
@@ -105,6 +115,7 @@ export interface Finding {
     | "notifycmd-not-executable"
     | "cmdscript-not-found"
     | "cmdscript-not-executable"
+    | "monitor-cannot-read"
     | "threshold-never-fires"
     | "powerdownflag-dir-missing"
     | "ups-unreachable"

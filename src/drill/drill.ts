@@ -81,6 +81,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const facts = gatherHostFacts(config, o.shutdownTakesSec, {
     cmdScript: ng.upssched?.cmdScript[0],
     checkPrograms: o.example === undefined,
+    monitorReads: ng.monitorReads,
   });
   const runs: ScenarioRun[] = [];
   for (const scenario of o.scenarios) {

@@ -1,7 +1,8 @@
 /**
  * The host facts the drill's findings need (I/O, read-only): whether SHUTDOWNCMD's and NOTIFYCMD's
  * programs exist and may be executed by the user that will run them (root for SHUTDOWNCMD,
- * RUN_AS_USER for NOTIFYCMD), whether POWERDOWNFLAG's directory exists, this host's addresses, and
+ * RUN_AS_USER for NOTIFYCMD), whether the monitor's user may read nutguard.conf and its secret files,
+ * whether POWERDOWNFLAG's directory exists, this host's addresses, and
  * how long the host takes to shut down (--shutdown-takes, else the last boot's journal, else 60 s).
  */
 import { execFileSync } from "node:child_process";
@@ -11,7 +12,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { lookupUser } from "../service/accounts.js";
 import { DEFAULT_RUN_AS_USER } from "../service/service-main.js";
-import type { HostFacts, ProgramCheck } from "./drill-types.js";
+import type { FileCheck, HostFacts, ProgramCheck } from "./drill-types.js";
 
 /** systemd's PATH for services, searched besides the drill's own. */
 const SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -45,10 +46,13 @@ function identityOf(name: string): Identity | undefined {
   return { name, uid: u.uid, groups };
 }
 
-/** Whether `id` may use `path` with the permission bit `bit` (1 = execute/search), as the kernel decides. */
+/**
+ * Whether `id` may use `path` with the permission bit `bit` (1 = execute/search, 4 = read), as the
+ * kernel decides (root reads anything and executes what has any execute bit).
+ */
 function allowed(path: string, id: Identity, bit: number): boolean {
   const st = statSync(path);
-  if (id.uid === 0) return st.isDirectory() || (st.mode & 0o111) !== 0;
+  if (id.uid === 0) return bit === 4 || st.isDirectory() || (st.mode & 0o111) !== 0;
   if (st.uid === id.uid) return (st.mode & (bit << 6)) !== 0;
   if (id.groups.includes(st.gid)) return (st.mode & (bit << 3)) !== 0;
   return (st.mode & bit) !== 0;
@@ -85,6 +89,22 @@ export function checkProgram(program: string, user: string): ProgramCheck {
     return { program, path, user, problem: allowed(path, id, 1) ? undefined : "not-executable" };
   } catch {
     return { program, path, user, problem: "not-found" };
+  }
+}
+
+/** Whether `user` can read the file at `path` (every directory on the way searchable). */
+export function checkReadable(what: string, path: string, user: string): FileCheck {
+  const id = identityOf(user);
+  if (!id) return { what, path, user, problem: "unknown-user" };
+  try {
+    if (!statSync(path).isFile()) return { what, path, user, problem: "not-readable" };
+    for (let d = dirname(path); ; d = dirname(d)) {
+      if (!allowed(d, id, 1)) return { what, path, user, problem: "not-readable" };
+      if (d === dirname(d)) break;
+    }
+    return { what, path, user, problem: allowed(path, id, 4) ? undefined : "not-readable" };
+  } catch {
+    return { what, path, user, problem: "not-found" };
   }
 }
 
@@ -134,6 +154,8 @@ export interface FactOptions {
   cmdScript?: string | undefined;
   /** false: the configuration is an example (the demo): this host's programs are not checked. */
   checkPrograms?: boolean;
+  /** Files the monitor reads as RUN_AS_USER (nutguard.conf, its `*_file` secrets): what → path. */
+  monitorReads?: readonly { what: string; path: string }[];
 }
 
 export function gatherHostFacts(
@@ -159,6 +181,7 @@ export function gatherHostFacts(
     shutdownCmd: check && shutdownProgram !== undefined ? checkProgram(shutdownProgram, "root") : undefined,
     notifyCmd: check && notifyProgram !== undefined ? checkProgram(notifyProgram, runAs) : undefined,
     cmdScript: check && o.cmdScript !== undefined ? checkProgram(o.cmdScript, runAs) : undefined,
+    monitorReads: check ? (o.monitorReads ?? []).map((f) => checkReadable(f.what, f.path, runAs)) : [],
     powerDownFlagDir:
       check && config.powerDownFlag !== undefined
         ? { dir: dirname(config.powerDownFlag), exists: existsSync(dirname(config.powerDownFlag)) }

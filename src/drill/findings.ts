@@ -88,6 +88,28 @@ const notifyCmd: Rule = ({ config, facts }) => {
 const cmdScript: Rule = ({ facts }) =>
   programFinding(facts.cmdScript, "CMDSCRIPT", facts.cmdScript?.user ?? "");
 
+/**
+ * nutguard.conf or a `*_file` it names that RUN_AS_USER cannot read: the monitor (which reads them as
+ * that user) would run with the channels, thresholds or HTTP surface off, or refuse a secret.
+ */
+const monitorReads: Rule = ({ facts }) =>
+  (facts.monitorReads ?? [])
+    .filter((f) => f.problem !== undefined)
+    .map((f) => ({
+      id: "monitor-cannot-read" as const,
+      subject: f.what,
+      message:
+        f.problem === "unknown-user"
+          ? `the user ${f.user} that the monitor runs as does not exist, so it cannot read ${f.path}`
+          : f.problem === "not-found"
+            ? `${f.path} (${f.what}) does not exist`
+            : `${f.path} (${f.what}) is not readable by ${f.user}, the user the monitor reads it as`,
+      fix:
+        f.problem === "not-found"
+          ? `create ${f.path} or correct ${f.what}`
+          : `chown root:${f.user} ${f.path} && chmod 0640 ${f.path} (and make its directories searchable by ${f.user})`,
+    }));
+
 /** A threshold on battery.charge or battery.runtime of a UPS that does not report that variable. */
 const thresholdNeverFires: Rule = ({ profiles, thresholdsOf }) => {
   if (thresholdsOf === undefined) return [];
@@ -247,6 +269,7 @@ export const FINDING_RULES: readonly Rule[] = [
   told,
   notifyCmd,
   cmdScript,
+  monitorReads,
 ];
 
 export function findings(inputs: FindingInputs): Finding[] {

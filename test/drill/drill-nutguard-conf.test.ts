@@ -248,6 +248,42 @@ describe("nutguard drill plays the built-in upssched", () => {
   }, 60_000);
 
   it.skipIf(process.getuid?.() !== 0)(
+    "nutguard.conf or a secret file the monitor's user (nut) cannot read: exactly monitor-cannot-read, naming it",
+    async () => {
+      const hidden = await mkdtemp(join(tmpdir(), "nutguard-drill-secret-"));
+      try {
+        await chmod(hidden, 0o700);
+        const token = join(hidden, "token");
+        await writeFile(token, "s3cret\n");
+        const withSecret = `[ops]\ntype = webhook\nurl = ${receiver.url}/hook\ntoken_file = ${token}\n`;
+        const secret = await drill(await confDir({ nutguard: withSecret }));
+        expect(secret.findings.map((f) => [f.id, f.subject, f.message])).toEqual([
+          [
+            "monitor-cannot-read",
+            "[ops] token_file",
+            `${token} ([ops] token_file) is not readable by nut, the user the monitor reads it as`,
+          ],
+        ]);
+        await chmod(hidden, 0o755);
+        await chmod(token, 0o640); // root:root 0640: still not nut's
+        expect(ids(await drill(await confDir({ nutguard: withSecret })))).toEqual(["monitor-cannot-read"]);
+        await chmod(token, 0o644);
+        expect(ids(await drill(await confDir({ nutguard: withSecret })))).toEqual([]);
+
+        const upsmon = await confDir({ nutguard: "[thresholds]\ncharge = 20\n" });
+        await chmod(join(dirname(upsmon), "nutguard.conf"), 0o600);
+        const conf = await drill(upsmon);
+        expect(conf.findings.map((f) => [f.id, f.subject])).toEqual([
+          ["monitor-cannot-read", "nutguard.conf"],
+        ]);
+      } finally {
+        await rm(hidden, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
+  it.skipIf(process.getuid?.() !== 0)(
     "a CMDSCRIPT the monitor's user (RUN_AS_USER) cannot reach: exactly cmdscript-not-executable",
     async () => {
       const hidden = await mkdtemp(join(tmpdir(), "nutguard-drill-hidden-"));
