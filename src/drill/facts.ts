@@ -80,31 +80,39 @@ export function checkProgram(program: string, user: string): ProgramCheck {
   if (!id) return { program, path: undefined, user, problem: "unknown-user" };
   const path = resolveProgram(program);
   if (path === undefined) return { program, path, user, problem: "not-found" };
-  try {
-    if (!statSync(path).isFile()) return { program, path, user, problem: "not-executable" };
-    for (let d = dirname(path); ; d = dirname(d)) {
-      if (!allowed(d, id, 1)) return { program, path, user, problem: "not-executable" };
-      if (d === dirname(d)) break;
-    }
-    return { program, path, user, problem: allowed(path, id, 1) ? undefined : "not-executable" };
-  } catch {
-    return { program, path, user, problem: "not-found" };
-  }
+  const r = mayUse(path, id, 1);
+  return {
+    program,
+    path,
+    user,
+    problem: r === "ok" ? undefined : r === "missing" ? "not-found" : "not-executable",
+  };
 }
 
 /** Whether `user` can read the file at `path` (every directory on the way searchable). */
 export function checkReadable(what: string, path: string, user: string): FileCheck {
   const id = identityOf(user);
   if (!id) return { what, path, user, problem: "unknown-user" };
+  const r = mayUse(path, id, 4);
+  return {
+    what,
+    path,
+    user,
+    problem: r === "ok" ? undefined : r === "missing" ? "not-found" : "not-readable",
+  };
+}
+
+/** A regular file `id` may use with `bit` (1 execute, 4 read), every directory on the way searchable. */
+function mayUse(path: string, id: Identity, bit: number): "ok" | "denied" | "missing" {
   try {
-    if (!statSync(path).isFile()) return { what, path, user, problem: "not-readable" };
+    if (!statSync(path).isFile()) return "denied";
     for (let d = dirname(path); ; d = dirname(d)) {
-      if (!allowed(d, id, 1)) return { what, path, user, problem: "not-readable" };
+      if (!allowed(d, id, 1)) return "denied";
       if (d === dirname(d)) break;
     }
-    return { what, path, user, problem: allowed(path, id, 4) ? undefined : "not-readable" };
+    return allowed(path, id, bit) ? "ok" : "denied";
   } catch {
-    return { what, path, user, problem: "not-found" };
+    return "missing";
   }
 }
 
