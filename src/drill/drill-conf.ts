@@ -24,7 +24,13 @@ export interface DrillNutguardConf {
   /** The nutguard.conf read (or looked for). */
   path: string;
   present: boolean;
-  channels: readonly { name: string; type: string; events: ReadonlySet<NotifyType> }[];
+  channels: readonly {
+    name: string;
+    type: string;
+    events: ReadonlySet<NotifyType>;
+    /** The channel's `ups =` filter (undefined: every UPS). */
+    ups: readonly string[] | undefined;
+  }[];
   thresholds: ThresholdSettings;
   /** upssched.conf, when NOTIFYCMD names upssched and the monitor runs its timers itself. */
   upssched: UpsschedConfig | undefined;
@@ -76,7 +82,7 @@ export function loadDrillNutguardConf(
   return {
     path,
     present,
-    channels: channels.map((c) => ({ name: c.name, type: c.type, events: c.events })),
+    channels: channels.map((c) => ({ name: c.name, type: c.type, events: c.events, ups: c.ups })),
     thresholds,
     upssched,
     monitorReads: conf === undefined ? [] : filesTheMonitorReads(conf),

@@ -10,6 +10,7 @@
 import { thresholdsFor } from "../config/thresholds.js";
 import type { UpsmonConfig } from "../config/upsmon-conf.js";
 import { loadUpsmonConfFile } from "../monitor/config-file.js";
+import { upsMatches } from "../notify/notifier.js";
 import type { Logger } from "../util/log.js";
 import { DrillConfigError, loadDrillNutguardConf } from "./drill-conf.js";
 import type { DrillReport, DrillScenario, RealUpsProbe, ScenarioRun, TwinProfile } from "./drill-types.js";
@@ -113,7 +114,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       profiles: drilled,
       facts,
       runs,
-      channelsFor: (type) => ng.channels.filter((c) => c.events.has(type)).map((c) => c.name),
+      channelsFor: (type, ups) =>
+        ng.channels.filter((c) => c.events.has(type) && upsMatches(c.ups, ups)).map((c) => c.name),
       thresholdsOf: (system) => thresholdsFor(ng.thresholds, system),
     }),
     probes: probes.map((p) => ({

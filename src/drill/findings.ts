@@ -24,8 +24,8 @@ export interface FindingInputs {
   profiles: ReadonlyMap<string, TwinProfile>;
   facts: HostFacts;
   runs: readonly ScenarioRun[];
-  /** The names of nutguard.conf's notification channels that carry a type. */
-  channelsFor?: (type: NotifyType) => readonly string[];
+  /** The names of nutguard.conf's notification channels that carry a type for a UPS (as in MONITOR). */
+  channelsFor?: (type: NotifyType, ups: string) => readonly string[];
   /** nutguard.conf's battery thresholds of a UPS (as in MONITOR). */
   thresholdsOf?: (system: string) => Thresholds;
 }
@@ -198,19 +198,24 @@ const runtime: Rule = ({ config, profiles, facts }) => {
 };
 
 const told: Rule = ({ config, channelsFor }) => {
-  const silent = (["ONBATT", "LOWBATT"] as const).filter((t) => {
+  const uncovered = new Map<string, string[]>(); // type → the UPSes no channel carries it for
+  for (const t of ["ONBATT", "LOWBATT"] as const) {
     const f = config.notifyFlags[t];
-    if ((channelsFor?.(t).length ?? 0) > 0) return false;
-    if (f.ignore) return true;
-    return !(f.syslog || f.wall || (f.exec && config.notifyCmd !== undefined));
-  });
-  if (silent.length === 0) return [];
+    if (!f.ignore && (f.syslog || f.wall || (f.exec && config.notifyCmd !== undefined))) continue;
+    const ups = config.monitors.map((m) => m.system).filter((u) => (channelsFor?.(t, u).length ?? 0) === 0);
+    if (ups.length > 0) uncovered.set(t, ups);
+  }
+  if (uncovered.size === 0) return [];
+  const silent = [...uncovered.keys()];
+  // when channels carry it for some UPSes (their `ups =` filter), name the ones left out
+  const some = [...uncovered.values()].some((ups) => ups.length < config.monitors.length);
+  const which = some ? ` for ${[...new Set([...uncovered.values()].flat())].join(", ")}` : "";
   return [
     {
       id: "nobody-told",
       subject: silent.join(", "),
-      message: `nobody is told about ${silent.join(" or ")}: no NOTIFYFLAG delivers it (SYSLOG, WALL, or EXEC with a NOTIFYCMD) and no channel carries it`,
-      fix: `add ${silent.map((t) => `NOTIFYFLAG ${t} SYSLOG+WALL+EXEC`).join(" and ")} with a NOTIFYCMD, or a notification channel in nutguard.conf`,
+      message: `nobody is told about ${silent.join(" or ")}${which}: no NOTIFYFLAG delivers it (SYSLOG, WALL, or EXEC with a NOTIFYCMD) and no channel carries it`,
+      fix: `add ${silent.map((t) => `NOTIFYFLAG ${t} SYSLOG+WALL+EXEC`).join(" and ")} with a NOTIFYCMD, or a notification channel in nutguard.conf${some ? " whose ups = filter includes them" : ""}`,
     },
   ];
 };

@@ -269,4 +269,21 @@ describe("findings from nutguard.conf", () => {
     });
     expect(found.map((f) => f.id)).toEqual(expected);
   });
+
+  it("nobody-told names the UPSes a channel's ups = filter leaves out", () => {
+    const found = findings({
+      config: conf(`${silent}MONITOR v@h 1 a b primary\n`),
+      probes: [],
+      profiles: profile(full),
+      facts: facts(),
+      runs: [],
+      channelsFor: (_t, ups) => (ups === "u@h" ? ["ops"] : []),
+    });
+    expect(found.map((f) => [f.id, f.message])).toEqual([
+      [
+        "nobody-told",
+        "nobody is told about ONBATT or LOWBATT for v@h: no NOTIFYFLAG delivers it (SYSLOG, WALL, or EXEC with a NOTIFYCMD) and no channel carries it",
+      ],
+    ]);
+  });
 });

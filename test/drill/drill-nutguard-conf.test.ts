@@ -154,6 +154,13 @@ echo "$NUTGUARD_DRILL $1" >> ${out}
     const r = await drill(await confDir({ upsmon, nutguard: online }));
     expect(ids(r)).toEqual(["nobody-told"]);
     expect(r.findings[0]!.subject).toBe("ONBATT, LOWBATT");
+    // a channel's `ups =` filter counts: carried for u is fine, for another UPS only is not
+    const forUps = (ups: string) => `${channel()}ups = ${ups}\n`;
+    expect(ids(await drill(await confDir({ upsmon, nutguard: forUps("u") })))).toEqual([]);
+    const other = await drill(await confDir({ upsmon, nutguard: forUps("other") }));
+    expect(other.findings.map((f) => [f.id, f.message])).toEqual([
+      ["nobody-told", expect.stringMatching(/^nobody is told about ONBATT or LOWBATT: no NOTIFYFLAG/)],
+    ]);
   }, 60_000);
 
   it("a channel nutguard.conf cannot use is exit status 2 with file:line", async () => {
