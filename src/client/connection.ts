@@ -40,24 +40,21 @@ import {
   serverErrorFromReply,
 } from "../protocol/errors.js";
 import { Tokenizer } from "../protocol/tokenizer.js";
-import { classifyListLine } from "./list-framing.js";
 import { setChunkSink } from "./open-socket.js";
+import {
+  judgeReply,
+  newPending,
+  type Pending,
+  type Reply,
+  type RequestOptions,
+  requestText,
+  type SendSpec,
+} from "./pending-request.js";
 import { quotedValueAfter, splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
-/** One reply line: the raw text (without LF) and its words split with NUT's tokenizer. */
-export interface Reply {
-  line: string;
-  words: string[];
-}
-
-export interface RequestOptions {
-  /** Fail the request (and close the connection) when no complete reply arrived in this time. */
-  timeoutMs?: number;
-  /** Abort the request: it fails with NutAbortError; its reply is discarded when it comes. */
-  signal?: AbortSignal;
-}
+export type { Reply, RequestOptions, SendSpec } from "./pending-request.js";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** upsd's reply buffer (NUT_NET_ANSWER_MAX): it cuts longer replies, and their LF with them. */
@@ -69,97 +66,7 @@ const MAX_LINE_BYTES = 64 * 1024;
  * line buffer): a longer value from a server that sends one is kept whole, never cut silently.
  */
 const REPLY_LIMITS = { maxWordLength: MAX_LINE_BYTES } as const;
-const NO_ITEMS: Reply[] = [];
 const NO_OPTIONS: RequestOptions = Object.freeze({});
-const unset = (): void => {};
-
-interface Pending {
-  /** The request line with its LF. */
-  wire: string;
-  /** For error messages: the command words, never the arguments of USERNAME/PASSWORD. */
-  label: string;
-  /** Allowed first reply words (case-sensitive) besides ERR; undefined: any line. */
-  expect: readonly string[] | undefined;
-  /** See SendSpec.echo. */
-  echo: readonly string[] | undefined;
-  /** See SendSpec.accept. */
-  accept: ((words: readonly string[]) => boolean) | undefined;
-  /** LIST query words (after LIST), for list requests. */
-  listQuery: readonly string[] | undefined;
-  listBegun: boolean;
-  /** List items so far (a shared empty array for single-line requests). */
-  items: Reply[];
-  /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
-  errAsReply: boolean;
-  /** Turns the reply into the caller's value (may throw NutProtocolError). */
-  map: ((reply: Reply) => unknown) | undefined;
-  /** See SendSpec.valueAfter. */
-  valueAfter: readonly string[] | undefined;
-  /** After this reply the reader stops: the socket is handed to TLS. */
-  handOver: boolean;
-  done: boolean;
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  /** monotonicMs() by which the reply must be complete (Infinity: no timeout). */
-  deadline: number;
-  timeoutMs: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-export interface SendSpec {
-  line: string;
-  /** Names the request in errors (never carries credentials). */
-  label: string;
-  /** Allowed first words of a single-line reply besides ERR; anything else is a reply mismatch. */
-  expect?: readonly string[];
-  /**
-   * The words a non-ERR single-line reply must carry right after its first word, compared without
-   * regard to case (libupsclient's verify_resp): `[ups, varName]` for `VAR <ups> <var> "<value>"`.
-   * Missing or different words are a reply mismatch.
-   */
-  echo?: readonly string[];
-  /**
-   * A check of a non-ERR single-line reply's words, run when the reply arrives (after every earlier
-   * reply): false makes it a reply mismatch. For shapes that depend on connection state (TRACKING).
-   */
-  accept?: (words: readonly string[]) => boolean;
-  /** Makes this a LIST request: the query words after LIST, echoed in BEGIN/END and every item. */
-  listQuery?: readonly string[];
-  /** Resolve with ERR replies instead of rejecting (rawRequest). */
-  errAsReply?: boolean;
-  /**
-   * The line was built by the encoder (src/protocol/encoder.ts) from encoded words, so it is known
-   * to be printable ASCII without LF and is not checked again (hot path: every GET VAR).
-   */
-  encoded?: boolean;
-  /**
-   * Fast path for replies that echo these bare words and add one quoted value, e.g. `["VAR", ups,
-   * varName]` for `VAR ups ups.status "OL"`: such a reply resolves with the value itself, without
-   * splitting the line or calling `map` (which must give the same value for it). Any other reply
-   * (ERR, escapes, other words) takes the general path.
-   */
-  valueAfter?: readonly string[];
-}
-
-/** The request for error messages: its line, or only its label when it carries credentials. */
-function requestText(p: Pending): string {
-  return p.label === "USERNAME" || p.label === "PASSWORD" ? p.label : p.wire.slice(0, -1);
-}
-
-/** `words[1…]` start with `echo`, compared without regard to case (libupsclient: strcasecmp). */
-function echoes(words: readonly string[], echo: readonly string[]): boolean {
-  if (words.length <= echo.length) return false;
-  for (let i = 0; i < echo.length; i++) {
-    const w = words[i + 1]!;
-    const e = echo[i]!;
-    if (w !== e && w.toUpperCase() !== e.toUpperCase()) return false;
-  }
-  return true;
-}
-
-/** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
-let creating: Pending | undefined;
 
 /**
  * A monotonic clock in ms for request deadlines. process.uptime() rather than performance.now(): the
@@ -167,11 +74,6 @@ let creating: Pending | undefined;
  */
 function monotonicMs(): number {
   return process.uptime() * 1000;
-}
-/** The executor of every request's promise (one shared function instead of a closure per request). */
-function settleWith(resolve: (value: unknown) => void, reject: (err: Error) => void): void {
-  creating!.resolve = resolve;
-  creating!.reject = reject;
 }
 
 export class NutConnection extends EventEmitter {
@@ -271,30 +173,7 @@ export class NutConnection extends EventEmitter {
     }
     const signal = o.signal;
     if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
-    const p: Pending = {
-      wire: spec.line + "\n",
-      label: spec.label,
-      expect: spec.expect,
-      echo: spec.echo,
-      accept: spec.accept,
-      listQuery: spec.listQuery,
-      listBegun: false,
-      items: spec.listQuery ? [] : NO_ITEMS,
-      errAsReply: spec.errAsReply ?? false,
-      map,
-      valueAfter: spec.valueAfter,
-      handOver,
-      done: false,
-      resolve: unset,
-      reject: unset,
-      deadline: Number.POSITIVE_INFINITY,
-      timeoutMs: 0,
-      signal,
-      onAbort: undefined,
-    };
-    creating = p;
-    const promise = new Promise(settleWith);
-    creating = undefined;
+    const { p, promise } = newPending(spec, signal, handOver, map);
     const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
@@ -500,44 +379,28 @@ export class NutConnection extends EventEmitter {
       this.finish(p, new NutProtocolError(`cannot parse reply (${(err as Error).message}): ${line}`, line));
       return false;
     }
-    const reply: Reply = { line, words };
-    if (p.listQuery) return this.handleListLine(p, reply);
-    if (words[0] === "ERR") {
-      if (!p.errAsReply) {
+    const verdict = judgeReply(p, words, line);
+    switch (verdict) {
+      case "server-error":
         this.finish(p, serverErrorFromReply(words, line));
         return false;
-      }
-    } else if (p.expect && !p.expect.includes(words[0] ?? "")) {
-      this.mismatch(p, `unexpected reply to ${requestText(p)}: ${line}`, line);
-      return false;
-    } else if ((p.echo && !echoes(words, p.echo)) || (p.accept && !p.accept(words))) {
-      this.mismatch(p, `reply does not answer ${requestText(p)}: ${line}`, line);
-      return false;
-    }
-    this.finish(p, undefined, reply);
-    // only a successful STARTTLS hands the socket over; a refusal continues in plaintext
-    return p.handOver && words[0] === "OK";
-  }
-
-  private handleListLine(p: Pending, reply: Reply): boolean {
-    const q = p.listQuery!;
-    switch (classifyListLine(reply.words, q, p.listBegun)) {
-      case "error":
-        this.finish(p, serverErrorFromReply(reply.words, reply.line));
-        break;
-      case "begin":
+      case "list-begin":
         p.listBegun = true;
-        break;
-      case "item":
-        p.items.push(reply);
-        break;
-      case "end":
+        return false;
+      case "list-item":
+        p.items.push({ line, words });
+        return false;
+      case "list-end":
         this.finish(p, undefined, p.items);
-        break;
-      case "unexpected":
-        this.mismatch(p, `reply does not frame LIST ${q.join(" ")}: ${reply.line}`, reply.line);
+        return false;
+      case "reply":
+        this.finish(p, undefined, { line, words });
+        // only a successful STARTTLS hands the socket over; a refusal continues in plaintext
+        return p.handOver && words[0] === "OK";
+      default:
+        this.mismatch(p, verdict.mismatch, line);
+        return false;
     }
-    return false;
   }
 
   /** NUT's tokenizer on one reply line (one instance per connection; a parse error throws). */

@@ -1,0 +1,186 @@
+/**
+ * A request in a connection's FIFO (client/connection.ts): what the caller asked (`SendSpec`), the
+ * state the connection keeps for it until its reply (`Pending`), and what a reply line means for it
+ * (`judgeReply`: libupsclient's checks of the keyword, the echoed names and LIST framing). Pure: no
+ * socket, no timers; the connection does the I/O and settles the request.
+ */
+import { classifyListLine } from "./list-framing.js";
+
+/** One reply line: the raw text (without LF) and its words split with NUT's tokenizer. */
+export interface Reply {
+  line: string;
+  words: string[];
+}
+
+export interface RequestOptions {
+  /** Fail the request (and close the connection) when no complete reply arrived in this time. */
+  timeoutMs?: number;
+  /** Abort the request: it fails with NutAbortError; its reply is discarded when it comes. */
+  signal?: AbortSignal;
+}
+
+const NO_ITEMS: Reply[] = [];
+const unset = (): void => {};
+
+export interface Pending {
+  /** The request line with its LF. */
+  wire: string;
+  /** For error messages: the command words, never the arguments of USERNAME/PASSWORD. */
+  label: string;
+  /** Allowed first reply words (case-sensitive) besides ERR; undefined: any line. */
+  expect: readonly string[] | undefined;
+  /** See SendSpec.echo. */
+  echo: readonly string[] | undefined;
+  /** See SendSpec.accept. */
+  accept: ((words: readonly string[]) => boolean) | undefined;
+  /** LIST query words (after LIST), for list requests. */
+  listQuery: readonly string[] | undefined;
+  listBegun: boolean;
+  /** List items so far (a shared empty array for single-line requests). */
+  items: Reply[];
+  /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
+  errAsReply: boolean;
+  /** Turns the reply into the caller's value (may throw NutProtocolError). */
+  map: ((reply: Reply) => unknown) | undefined;
+  /** See SendSpec.valueAfter. */
+  valueAfter: readonly string[] | undefined;
+  /** After this reply the reader stops: the socket is handed to TLS. */
+  handOver: boolean;
+  done: boolean;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  /** monotonicMs() by which the reply must be complete (Infinity: no timeout). */
+  deadline: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+export interface SendSpec {
+  line: string;
+  /** Names the request in errors (never carries credentials). */
+  label: string;
+  /** Allowed first words of a single-line reply besides ERR; anything else is a reply mismatch. */
+  expect?: readonly string[];
+  /**
+   * The words a non-ERR single-line reply must carry right after its first word, compared without
+   * regard to case (libupsclient's verify_resp): `[ups, varName]` for `VAR <ups> <var> "<value>"`.
+   * Missing or different words are a reply mismatch.
+   */
+  echo?: readonly string[];
+  /**
+   * A check of a non-ERR single-line reply's words, run when the reply arrives (after every earlier
+   * reply): false makes it a reply mismatch. For shapes that depend on connection state (TRACKING).
+   */
+  accept?: (words: readonly string[]) => boolean;
+  /** Makes this a LIST request: the query words after LIST, echoed in BEGIN/END and every item. */
+  listQuery?: readonly string[];
+  /** Resolve with ERR replies instead of rejecting (rawRequest). */
+  errAsReply?: boolean;
+  /**
+   * The line was built by the encoder (src/protocol/encoder.ts) from encoded words, so it is known
+   * to be printable ASCII without LF and is not checked again (hot path: every GET VAR).
+   */
+  encoded?: boolean;
+  /**
+   * Fast path for replies that echo these bare words and add one quoted value, e.g. `["VAR", ups,
+   * varName]` for `VAR ups ups.status "OL"`: such a reply resolves with the value itself, without
+   * splitting the line or calling `map` (which must give the same value for it). Any other reply
+   * (ERR, escapes, other words) takes the general path.
+   */
+  valueAfter?: readonly string[];
+}
+
+/** The request for error messages: its line, or only its label when it carries credentials. */
+export function requestText(p: Pending): string {
+  return p.label === "USERNAME" || p.label === "PASSWORD" ? p.label : p.wire.slice(0, -1);
+}
+
+/** `words[1…]` start with `echo`, compared without regard to case (libupsclient: strcasecmp). */
+function echoes(words: readonly string[], echo: readonly string[]): boolean {
+  if (words.length <= echo.length) return false;
+  for (let i = 0; i < echo.length; i++) {
+    const w = words[i + 1]!;
+    const e = echo[i]!;
+    if (w !== e && w.toUpperCase() !== e.toUpperCase()) return false;
+  }
+  return true;
+}
+
+/** The request whose promise is being created: `settleWith` hands it the promise's settle functions. */
+let creating: Pending | undefined;
+
+/** The executor of every request's promise (one shared function instead of a closure per request). */
+function settleWith(resolve: (value: unknown) => void, reject: (err: Error) => void): void {
+  creating!.resolve = resolve;
+  creating!.reject = reject;
+}
+
+/** A new request and its promise (no deadline, not aborted yet: the connection arms those). */
+export function newPending(
+  spec: SendSpec,
+  signal: AbortSignal | undefined,
+  handOver: boolean,
+  map: ((r: Reply) => unknown) | undefined,
+): { p: Pending; promise: Promise<unknown> } {
+  const p: Pending = {
+    wire: spec.line + "\n",
+    label: spec.label,
+    expect: spec.expect,
+    echo: spec.echo,
+    accept: spec.accept,
+    listQuery: spec.listQuery,
+    listBegun: false,
+    items: spec.listQuery ? [] : NO_ITEMS,
+    errAsReply: spec.errAsReply ?? false,
+    map,
+    valueAfter: spec.valueAfter,
+    handOver,
+    done: false,
+    resolve: unset,
+    reject: unset,
+    deadline: Number.POSITIVE_INFINITY,
+    timeoutMs: 0,
+    signal,
+    onAbort: undefined,
+  };
+  creating = p;
+  const promise = new Promise(settleWith);
+  creating = undefined;
+  return { p, promise };
+}
+
+/** What one reply line means for the oldest pending request. */
+export type ReplyVerdict =
+  | "reply" // its (single-line) reply: settle with it
+  | "server-error" // ERR: settle with the server's error
+  | "list-begin"
+  | "list-item"
+  | "list-end" // settle with the items
+  | { mismatch: string }; // it does not answer the request: the detail for NutReplyMismatchError
+
+export function judgeReply(p: Pending, words: readonly string[], line: string): ReplyVerdict {
+  const q = p.listQuery;
+  if (q) {
+    switch (classifyListLine(words, q, p.listBegun)) {
+      case "error":
+        return "server-error";
+      case "begin":
+        return "list-begin";
+      case "item":
+        return "list-item";
+      case "end":
+        return "list-end";
+      case "unexpected":
+        return { mismatch: `reply does not frame LIST ${q.join(" ")}: ${line}` };
+    }
+  }
+  if (words[0] === "ERR") return p.errAsReply ? "reply" : "server-error";
+  if (p.expect && !p.expect.includes(words[0] ?? "")) {
+    return { mismatch: `unexpected reply to ${requestText(p)}: ${line}` };
+  }
+  if ((p.echo && !echoes(words, p.echo)) || (p.accept && !p.accept(words))) {
+    return { mismatch: `reply does not answer ${requestText(p)}: ${line}` };
+  }
+  return "reply";
+}
