@@ -79,22 +79,28 @@ export function readConfigFile(path: string, encoding: BufferEncoding = "utf8"):
 export function readNutConfigFile(path: string): { text: string; warnings: string[] } {
   const bytes = readConfigBytes(path);
   const warnings: string[] = [];
-  let from = 0;
-  let lastLine = 0;
-  for (;;) {
-    const at = from + firstInvalidUtf8(bytes.subarray(from));
-    if (at >= bytes.length) break;
-    const { line, lineStart } = lineOf(bytes, at);
-    if (line !== lastLine && !inComment(bytes, lineStart, at)) {
-      warnings.push(
-        `${path}:${line}: not UTF-8 text (byte 0x${hex(bytes[at]!)} at column ${at - lineStart + 1}): read as U+FFFD; save the file as UTF-8`,
-      );
-      lastLine = line;
+  let more = 0;
+  // one pass, line by line (a 1 MiB Latin-1 file must not cost a rescan per bad byte)
+  for (let lineStart = 0, line = 1; lineStart < bytes.length; line++) {
+    let end = bytes.indexOf(0x0a, lineStart);
+    if (end < 0) end = bytes.length;
+    const bad = lineStart + firstInvalidUtf8(bytes.subarray(lineStart, end));
+    // the first bad byte decides: a comment runs to the end of the line
+    if (bad < end && !inComment(bytes, lineStart, bad)) {
+      if (warnings.length < MAX_ENCODING_WARNINGS) {
+        warnings.push(
+          `${path}:${line}: not UTF-8 text (byte 0x${hex(bytes[bad]!)} at column ${bad - lineStart + 1}): read as U+FFFD; save the file as UTF-8`,
+        );
+      } else more++;
     }
-    from = at + 1;
+    lineStart = end + 1;
   }
+  if (more > 0) warnings.push(`${path}: ${more} more lines are not UTF-8 text`);
   return { text: new TextDecoder("utf-8").decode(bytes), warnings }; // BOM removed, as in readConfigFile
 }
+
+/** Lines named one by one before the rest are counted. */
+const MAX_ENCODING_WARNINGS = 10;
 
 /** Whether offset `at` lies after an unquoted `#` on the line starting at `lineStart`. */
 function inComment(b: Uint8Array, lineStart: number, at: number): boolean {

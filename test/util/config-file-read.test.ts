@@ -151,6 +151,19 @@ describe("readNutConfigFile: NUT's client files in Latin-1 still load", () => {
     expect(readNutConfigFile(f)).toEqual({ text: 'NOTIFYMSG ONBATT "läuft – 🔋"\n', warnings: [] });
   });
 
+  it("a whole 1 MiB Latin-1 file: read in one pass, ten lines named and the rest counted", () => {
+    const f = join(dir, "f");
+    const line = 'NOTIFYMSG ONBATT "\xe4\xe4\xe4\xe4\xe4\xe4"\n'; // 26 bytes, six bad ones
+    const lines = Math.floor(MAX_CONFIG_FILE_BYTES / line.length);
+    writeFileSync(f, Buffer.from(line.repeat(lines), "latin1"));
+    const { warnings } = readNutConfigFile(f);
+    expect(warnings).toHaveLength(11);
+    expect(warnings[9]).toBe(
+      `${f}:10: not UTF-8 text (byte 0xE4 at column 19): read as U+FFFD; save the file as UTF-8`,
+    );
+    expect(warnings[10]).toBe(`${f}: ${lines - 10} more lines are not UTF-8 text`);
+  });
+
   it("refuses what readConfigFile refuses", () => {
     const f = join(dir, "f");
     symlinkSync("/dev/zero", f);
