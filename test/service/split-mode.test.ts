@@ -1,7 +1,15 @@
 // `nutguard monitor` as root without -p: a root supervisor and a monitor running as nut, against a
 // real upsd + dummy-ups (test/helpers/nut-stack.ts), seen from outside as a user would.
-import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -177,25 +185,16 @@ describe.runIf(process.getuid?.() === 0 && nut !== undefined)(
     });
 
     it("as a non-root user: one process (said once), and a missing runtime directory stops it with what is needed", async () => {
-      // The bundle runs as user nut: a checkout nut cannot enter (a 0700 mktemp -d) would fail with
-      // "Cannot find module", which says nothing about why. Say it.
-      const canRead = spawnSync(
-        process.execPath,
-        ["-e", `require("fs").accessSync(${JSON.stringify(MAIN)})`],
-        {
-          uid: nut?.uid as number,
-          gid: nut?.gid as number,
-        },
-      );
-      if (canRead.status !== 0)
-        throw new Error(
-          `user nut cannot read ${MAIN}: this test runs the bundle as nut, so the checkout must be in a directory nut can enter (not a 0700 one)`,
-        );
+      // runs as user nut: from a copy of the bundle (self-contained) in the test's directory, which nut
+      // can read, so a checkout nut cannot enter (a clone in a 0700 mktemp -d) does not matter
+      const bundle = join(dir, "nutguard.cjs");
+      copyFileSync(MAIN, bundle);
+      chmodSync(bundle, 0o644);
       const conf = writeConfig();
       const missing = join(dir, "no-such-run-dir");
       const mon = start(
         process.execPath,
-        [MAIN, "monitor", "-F", "-f", conf],
+        [bundle, "monitor", "-F", "-f", conf],
         { ...process.env, NUT_PIDPATH: missing, NOTIFY_SOCKET: "" },
         { uid: nut?.uid as number, gid: nut?.gid as number },
       );
