@@ -85,7 +85,8 @@ export class PollReader {
     const wantIdentity = demand.identity && !this.identityRead;
     if (wantIdentity) await this.readInto(client, IDENTITY_VARS, vars, opts);
     const description = wantIdentity ? await this.description(client, opts) : undefined;
-    return this.finish(client, status, vars, wantIdentity, description, opts);
+    if (this.alarmUnread(status, vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, vars, wantIdentity, description);
   }
 
   /**
@@ -120,7 +121,10 @@ export class PollReader {
       const v = await identity[i];
       if (v !== undefined) vars[IDENTITY_VARS[i]!] = v;
     }
-    return this.finish(client, status, vars, wantIdentity, await description, opts);
+    // (no await at all in a steady plain poll beyond the status: each one is a microtask hop)
+    const desc = description === undefined ? undefined : await description;
+    if (this.alarmUnread(status, vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, vars, wantIdentity, desc);
   }
 
   private statusFailed(err: unknown): PollResult {
@@ -131,19 +135,18 @@ export class PollReader {
     return { kind: "failure", code, message };
   }
 
-  /** The poll's result; asks for `ups.alarm` first when the status has ALARM and it was not read. */
-  private async finish(
-    client: NutClient,
+  /** The status has ALARM and `ups.alarm` was not read (nor learned missing): ask for it after the status. */
+  private alarmUnread(status: string, vars: Record<string, string>): boolean {
+    return ALARM_TOKEN.test(status) && vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm");
+  }
+
+  private result(
     status: string,
     vars: Record<string, string>,
     withIdentity: boolean,
     description: string | undefined,
-    opts: { timeoutMs: number },
-  ): Promise<PollResult> {
-    const alarmSet = ALARM_TOKEN.test(status);
-    if (alarmSet && vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm"))
-      await this.readInto(client, ["ups.alarm"], vars, opts);
-    const alarm = alarmSet ? vars["ups.alarm"] : undefined;
+  ): PollResult {
+    const alarm = ALARM_TOKEN.test(status) ? vars["ups.alarm"] : undefined;
     const buzzwords = vars[BUZZWORD_VARS[0]!] || vars[BUZZWORD_VARS[1]!] || undefined;
     const result: PollResult = { kind: "status", status, alarm, buzzwords, vars };
     if (withIdentity) {
