@@ -285,8 +285,7 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
 
   /** Its own connection is up, and the server is spoken to pipelined. */
   canCarry(): boolean {
-    const client = this.session.client;
-    return client !== undefined && client.isOpen && !this.oneAtATime && !oneAtATimeServers.has(this.server);
+    return this.session.client?.isOpen === true && !this.oneAtATime && !oneAtATimeServers.has(this.server);
   }
 
   /** Not async: a connected link's poll is the reader's promise itself (no extra promise per poll). */

@@ -154,6 +154,21 @@ async function upsd(
   return u;
 }
 
+/** `link` as is, except that each poll's start (on `now()`) is pushed to `starts`. */
+function countingPolls(link: UpsLink, starts: number[], now: () => number): UpsLink {
+  return {
+    entry: link.entry,
+    start: () => link.start(),
+    poll: (): Promise<PollResult> => {
+      starts.push(now());
+      return link.poll();
+    },
+    setFsd: () => link.setFsd(),
+    numLogins: () => link.numLogins(),
+    close: () => link.close(),
+  };
+}
+
 /** Resolves once `check()` holds; rejects after `timeoutMs` of real time (a generous hang guard). */
 async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const start = Date.now();
@@ -221,19 +236,7 @@ describe("daemon + links: DEADTIME never stretches", () => {
       {
         speedup: 2,
         wrapLink: (link) =>
-          link.entry.system !== b
-            ? link
-            : {
-                entry: link.entry,
-                start: () => link.start(),
-                poll: (): Promise<PollResult> => {
-                  pollStarts.push(clockNow());
-                  return link.poll();
-                },
-                setFsd: () => link.setFsd(),
-                numLogins: () => link.numLogins(),
-                close: () => link.close(),
-              },
+          link.entry.system !== b ? link : countingPolls(link, pollStarts, () => clockNow()),
       },
     );
     clockNow = m.clock.now;
@@ -278,17 +281,7 @@ describe("daemon + links: the round does not wait for a failing server", () => {
                 numLogins: async () => undefined,
                 close: () => link.close(),
               }
-            : {
-                entry: link.entry,
-                start: () => link.start(),
-                poll: (): Promise<PollResult> => {
-                  pollStarts.push(clockNow());
-                  return link.poll();
-                },
-                setFsd: () => link.setFsd(),
-                numLogins: () => link.numLogins(),
-                close: () => link.close(),
-              },
+            : countingPolls(link, pollStarts, () => clockNow()),
       },
     );
     clockNow = m.clock.now;
