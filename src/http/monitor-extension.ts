@@ -38,10 +38,26 @@ export async function monitorHttpExtension(
 ) {
   let setup: SetupModule | undefined = plan.serving === false ? undefined : await import("./setup.js");
   const flags = parseHttpFlags(plan.http);
+  /**
+   * Whether the settings in force ask for a surface. Every monitor process gets this extension (so a
+   * reload can start a surface), but only one that serves polls the dashboard's variables: without
+   * `listen` a monitor polls what upsmon polls (the demand rule, monitor/poll-demand.ts).
+   */
+  let wanted = plan.serving !== false;
+  const wants = (load: NutguardConfLoad | undefined): boolean => {
+    if (load !== undefined && load.conf === undefined) return wanted; // unreadable: the settings stay
+    const conf = load?.conf ?? { file: plan.confPath, sections: [] };
+    try {
+      return httpSettingsFor(conf, flags).listen.length > 0;
+    } catch {
+      return wanted; // a refused setting keeps the previous surface (apply() logs it)
+    }
+  };
   return {
     name: "http",
-    // the page, the JSON API and the metrics show these (a plain monitor does not poll them)
-    pollDemand: DASHBOARD_DEMAND,
+    // the page, the JSON API and the metrics show these; asked only while a surface is wanted (the
+    // composition root asks again after each reload, once the reload hook below has run)
+    pollDemand: (_system: string) => (wanted ? DASHBOARD_DEMAND : undefined),
     start: (ctx: { monitor: MonitorReading; log: Logger; nutguardConf?: NutguardConfLoad | undefined }) => {
       const log = ctx.log;
       const view = {
@@ -83,6 +99,7 @@ export async function monitorHttpExtension(
       );
       return {
         reload: (load: NutguardConfLoad | undefined): void => {
+          wanted = wants(load);
           chain = chain.then(() =>
             apply(load).catch((err: Error) =>
               log.error(
