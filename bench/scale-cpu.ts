@@ -50,8 +50,9 @@ const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
 const FLOOR = env("FLOOR", 0) === 1;
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
 const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
-  const [label, rest] = b.split("=");
-  const [path, flags] = rest!.split("|");
+  const eq = b.indexOf("=");
+  const [label, rest] = [b.slice(0, eq), b.slice(eq + 1)];
+  const [path, flags] = rest.split("|");
   return { label: label!, path: path!, flags: flags ? flags.split(" ").filter(Boolean) : [] };
 });
 

@@ -10,9 +10,10 @@
  * that cannot be read or an address that cannot be bound is logged (file:line) and the previous
  * surface goes on serving. [http] gaining a `listen` starts the surface; losing every one stops it.
  */
+import type { NutguardConfFile } from "../config/nutguard-conf.js";
 import type { NutguardConfLoad } from "../config/nutguard-conf-file.js";
 import type { MonitorListener, MonitorSnapshot } from "../monitor/events.js";
-import { DASHBOARD_DEMAND } from "../monitor/poll-demand.js";
+import { DASHBOARD_DEMAND, type PollDemand } from "../monitor/poll-demand.js";
 import type { Logger } from "../util/log.js";
 import type { MonitorHttpPlan } from "./monitor-plan.js";
 import { httpSettingsFor, parseHttpFlags } from "./settings.js";
@@ -38,26 +39,21 @@ export async function monitorHttpExtension(
 ) {
   let setup: SetupModule | undefined = plan.serving === false ? undefined : await import("./setup.js");
   const flags = parseHttpFlags(plan.http);
-  /**
-   * Whether the settings in force ask for a surface. Every monitor process gets this extension (so a
-   * reload can start a surface), but only one that serves polls the dashboard's variables: without
-   * `listen` a monitor polls what upsmon polls (the demand rule, monitor/poll-demand.ts).
-   */
-  let wanted = plan.serving !== false;
-  const wants = (load: NutguardConfLoad | undefined): boolean => {
-    if (load !== undefined && load.conf === undefined) return wanted; // unreadable: the settings stay
-    const conf = load?.conf ?? { file: plan.confPath, sections: [] };
+  // whether the settings last loaded serve a surface: only then does a poll read what it shows
+  let serving = plan.serving !== false;
+  /** Whether `conf`'s [http] (with --http) would serve; a refused setting keeps the last answer. */
+  const wouldServe = (conf: NutguardConfFile): boolean => {
     try {
       return httpSettingsFor(conf, flags).listen.length > 0;
     } catch {
-      return wanted; // a refused setting keeps the previous surface (apply() logs it)
+      return serving;
     }
   };
   return {
     name: "http",
-    // the page, the JSON API and the metrics show these; asked only while a surface is wanted (the
-    // composition root asks again after each reload, once the reload hook below has run)
-    pollDemand: (_system: string) => (wanted ? DASHBOARD_DEMAND : undefined),
+    // the page, the JSON API and the metrics show these; without a surface nobody does, and a plain
+    // monitor polls what upsmon polls (the composition root asks again after each reload)
+    pollDemand: (): PollDemand | undefined => (serving ? DASHBOARD_DEMAND : undefined),
     start: (ctx: { monitor: MonitorReading; log: Logger; nutguardConf?: NutguardConfLoad | undefined }) => {
       const log = ctx.log;
       const view = {
@@ -99,7 +95,9 @@ export async function monitorHttpExtension(
       );
       return {
         reload: (load: NutguardConfLoad | undefined): void => {
-          wanted = wants(load);
+          // decided now, before the composition root asks for the polls' demand again
+          if (load?.conf !== undefined) serving = wouldServe(load.conf);
+          else if (load === undefined) serving = wouldServe({ file: plan.confPath, sections: [] });
           chain = chain.then(() =>
             apply(load).catch((err: Error) =>
               log.error(

@@ -93,6 +93,8 @@ class Extensions implements NotifyExtensions {
   private channels: ChannelNotifier | undefined;
   private upssched: BuiltinUpssched | undefined;
   private thresholdSettings = thresholdsFromConf(undefined);
+  /** Each UPS's merged thresholds, built once per load (the critical rule asks every round). */
+  private readonly thresholdCache = new Map<string, Thresholds>();
   private readonly warnedMissing = new Set<string>();
   private readonly host = hostname();
   private handler: NotifyCmdHandler | undefined;
@@ -111,7 +113,12 @@ class Extensions implements NotifyExtensions {
   };
 
   thresholdsFor(system: string): Thresholds {
-    return thresholdsFor(this.thresholdSettings, system);
+    let t = this.thresholdCache.get(system);
+    if (t === undefined) {
+      t = Object.freeze(thresholdsFor(this.thresholdSettings, system));
+      this.thresholdCache.set(system, t);
+    }
+    return t;
   }
 
   pollDemand(system: string): PollDemand | undefined {
@@ -197,6 +204,7 @@ class Extensions implements NotifyExtensions {
   private applyThresholds(conf: NutguardConfFile | undefined, config: UpsmonConfig, first: boolean): void {
     try {
       this.thresholdSettings = thresholdsFromConf(conf);
+      this.thresholdCache.clear();
     } catch (err) {
       this.o.log.error(
         `${describeError(err)}${first ? " (battery thresholds are off)" : " (keeping the previous thresholds)"}`,

@@ -7,9 +7,13 @@
  * not asked again on this connection. Only `ups.status` decides whether the poll failed. Decides
  * nothing about the UPS (the engine does).
  *
- * One request at a time, not pipelined: upsd writes each reply on its own without TCP_NODELAY, so
- * a second reply waits for the client's delayed ACK (Nagle): measured against Debian's upsd 2.8.0,
- * seven pipelined GETs take ~47 ms a round, the same seven one after another ~0.7 ms.
+ * Pipelined (`readPipelined`): every request of the poll is issued before the first reply is awaited,
+ * so a round's requests for all the UPSes of one server (poll-carriers.ts) leave in one write and
+ * their replies come back in a read or two. The cost is latency, not CPU: upsd writes each reply on
+ * its own without TCP_NODELAY, so the replies after the first wait for the client's delayed ACK
+ * (Nagle): measured against Debian's upsd 2.8.0, seven pipelined GETs take ~47 ms, the same seven one
+ * after another ~0.7 ms, and each of those seven round trips wakes the monitor. `read` asks one thing
+ * after another: for servers that answered pipelined requests out of order (ups-link-nut.ts).
  */
 import type { NutClient } from "../client/client.js";
 import type { PollResult } from "./engine-types.js";
@@ -26,6 +30,7 @@ export const IDENTITY_VARS = [
   "ups.model",
   "driver.name",
 ];
+const NO_VALUES: readonly Promise<string | undefined>[] = Object.freeze([]);
 /** An ALARM token in ups.status, in any case (upsmon compares tokens case-insensitively). */
 const ALARM_TOKEN = /(?:^| )alarm(?: |$)/i;
 
@@ -65,38 +70,103 @@ export class PollReader {
     this.builtFor = undefined;
   }
 
+  /** One request after another, each sent when the previous one is answered. */
   async read(client: NutClient, opts: { timeoutMs: number }, demand = STATUS_ONLY): Promise<PollResult> {
     const ups = this.ups;
     let status: string;
     try {
       status = await client.getVar(ups, "ups.status", opts);
     } catch (err) {
-      this.onError(err);
-      const code = codeOf(err);
-      const message =
-        code === "UNKNOWN-UPS" ? `[${ups}] does not exist on server ${this.host}` : messageOf(err);
-      return { kind: "failure", code, message };
+      return this.statusFailed(err);
     }
     const vars: Record<string, string> = { "ups.status": status };
     const names = this.namesFor(demand);
     if (names.length > 0) await this.readInto(client, names, vars, opts);
-    const alarmSet = ALARM_TOKEN.test(status);
-    if (alarmSet && vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm"))
-      await this.readInto(client, ["ups.alarm"], vars, opts);
     const wantIdentity = demand.identity && !this.identityRead;
     if (wantIdentity) await this.readInto(client, IDENTITY_VARS, vars, opts);
-    const alarm = alarmSet ? vars["ups.alarm"] : undefined;
+    const description = wantIdentity ? await this.description(client, opts) : undefined;
+    if (this.alarmUnread(status, vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, vars, wantIdentity, description);
+  }
+
+  /**
+   * Every request of the poll issued at once (synchronously, before the first reply is awaited), so
+   * the polls of several UPSes started in one synchronous run share the client's one write. Only an
+   * `ups.alarm` the demand did not ask for is asked afterwards, when the status turns out to have ALARM.
+   */
+  async readPipelined(
+    client: NutClient,
+    opts: { timeoutMs: number },
+    demand = STATUS_ONLY,
+  ): Promise<PollResult> {
+    const ups = this.ups;
+    const statusRequest = client.getVar(ups, "ups.status", opts);
+    const names = this.namesFor(demand);
+    const values = names.length === 0 ? NO_VALUES : names.map((n) => this.request(client, n, opts));
+    const wantIdentity = demand.identity && !this.identityRead;
+    const identity = wantIdentity ? IDENTITY_VARS.map((n) => this.request(client, n, opts)) : NO_VALUES;
+    const description = wantIdentity ? this.description(client, opts) : undefined;
+    let status: string;
+    try {
+      status = await statusRequest;
+    } catch (err) {
+      return this.statusFailed(err);
+    }
+    const vars: Record<string, string> = { "ups.status": status };
+    for (let i = 0; i < values.length; i++) {
+      const v = await values[i];
+      if (v !== undefined) vars[names[i]!] = v;
+    }
+    for (let i = 0; i < identity.length; i++) {
+      const v = await identity[i];
+      if (v !== undefined) vars[IDENTITY_VARS[i]!] = v;
+    }
+    // (no await at all in a steady plain poll beyond the status: each one is a microtask hop)
+    const desc = description === undefined ? undefined : await description;
+    if (this.alarmUnread(status, vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, vars, wantIdentity, desc);
+  }
+
+  private statusFailed(err: unknown): PollResult {
+    this.onError(err);
+    const code = codeOf(err);
+    const message =
+      code === "UNKNOWN-UPS" ? `[${this.ups}] does not exist on server ${this.host}` : messageOf(err);
+    return { kind: "failure", code, message };
+  }
+
+  /** The status has ALARM and `ups.alarm` was not read (nor learned missing): ask for it after the status. */
+  private alarmUnread(status: string, vars: Record<string, string>): boolean {
+    return ALARM_TOKEN.test(status) && vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm");
+  }
+
+  private result(
+    status: string,
+    vars: Record<string, string>,
+    withIdentity: boolean,
+    description: string | undefined,
+  ): PollResult {
+    const alarm = ALARM_TOKEN.test(status) ? vars["ups.alarm"] : undefined;
     const buzzwords = vars[BUZZWORD_VARS[0]!] || vars[BUZZWORD_VARS[1]!] || undefined;
     const result: PollResult = { kind: "status", status, alarm, buzzwords, vars };
-    if (wantIdentity) {
+    if (withIdentity) {
       this.identityRead = true;
-      const description = await client.getUpsDesc(ups, opts).catch((err: unknown) => {
-        this.onError(err);
-        return undefined;
-      });
       result.identity = identityFrom(vars, description);
     }
     return result;
+  }
+
+  /** `GET VAR` of one variable; a failure is learned (missing) and gives undefined. */
+  private request(client: NutClient, name: string, opts: { timeoutMs: number }): Promise<string | undefined> {
+    return client.getVar(this.ups, name, opts).catch((err: unknown) => this.missing(name, err));
+  }
+
+  /** `GET UPSDESC`, or undefined when it fails. */
+  private description(client: NutClient, opts: { timeoutMs: number }): Promise<string | undefined> {
+    return client.getUpsDesc(this.ups, opts).catch((err: unknown) => {
+      this.onError(err);
+      return undefined;
+    });
   }
 
   /** What this round asks after ups.status: rebuilt only when the demand changed or a variable was learned. */

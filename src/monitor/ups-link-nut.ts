@@ -4,14 +4,17 @@
  * for primaries, reconnect and re-LOGIN after drops, and a keep-alive so upsd's 60 s idle cutoff is
  * never reached even with a long POLLFREQ.
  *
- * Polls read `ups.status` and what the poll's demand asks for, one request after another
- * (poll-reader.ts): a variable the UPS does not have is not asked again until the next reconnect. Connection changes are
- * reported to the daemon (`onStateChange`) for its link events.
+ * Polls read `ups.status` and what the poll's demand asks for, all requests at once (poll-reader.ts),
+ * on the connection that carries the polls of every UPS of the same server (poll-carriers.ts: the first
+ * link of that server whose connection is up), so a round is one write per server. A link polls only
+ * while its own connection is up. A variable the UPS does not have is not asked again until the next
+ * reconnect. Connection changes are reported to the daemon (`onStateChange`) for its link events.
  *
- * Other requests are pipelined, except to a server that once answered a request with the reply to another
- * (the client's `REPLY-MISMATCH`: it answers pipelined requests out of order). The client then closes
- * the connection; every link to that server reconnects with one request in flight at a time and asks
- * one thing after another, for the rest of the process (upsmon never pipelines), logged once.
+ * Requests are pipelined, except to a server that once answered a request with the reply to another
+ * (the client's `REPLY-MISMATCH`: it answers pipelined requests out of order; the poll fails, never
+ * takes the wrong reply). The client then closes the connection; every link to that server reconnects
+ * with one request in flight at a time, polls on its own connection and asks one thing after another,
+ * for the rest of the process (upsmon never pipelines), logged once.
  *
  * A LOGIN the server refuses (`ERR ACCESS-DENIED`: no `upsmon` line for the user) is logged as upsmon
  * logs it and the link keeps polling on the connection, as upsmon does; it is then not counted in
@@ -27,11 +30,16 @@ import { NutServerError } from "../protocol/errors.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
 import type { LinkStateChange } from "./monitor-view.js";
+import type { PollCarrierMember, PollCarriers } from "./poll-carriers.js";
 import type { PollDemand } from "./poll-demand.js";
 import { codeOf, messageOf, PollReader } from "./poll-reader.js";
 import type { UpsLink } from "./ups-link.js";
 
-const KEEPALIVE_MS = 30_000;
+/**
+ * A link's connection gets a `VER` after this long without a request of its own. upsd drops a client
+ * after 60 s without one; a link whose polls go out on its server's carrier sends nothing else.
+ */
+const KEEPALIVE_MS = 45_000;
 /** The client's code for a reply that does not answer its request (the connection is then closed). */
 const REPLY_MISMATCH = "REPLY-MISMATCH";
 /**
@@ -46,8 +54,13 @@ export interface NutLinkOptions {
   connectTimeoutMs?: number;
   /** upsmon -4 / -6: reach the server over IPv4 only or IPv6 only. */
   family?: 4 | 6;
-  /** Send `VER` after this long without a request (default 30 s; upsd drops clients idle for 60 s). */
+  /** Send `VER` after this long without a request (default 45 s; upsd drops clients idle for 60 s). */
   keepaliveMs?: number;
+  /**
+   * The monitor's registry of poll carriers: links of the same server with one registry send their
+   * polls together on one connection. Without it, a link polls on its own connection.
+   */
+  carriers?: PollCarriers<NutUpsLink>;
 }
 
 /** The reply-mismatch error behind `err` (itself, or the error that caused it), if any. */
@@ -87,7 +100,7 @@ export function createNutLink(
   return new NutUpsLink(entry, config, log, o);
 }
 
-class NutUpsLink implements UpsLink {
+export class NutUpsLink implements UpsLink, PollCarrierMember {
   private readonly session: NutSession;
   private lastError: { code: string; message: string } = { code: "CONNECTING", message: "Not connected yet" };
   /** What a poll reads, learned per connection. */
@@ -103,8 +116,9 @@ class NutUpsLink implements UpsLink {
   private impossible = false;
   /** After this long an unanswered poll counts as failed (upsmon: connect timeout + 5 s). */
   readonly pollTimeoutMs: number;
-  /** `host:port`, the key of oneAtATimeServers. */
-  private readonly server: string;
+  /** `host:port`, the key of oneAtATimeServers and of the poll carriers. */
+  readonly server: string;
+  private readonly carriers: PollCarriers<NutUpsLink> | undefined;
   /** This link's session opens its connections with one request in flight. */
   private oneAtATime = false;
 
@@ -120,6 +134,7 @@ class NutUpsLink implements UpsLink {
     this.requestOptions = { timeoutMs: this.requestTimeoutMs };
     this.pollTimeoutMs = this.connectTimeoutMs + this.requestTimeoutMs;
     this.server = `${entry.host}:${entry.port}`;
+    this.carriers = o.carriers;
     this.reader = new PollReader(entry.upsName, entry.host, (err) => this.noteFailure(err));
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
@@ -188,6 +203,7 @@ class NutUpsLink implements UpsLink {
 
   start(): void {
     if (this.impossible) return;
+    this.carriers?.join(this);
     this.session.start();
     // fires only after keepaliveMs without a request: every request pushes it back (refresh())
     this.keepalive = setTimeout(() => this.keepAlive(), this.keepaliveMs);
@@ -256,21 +272,34 @@ class NutUpsLink implements UpsLink {
       .catch(() => undefined);
   }
 
+  /** Its own connection is up, and the server is spoken to pipelined. */
+  canCarry(): boolean {
+    return this.session.client !== undefined && !this.oneAtATime && !oneAtATimeServers.has(this.server);
+  }
+
   /** Not async: a connected link's poll is the reader's promise itself (no extra promise per poll). */
   poll(demand?: PollDemand): Promise<PollResult> {
     const client = this.session.client;
     if (client === undefined) return this.pollWhenConnected(demand);
-    this.noteRequest();
-    this.oneRequestAtATime(); // a poll is one request at a time anyway; this keeps the session's mode
-    return this.reader.read(client, this.requestOptions, demand);
+    return this.pollOn(client, demand);
   }
 
   private async pollWhenConnected(demand: PollDemand | undefined): Promise<PollResult> {
     const client = await this.connectedClient();
     if (!client) return { kind: "failure", ...this.lastError };
-    this.noteRequest();
-    this.oneRequestAtATime();
-    return this.reader.read(client, this.requestOptions, demand);
+    return this.pollOn(client, demand);
+  }
+
+  /** The poll, with this link's own connection up: on the server's carrier, or one request at a time. */
+  private pollOn(own: NutClient, demand: PollDemand | undefined): Promise<PollResult> {
+    if (this.oneRequestAtATime()) {
+      this.noteRequest();
+      return this.reader.read(own, this.requestOptions, demand);
+    }
+    const carrier = this.carriers?.carrierFor(this) ?? this;
+    const client = carrier === this ? own : (carrier.session.client ?? own);
+    (client === own ? this : carrier).noteRequest();
+    return this.reader.readPipelined(client, this.requestOptions, demand);
   }
 
   async setFsd(): Promise<boolean> {
@@ -303,6 +332,7 @@ class NutUpsLink implements UpsLink {
   }
 
   async close(): Promise<void> {
+    this.carriers?.leave(this);
     if (this.keepalive) clearTimeout(this.keepalive);
     await this.session.close().catch(() => {});
   }

@@ -20,10 +20,11 @@ import { reloadUpsmonConf } from "../monitor/config-file.js";
 import { type MonitorHandle, type MonitorHost, startMonitor } from "../monitor/daemon.js";
 import type { MonitorListener } from "../monitor/events.js";
 import { type NotifyExtensions, startNotifyExtensions } from "../monitor/notify-extensions.js";
+import { PollCarriers } from "../monitor/poll-carriers.js";
 import { type PollDemandSource, PollDemands } from "../monitor/poll-demand.js";
 import { thresholdCriticalRule } from "../monitor/threshold-rules.js";
 import type { UpsLinkFactory } from "../monitor/ups-link.js";
-import { createNutLink, type NutLinkOptions } from "../monitor/ups-link-nut.js";
+import { createNutLink, type NutLinkOptions, type NutUpsLink } from "../monitor/ups-link-nut.js";
 import type { ReadyChannel } from "../notify/secrets.js";
 import type { Transport } from "../notify/transports.js";
 import { type Clock, realClock } from "../util/clock.js";
@@ -122,8 +123,10 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
   const loadNutguard = () =>
     nutguardConfPath === undefined ? undefined : tryLoadNutguardConf(nutguardConfPath);
   let nutguardConf = loadNutguard();
+  // the links of one server send their polls together on one connection (poll-carriers.ts)
+  const carriers = new PollCarriers<NutUpsLink>();
   const createLink: UpsLinkFactory =
-    o.createLink ?? ((entry) => createNutLink(entry, config, log, o.linkOptions ?? {}));
+    o.createLink ?? ((entry) => createNutLink(entry, config, log, { carriers, ...o.linkOptions }));
   let monitorHandle: MonitorHandle | undefined;
   const hear =
     typeof o.notifyExtensions === "object"

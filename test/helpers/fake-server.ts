@@ -19,6 +19,8 @@ export type FakeAction =
 export interface FakeConnection {
   /** Request lines received on this connection, in order. */
   readonly lines: string[];
+  /** The request lines of each read: lines the client wrote together arrive in one (on loopback). */
+  readonly reads: string[][];
   write(data: string): void;
   close(): void;
 }
@@ -55,6 +57,7 @@ export async function startFakeServer(o: FakeServerOptions): Promise<FakeServer>
     sock.on("error", () => {});
     const conn: FakeConnection = {
       lines: [],
+      reads: [],
       write: (d) => {
         if (!sock.destroyed) sock.write(d, "latin1");
       },
@@ -74,10 +77,13 @@ export async function startFakeServer(o: FakeServerOptions): Promise<FakeServer>
     sock.setEncoding("latin1");
     sock.on("data", (d: string) => {
       buf += d;
+      const read: string[] = [];
+      conn.reads.push(read);
       for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         const line = buf.slice(0, nl).replace(/\r$/, "");
         buf = buf.slice(nl + 1);
         conn.lines.push(line);
+        read.push(line);
         all.push(line);
         chain = chain.then(async () => {
           if (sock.destroyed) return;

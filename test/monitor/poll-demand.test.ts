@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { tryLoadNutguardConf } from "../../src/config/nutguard-conf-file.js";
+import { parseNutguardConf } from "../../src/config/nutguard-conf.js";
+import type { NutguardConfLoad } from "../../src/config/nutguard-conf-file.js";
 import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
 import { renderMetrics } from "../../src/http/metrics.js";
 import { monitorHttpExtension } from "../../src/http/monitor-extension.js";
@@ -56,6 +57,11 @@ describe("combineDemands", () => {
     expect({ vars: [...d.vars], identity: d.identity }).toEqual(want);
     if (want.vars.length === 0 && !want.identity) expect(d).toBe(STATUS_ONLY);
   });
+});
+
+const parseLoad = (file: string, text: string): NutguardConfLoad => ({
+  file,
+  conf: parseNutguardConf(text, file),
 });
 
 /** A upsd with two UPSes on one server; every request line recorded with the round it came in. */
@@ -153,7 +159,7 @@ describe("what a composed monitor polls each round", () => {
 
   it("the HTTP surface's extension: the dashboard variables every round, the identity once", async () => {
     const ext = await monitorHttpExtension({ confPath: join(dir, "none.conf"), http: ["127.0.0.1:0"] }, {});
-    expect(ext.pollDemand("a@h")).toBe(DASHBOARD_DEMAND);
+    expect(ext.pollDemand()).toBe(DASHBOARD_DEMAND);
     const t = await watch({ extensions: [ext] });
     // the UPS lacks ups.alarm and output.voltage: asked on the first round, learned
     expect(t.last.filter((l) => l.startsWith("GET VAR a ")).sort()).toEqual([
@@ -177,28 +183,21 @@ describe("what a composed monitor polls each round", () => {
     expect(metrics).toMatch(/^nut_ups_info\{ups="a@127\.0\.0\.1:\d+",manufacturer="Eaton"\} 1$/m);
   });
 
-  it("the HTTP extension every monitor process has, with no listen: ups.status only; a reload adding listen asks for the dashboard", async () => {
-    // as `nutguard monitor` composes it without --http and without [http] listen (serving: false)
+  it("the HTTP extension without a listen address (no --http, no [http] listen) asks for nothing; a reload that adds one does", async () => {
     const confPath = join(dir, "nutguard.conf");
-    await writeFile(confPath, "");
     const ext = await monitorHttpExtension({ confPath, http: [], serving: false }, {});
-    expect(ext.pollDemand("a@h")).toBeUndefined();
+    expect(ext.pollDemand()).toBeUndefined();
     const t = await watch({ extensions: [ext] });
     expect(t.last.sort()).toEqual(["GET VAR a ups.status", "GET VAR b ups.status"]);
-    expect(t.first).not.toContain("GET UPSDESC a");
-    // the reload hook runs before the composition root asks each UPS's demand again
-    const log = createMemoryLogger();
-    const monitor = { snapshot: () => t.snapshot, subscribe: () => () => {} };
-    const hooks = ext.start({ monitor, log, nutguardConf: tryLoadNutguardConf(confPath) });
-    await writeFile(confPath, "[http]\n  listen = 127.0.0.1:0\n");
-    hooks.reload(tryLoadNutguardConf(confPath));
-    expect(ext.pollDemand("a@h")).toBe(DASHBOARD_DEMAND);
-    await writeFile(confPath, "[http]\n  listen = 0.0.0.0:8080\n"); // refused (no auth): settings stay
-    hooks.reload(tryLoadNutguardConf(confPath));
-    expect(ext.pollDemand("a@h")).toBe(DASHBOARD_DEMAND);
-    await writeFile(confPath, "");
-    hooks.reload(tryLoadNutguardConf(confPath));
-    expect(ext.pollDemand("a@h")).toBeUndefined();
+    // [http] gains a listen address: the next rounds read what the surface shows
+    const hooks = ext.start({
+      monitor: { snapshot: () => t.snapshot, subscribe: () => () => {} },
+      log: createMemoryLogger(),
+    });
+    hooks.reload(parseLoad(confPath, "[http]\nlisten = 127.0.0.1:0\n"));
+    expect(ext.pollDemand()).toBe(DASHBOARD_DEMAND);
+    hooks.reload(parseLoad(confPath, "[http]\n"));
+    expect(ext.pollDemand()).toBeUndefined();
     await hooks.stop();
   });
 
