@@ -8,6 +8,12 @@
  * (DEADTIME runs on time) nor the polls of the other links, and never gets a second poll stacked on
  * the first.
  *
+ * The round's wait ends when the polls it is waiting for are back: those of links whose last poll
+ * did not fail. A link that is failing (a dead server: its polls end at a timeout, or wait for a
+ * connection attempt) is not waited for while others answer, so a power failure on a healthy server
+ * is evaluated as soon as its poll is back, not at the end of the interval; the failing link's poll
+ * is observed when it settles. When every poll of the round is of a failing link, all are waited for.
+ *
  * Time is the daemon's injected clock (`nowMs` arguments). Must not: observe results into the engine,
  * wait, or decide anything (the daemon does).
  */
@@ -26,6 +32,8 @@ interface Slot {
   startedMs: number;
   /** Set when the poll settled; observed (and the slot dropped) at the next evaluation. */
   result: PollResult | undefined;
+  /** The round's wait waits for this poll (see above). */
+  awaited: boolean;
 }
 
 /** Per link, made once: its poll's settle functions (no closures allocated per poll). */
@@ -37,6 +45,8 @@ interface LinkCallbacks {
 export class LinkPolls {
   private readonly slots = new Map<UpsLink, Slot>();
   private readonly callbacks = new WeakMap<UpsLink, LinkCallbacks>();
+  /** Links whose last observed poll failed. */
+  private readonly failing = new WeakSet<UpsLink>();
   private round = 0;
   /** Polls this round started, and how many of them have not settled yet. */
   private started = 0;
@@ -57,12 +67,21 @@ export class LinkPolls {
     this.round++;
     this.started = 0;
     this.waiting = 0;
+    // wait for the polls of links that answered last time; for all when there are none
+    let anyAnswering = false;
+    for (const link of links) {
+      if (!this.slots.has(link) && !this.failing.has(link)) {
+        anyAnswering = true;
+        break;
+      }
+    }
     for (const link of links) {
       if (this.slots.has(link)) continue;
-      const slot: Slot = { round: this.round, startedMs: nowMs, result: undefined };
+      const awaited = !anyAnswering || !this.failing.has(link);
+      const slot: Slot = { round: this.round, startedMs: nowMs, result: undefined, awaited };
       this.slots.set(link, slot);
       this.started++;
-      this.waiting++;
+      if (awaited) this.waiting++;
       const cb = this.callbacksOf(link);
       this.clock.during(link.poll(demandOf?.(link.entry.system))).then(cb.ok, cb.failed);
     }
@@ -103,8 +122,11 @@ export class LinkPolls {
       if (slot.result !== undefined) {
         this.slots.delete(link);
         out.push({ link, result: slot.result });
+        if (slot.result.kind === "failure") this.failing.add(link);
+        else this.failing.delete(link);
       } else if (nowMs - slot.startedMs >= (link.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)) {
         out.push({ link, result: OVERDUE });
+        this.failing.add(link);
       }
     }
     return out;
@@ -115,7 +137,8 @@ export class LinkPolls {
     const slot = this.slots.get(link);
     if (slot === undefined) return;
     this.slots.delete(link);
-    if (slot.round === this.round && slot.result === undefined && --this.waiting === 0) this.roundDone();
+    if (slot.round === this.round && slot.result === undefined && slot.awaited && --this.waiting === 0)
+      this.roundDone();
   }
 
   /** After a wall-clock jump: outstanding polls count their deadline from now. */
@@ -127,7 +150,7 @@ export class LinkPolls {
     if (this.slots.get(link) !== slot) return; // forgotten
     slot.result = result;
     if (slot.round === this.round) {
-      if (--this.waiting === 0) this.roundDone();
+      if (slot.awaited && --this.waiting === 0) this.roundDone();
     } else if (this.started === 0) {
       this.roundDone(); // the round has nothing else to wait for
     } // else a late poll: news for the next evaluation, no reason to hurry it

@@ -27,6 +27,7 @@ import { NutSession, type SessionStateChange } from "../client/session.js";
 import type { NutTlsOptions } from "../client/tls.js";
 import type { MonitorEntry, UpsmonConfig } from "../config/upsmon-conf.js";
 import { NutServerError } from "../protocol/errors.js";
+import { type Clock, realClock } from "../util/clock.js";
 import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
 import type { LinkStateChange } from "./monitor-view.js";
@@ -61,6 +62,8 @@ export interface NutLinkOptions {
    * polls together on one connection. Without it, a link polls on its own connection.
    */
   carriers?: PollCarriers<NutUpsLink>;
+  /** The monitor's clock, for when a carried link polls on its own connection (default: real time). */
+  clock?: Clock;
 }
 
 /** The reply-mismatch error behind `err` (itself, or the error that caused it), if any. */
@@ -121,6 +124,11 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
   private readonly carriers: PollCarriers<NutUpsLink> | undefined;
   /** This link's session opens its connections with one request in flight. */
   private oneAtATime = false;
+  /** The monitor's clock (virtual in a drill): when this link's own connection last sent a request. */
+  private readonly clock: Clock;
+  private lastOwnRequestMs = Number.NEGATIVE_INFINITY;
+  /** A carried link still polls on its own connection this often (before the keep-alive is due). */
+  private readonly ownPollEveryMs: number;
 
   constructor(
     readonly entry: MonitorEntry,
@@ -135,6 +143,8 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
     this.pollTimeoutMs = this.connectTimeoutMs + this.requestTimeoutMs;
     this.server = `${entry.host}:${entry.port}`;
     this.carriers = o.carriers;
+    this.clock = o.clock ?? realClock;
+    this.ownPollEveryMs = this.keepaliveMs - Math.min(5000, this.keepaliveMs / 2);
     this.reader = new PollReader(entry.upsName, entry.host, (err) => this.noteFailure(err));
     const tls = tlsFor(entry, config);
     if (config.certVerify && config.certPath === undefined) {
@@ -210,9 +220,10 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
     this.keepalive.unref();
   }
 
-  /** A request goes out now: the keep-alive is due keepaliveMs after it. */
+  /** A request goes out on this link's connection now: the keep-alive is due keepaliveMs after it. */
   private noteRequest(): void {
     this.keepalive?.refresh();
+    this.lastOwnRequestMs = this.clock.now();
   }
 
   private onState(change: SessionStateChange): void {
@@ -274,7 +285,7 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
 
   /** Its own connection is up, and the server is spoken to pipelined. */
   canCarry(): boolean {
-    return this.session.client !== undefined && !this.oneAtATime && !oneAtATimeServers.has(this.server);
+    return this.session.client?.isOpen === true && !this.oneAtATime && !oneAtATimeServers.has(this.server);
   }
 
   /** Not async: a connected link's poll is the reader's promise itself (no extra promise per poll). */
@@ -290,16 +301,28 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
     return this.pollOn(client, demand);
   }
 
-  /** The poll, with this link's own connection up: on the server's carrier, or one request at a time. */
+  /**
+   * The poll, with this link's own connection up: on the server's carrier, except once every
+   * `ownPollEveryMs` of the monitor's clock, when it goes on the link's own connection (that keeps it
+   * under upsd's idle cutoff with a real poll instead of a `VER`, and on the drill's virtual clock
+   * too); one request at a time to a server that answered out of order.
+   */
   private pollOn(own: NutClient, demand: PollDemand | undefined): Promise<PollResult> {
     if (this.oneRequestAtATime()) {
       this.noteRequest();
       return this.reader.read(own, this.requestOptions, demand);
     }
     const carrier = this.carriers?.carrierFor(this) ?? this;
-    const client = carrier === this ? own : (carrier.session.client ?? own);
-    (client === own ? this : carrier).noteRequest();
-    return this.reader.readPipelined(client, this.requestOptions, demand);
+    const onOwn =
+      carrier === this ||
+      carrier.session.client === undefined ||
+      this.clock.now() - this.lastOwnRequestMs >= this.ownPollEveryMs;
+    if (onOwn) {
+      this.noteRequest();
+      return this.reader.readPipelined(own, this.requestOptions, demand);
+    }
+    carrier.noteRequest();
+    return this.reader.readPipelined(carrier.session.client, this.requestOptions, demand);
   }
 
   async setFsd(): Promise<boolean> {

@@ -126,7 +126,7 @@ export function composeMonitor(o: ComposeMonitorOptions): MonitorHandle {
   // the links of one server send their polls together on one connection (poll-carriers.ts)
   const carriers = new PollCarriers<NutUpsLink>();
   const createLink: UpsLinkFactory =
-    o.createLink ?? ((entry) => createNutLink(entry, config, log, { carriers, ...o.linkOptions }));
+    o.createLink ?? ((entry) => createNutLink(entry, config, log, { carriers, clock, ...o.linkOptions }));
   let monitorHandle: MonitorHandle | undefined;
   const hear =
     typeof o.notifyExtensions === "object"

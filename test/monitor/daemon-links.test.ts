@@ -108,7 +108,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function monitor(conf: string, o: { speedup?: number; wrapLink?: (link: UpsLink) => UpsLink } = {}) {
+function monitor(
+  conf: string,
+  o: { speedup?: number; wrapLink?: (link: UpsLink, clock: VirtualClock) => UpsLink } = {},
+) {
   const parsed = parseUpsmonConf(`FINALDELAY 0\n${conf}`, "upsmon.conf");
   if (parsed.fatal) throw new Error(parsed.fatal);
   const config = parsed.config;
@@ -130,7 +133,7 @@ function monitor(conf: string, o: { speedup?: number; wrapLink?: (link: UpsLink)
     // the client's own timeouts stay real and long: only the daemon's clock is virtual
     createLink: (entry) => {
       const link = createNutLink(entry, config, log, { requestTimeoutMs: 60_000, connectTimeoutMs: 60_000 });
-      return o.wrapLink ? o.wrapLink(link) : link;
+      return o.wrapLink ? o.wrapLink(link, clock) : link;
     },
   });
   cleanups.push(async () => {
@@ -149,6 +152,21 @@ async function upsd(
   await u.start(onLine);
   cleanups.push(() => u.server.close());
   return u;
+}
+
+/** `link` as is, except that each poll's start (on `now()`) is pushed to `starts`. */
+function countingPolls(link: UpsLink, starts: number[], now: () => number): UpsLink {
+  return {
+    entry: link.entry,
+    start: () => link.start(),
+    poll: (): Promise<PollResult> => {
+      starts.push(now());
+      return link.poll();
+    },
+    setFsd: () => link.setFsd(),
+    numLogins: () => link.numLogins(),
+    close: () => link.close(),
+  };
 }
 
 /** Resolves once `check()` holds; rejects after `timeoutMs` of real time (a generous hang guard). */
@@ -218,19 +236,7 @@ describe("daemon + links: DEADTIME never stretches", () => {
       {
         speedup: 2,
         wrapLink: (link) =>
-          link.entry.system !== b
-            ? link
-            : {
-                entry: link.entry,
-                start: () => link.start(),
-                poll: (): Promise<PollResult> => {
-                  pollStarts.push(clockNow());
-                  return link.poll();
-                },
-                setFsd: () => link.setFsd(),
-                numLogins: () => link.numLogins(),
-                close: () => link.close(),
-              },
+          link.entry.system !== b ? link : countingPolls(link, pollStarts, () => clockNow()),
       },
     );
     clockNow = m.clock.now;
@@ -242,6 +248,53 @@ describe("daemon + links: DEADTIME never stretches", () => {
     expect(after.slice(1).map((t, i) => t - after[i]!)).toEqual(after.slice(1).map(() => 1000));
     expect(frozen.statusRequests).toBe(2);
     expect(m.shutdowns).toEqual([]);
+  });
+});
+
+describe("daemon + links: the round does not wait for a failing server", () => {
+  it("while one server's polls fail slowly each round, a power failure on another server's UPS is evaluated when its poll is back, not when the failing polls end", async () => {
+    const healthy = await upsd();
+    const b = `ups@127.0.0.1:${healthy.server.port}`;
+    const a = "ups@127.0.0.1:9"; // never connected: its link is replaced below
+    const pollStarts: number[] = [];
+    let failedPolls = 0;
+    let clockNow = () => 0;
+    const m = monitor(
+      `MONITOR ${a} 1 mon pass secondary\nMONITOR ${b} 1 mon pass secondary\nPOLLFREQ 4\nPOLLFREQALERT 4\nMINSUPPLIES 1\nDEADTIME 600\n`,
+      {
+        speedup: 8,
+        wrapLink: (link, clock) =>
+          link.entry.system === a
+            ? {
+                // a dead server as the monitor sees it: each poll fails after 3 s of the monitor's
+                // clock (a request timeout)
+                entry: link.entry,
+                start: () => {},
+                poll: () =>
+                  new Promise<PollResult>((resolve) =>
+                    clock.clock.setTimer(() => {
+                      failedPolls++;
+                      resolve({ kind: "failure", code: "TIMEOUT", message: "Request timed out" });
+                    }, 3000),
+                  ),
+                setFsd: async () => false,
+                numLogins: async () => undefined,
+                close: () => link.close(),
+              }
+            : countingPolls(link, pollStarts, () => clockNow()),
+      },
+    );
+    clockNow = m.clock.now;
+    await until(() => failedPolls >= 2, "two failed polls of the dead server's UPS");
+    healthy.status = "OB";
+    const failedAt = m.clock.now();
+    await until(() => m.notifier.seen.some((s) => s.what === `ONBATT ${b}`), "ONBATT");
+    const onbatt = m.notifier.seen.find((s) => s.what === `ONBATT ${b}`)!.t;
+    // the poll that read OB: the last one started before the notification
+    const sawIt = Math.max(...pollStarts.filter((t) => t >= failedAt - 4000 && t <= onbatt));
+    // evaluated right after that poll (the round's wait used to wait for the failing poll: 3 s later)
+    expect(onbatt - sawIt).toBeLessThan(1500);
+    expect(m.notifier.seen.map((s) => s.what)).toContain(`COMMBAD ${a}`);
   });
 });
 

@@ -104,8 +104,8 @@ async function serverWith(status: Record<string, string>) {
 }
 
 /** A composed monitor on `monitors` (MONITOR lines); resolves `rounds()` as the rounds go by. */
-function monitor(monitors: string[], linkOptions = {}) {
-  const text = `${monitors.map((m) => `MONITOR ${m} 1 u p secondary`).join("\n")}\nPOLLFREQ 0\nPOLLFREQALERT 0\nDEADTIME 30\n`;
+function monitor(monitors: string[], linkOptions = {}, pollFreq = 0) {
+  const text = `${monitors.map((m) => `MONITOR ${m} 1 u p secondary`).join("\n")}\nPOLLFREQ ${pollFreq}\nPOLLFREQALERT 0\nDEADTIME 30\n`;
   const config = parseUpsmonConf(text, "upsmon.conf").config;
   const log = createMemoryLogger();
   const notifier = new RecordingNotifier({ config, log });
@@ -200,16 +200,34 @@ describe("a composed monitor's polls, per connection", () => {
     expect(m.notifier.seen.filter((s) => s.startsWith("COMMBAD") && !s.includes("COMMBAD a@"))).toEqual([]);
   });
 
-  it("the idle logged-in connections get a keep-alive, so upsd's 60 s idle cutoff never drops them", async () => {
+  it("a carried link still polls on its own connection every keep-alive interval less 5 s (at most half): each LOGIN connection sees a real poll", async () => {
+    const one = await serverWith({ a: "OL", b: "OL" });
+    const m = monitor(
+      ["a", "b"].map((u) => `${u}@127.0.0.1:${one.server.port}`),
+      { keepaliveMs: 400 },
+    );
+    await m.after(2);
+    await new Promise((r) => setTimeout(r, 1000));
+    const a = one.connections.find((c) => c.lines.includes("LOGIN a"))!;
+    const b = one.connections.find((c) => c.lines.includes("LOGIN b"))!;
+    const bOnOwn = getsOf(b).filter((l) => l === "GET VAR b ups.status").length;
+    const bOnA = getsOf(a).filter((l) => l === "GET VAR b ups.status").length;
+    // every 200 ms on its own connection (about 5 in the second), the rest of its polls on a's
+    expect(bOnOwn).toBeGreaterThanOrEqual(2);
+    expect(bOnA).toBeGreaterThan(2 * bOnOwn);
+    expect(b.lines.filter((l) => l === "VER")).toEqual([]);
+  });
+
+  it("between rounds longer than the keep-alive, the idle logged-in connections get a VER, so upsd's 60 s idle cutoff never drops them", async () => {
     const one = await serverWith({ a: "OL", b: "OL" });
     const m = monitor(
       ["a", "b"].map((u) => `${u}@127.0.0.1:${one.server.port}`),
       { keepaliveMs: 100 },
+      5,
     );
-    await m.after(2);
-    await new Promise((r) => setTimeout(r, 350));
+    await m.after(1);
+    await new Promise((r) => setTimeout(r, 450));
     const b = one.connections.find((c) => c.lines.includes("LOGIN b"))!;
-    expect(getsOf(b)).toEqual([]);
     expect(b.lines.filter((l) => l === "VER").length).toBeGreaterThanOrEqual(2);
   });
 });
