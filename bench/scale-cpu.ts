@@ -13,9 +13,12 @@
  * and the exporter's extra upsd round trips (data segments it sent, from the kernel's tcp_info: one per
  * request line or pipelined batch; and NUT requests per round by its design).
  * PROFILE=1 starts the nutguard monitors with --cpu-prof (profiles are kept in their directories).
+ * FLOOR=1 adds bench:monitor's Node floor pollers beside them (the "node floor": one `GET VAR` per POLLFREQ on
+ * a raw socket read with `onread`, to the first server's first UPS; the "node timer": an empty setInterval),
+ * so a one-UPS run (SERVERS=1 UPS_PER_SERVER=1 REAL_SERVERS=1 POLLFREQ=1) compares builds to the floor.
  * Prints figures (and `uptime`); asserts nothing.
  */
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -44,6 +47,7 @@ const SCRAPE = env("SCRAPE", 0) === 1;
 const SCRAPE_S = env("SCRAPE_S", 15);
 const PROFILE = env("PROFILE", 0) === 1;
 const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
+const FLOOR = env("FLOOR", 0) === 1;
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
 const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
   const eq = b.indexOf("=");
@@ -136,6 +140,7 @@ async function main() {
       );
       if (SCRAPE) scraped.push({ label: `monitor ${b.label}`, port, latencies: [], bytes: 0 });
     }
+    if (FLOOR) monitors.push(...(await startFloorPollers(servers[0]!)));
     if (SCRAPE) {
       const port = await freePort();
       exporter = await startExporter(port, servers);
@@ -199,6 +204,37 @@ async function main() {
   }
 }
 
+/** bench:monitor's "node floor" and "node timer" (bench/monitor-latency.ts), at POLLFREQ. */
+async function startFloorPollers(server: UpsServer): Promise<Monitor[]> {
+  const { spawn } = await import("node:child_process");
+  const request = `GET VAR ${server.upsNames[0]} ups.status\\n`;
+  const programs = {
+    "node floor": `const b=Buffer.alloc(65536);const s=require("net").connect({port:${server.port},host:"${server.host}",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("${request}","latin1"),${fleet.pollFreq * 1000});`,
+    "node timer": `setInterval(()=>{},${fleet.pollFreq * 1000});`,
+  };
+  return Object.entries(programs).map(([label, code]) =>
+    childMonitor(label, spawn(process.execPath, ["-e", code], { stdio: "ignore" })),
+  );
+}
+
+/** One child process measured as a monitor; `stop` ends it (SIGTERM) and then runs `after`. */
+function childMonitor(label: string, child: ChildProcess, after = () => {}): Monitor {
+  const pid = child.pid!;
+  return {
+    label,
+    pids: () => [pid],
+    networkPid: () => pid,
+    notifyLog: "/dev/null",
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      after();
+    },
+  };
+}
+
 /** `nutguard exporter` on every server's UPSes (`*@host:port`), one poll every POLLFREQ. */
 async function startExporter(port: number, servers: UpsServer[]): Promise<Monitor> {
   const { spawn } = await import("node:child_process");
@@ -220,20 +256,7 @@ async function startExporter(port: number, servers: UpsServer[]): Promise<Monito
       env: { ...process.env, NUT_CONFPATH: "/nonexistent", STATE_DIRECTORY: stateDir },
     },
   );
-  const pid = child.pid!;
-  return {
-    label: "nutguard exporter",
-    pids: () => [pid],
-    networkPid: () => pid,
-    notifyLog: "/dev/null",
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
+  return childMonitor("nutguard exporter", child, () => rmSync(stateDir, { recursive: true, force: true }));
 }
 
 main().catch((err: unknown) => {

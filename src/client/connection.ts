@@ -316,7 +316,9 @@ export class NutConnection extends EventEmitter {
     this.flushScheduled = false;
     const out = this.outBuf;
     this.outBuf = "";
-    if (out && !this.closedWith) this.socket.write(out, "latin1");
+    // request lines are printable ASCII (checked in enqueue), so UTF-8, the socket's default, writes the
+    // same bytes as latin1 without the stream looking the encoding name up on every write
+    if (out && !this.closedWith) this.socket.write(out);
   };
 
   private receive(buf: Buffer, length: number): void {

@@ -235,10 +235,16 @@ class MonitorDaemon {
     while (!this.stopping) {
       const links = this.links;
       if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
+      // rounds of at least MIN_ROUND_WAIT_MS are paced by one timer re-armed as it fires (waits.ts): the
+      // round's wait ends at the next round's start at the latest, and a steady round arms no timer
+      const roundIntervalMs = this.intervalMs();
+      const paced = roundIntervalMs >= MIN_ROUND_WAIT_MS;
+      if (paced) this.waits.startRound(roundIntervalMs);
+      else this.waits.stopPacing();
       // every UPS is polled at once (each on its own connection), except one still busy with its last poll
       this.polls.startRound(links, roundStartMs, this.o.pollDemand);
-      const waitMs = Math.max(this.intervalMs(), MIN_ROUND_WAIT_MS);
-      await this.sleep(waitMs, true);
+      const waitMs = Math.max(roundIntervalMs, MIN_ROUND_WAIT_MS);
+      await (paced ? this.waits.roundWait() : this.sleep(waitMs, true));
       if (this.stopping) break;
       this.checkTimeJump(roundStartMs, waitMs);
       const nowMs = this.clock.now();
@@ -264,19 +270,22 @@ class MonitorDaemon {
         this.o.log.notice("User requested FSD, initiating forced shutdown");
       }
       if (evaluation.shutdown || this.userFsd) {
+        this.waits.stopPacing();
         await this.forcedShutdown(this.userFsd ? "user" : "critical");
         return;
       }
       if (this.stopping) break;
       // the next round starts one interval after this one started (at once if that has passed; never
-      // later than one interval from now, should the clock have been set back)
+      // later than one interval from now, should the clock have been set back): when the pacing timer
+      // fires, unless the interval changed this round
       const beforeMs = this.clock.now();
       const intervalMs = this.intervalMs();
       const sleepMs = Math.min(intervalMs, Math.max(0, roundStartMs + intervalMs - beforeMs));
-      await this.sleep(sleepMs);
+      await (paced && intervalMs === roundIntervalMs ? this.waits.untilNextRound() : this.sleep(sleepMs));
       this.checkTimeJump(beforeMs, sleepMs);
       roundStartMs = this.clock.now();
     }
+    this.waits.stopPacing();
     await this.closeLinks();
     this.finish(this.exitAfterStop);
   }

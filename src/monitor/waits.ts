@@ -1,22 +1,35 @@
 /**
- * The daemon's waits, on the injected clock (util/clock.ts; tests run the daemon on virtual time): the sleep
- * between rounds and a round's wait for its polls (the shutdown sequence's pauses are the clock's sleep).
+ * The daemon's waits, on the injected clock (util/clock.ts; tests run the daemon on virtual time): the
+ * pacing of rounds (a round's wait for its polls, the sleep to the next round start) and plain sleeps
+ * (the shutdown sequence's pauses are the clock's sleep).
+ *
+ * Pacing: one timer of the poll interval, armed when a round starts and re-armed from its own callback
+ * as it fires (as setInterval does), so a steady round allocates no timer and Node keeps its timer
+ * list; it fires at each round's start + interval. A round's wait ends when `roundSettled()` says its
+ * polls are back, or when that timer fires; the sleep after the evaluation ends when it fires (at once
+ * when it already fired during the round: the next round starts then). A round started early (wake)
+ * or a new interval re-arms it.
  *
  * `wake()` (reload, forced shutdown, stop, parent gone) cuts the current wait short, or the next one
- * when none is running, and is used up by the sleep between rounds. A round's wait also ends when
- * `roundSettled()` says its polls are back; it leaves a pending wake for the sleep after the
- * evaluation, so the next round starts at once.
+ * when none is running, and is used up by a sleep between rounds. A round's wait that ends leaves a
+ * pending wake for the sleep after the evaluation, so the next round starts at once.
  * Must not: know about links, the engine or the configuration.
  */
 
 import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
 
+/** What the current wait is: a round's wait for its polls, the sleep to the next round, or a plain sleep. */
+type WaitKind = "round" | "pace" | "plain";
+
 export class DaemonWaits {
   private resolveWait: (() => void) | undefined;
   private timer: ClockTimer | undefined;
   private wakePending = false;
-  /** The current wait is a round's wait for its polls. */
-  private inRoundWait = false;
+  private kind: WaitKind = "plain";
+  /** The pacing timer, its interval, and whether it fired since the current round started. */
+  private pacer: ClockTimer | undefined;
+  private pacerMs = -1;
+  private pacerFired = false;
   constructor(private readonly clock: Clock = realClock) {}
 
   /** Cut the current wait short (or the next one, when none is running). */
@@ -27,28 +40,73 @@ export class DaemonWaits {
 
   /** A round's polls are back: end the round's wait, if that is the current wait. */
   roundSettled(): void {
-    if (this.inRoundWait) this.end();
+    if (this.kind === "round") this.end();
+  }
+
+  /**
+   * A round starts now, the next one `intervalMs` later: the pacing timer is due then (re-armed unless
+   * it is this timer's firing that started the round).
+   */
+  startRound(intervalMs: number): void {
+    if (this.pacer === undefined || intervalMs !== this.pacerMs) {
+      this.pacer?.cancel();
+      this.pacerMs = intervalMs;
+      this.pacer = this.clock.setTimer(this.paced, intervalMs);
+    } else if (!this.pacerFired) this.pacer.refresh();
+    this.pacerFired = false;
+  }
+
+  /** No more rounds (stop, forced shutdown): the pacing timer is cancelled. */
+  stopPacing(): void {
+    this.pacer?.cancel();
+    this.pacer = undefined;
+    this.pacerMs = -1;
+  }
+
+  /** Until the round's polls are back or the round's interval is over (startRound), or a wake. */
+  roundWait(): Promise<void> {
+    return this.wait("round", this.pacerFired);
+  }
+
+  /** Until the next round is due (the pacing timer), at once when it already fired; or a wake. */
+  untilNextRound(): Promise<void> {
+    return this.wait("pace", this.pacerFired);
   }
 
   /** Sleep `ms`, cut short by wake(); `roundWait`: also by roundSettled(), and a wake is not used up. */
   sleep(ms: number, roundWait = false): Promise<void> {
     return new Promise((resolve) => {
       this.resolveWait = resolve;
-      this.inRoundWait = roundWait;
+      this.kind = roundWait ? "round" : "plain";
       if (this.wakePending) this.end();
       else this.timer = this.clock.setTimer(this.end, ms);
     });
   }
 
-  /** The wait is over (timer, wake() or the round's polls): resolve it. */
+  private wait(kind: WaitKind, over: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.resolveWait = resolve;
+      this.kind = kind;
+      if (over || this.wakePending) this.end();
+    });
+  }
+
+  /** The pacing timer fired: due again one interval from now; ends a round's wait or the sleep to it. */
+  private readonly paced = (): void => {
+    this.pacer?.refresh();
+    this.pacerFired = true;
+    if (this.kind !== "plain") this.end();
+  };
+
+  /** The wait is over (timer, wake(), the round's polls or the pacing timer): resolve it. */
   private readonly end = (): void => {
     this.timer?.cancel();
     this.timer = undefined;
     const resolve = this.resolveWait;
     if (resolve === undefined) return;
     this.resolveWait = undefined;
-    if (!this.inRoundWait) this.wakePending = false;
-    this.inRoundWait = false;
+    if (this.kind !== "round") this.wakePending = false;
+    this.kind = "plain";
     resolve();
   };
 }

@@ -345,7 +345,9 @@ describe("daemon + links: a server that answers pipelined requests out of order"
       },
     );
     const sys = `ups@127.0.0.1:${u.server.port}`;
-    const m = monitor(`MONITOR ${sys} 1 mon pass primary\nPOLLFREQ 1\nPOLLFREQALERT 1\n`, { speedup: 2 });
+    // in real time: the reconnect's backoff (500 ms, real timers) must end before the next round starts
+    // (POLLFREQ 1), as it does for a real monitor; sped up, the rounds would come as fast as the backoff
+    const m = monitor(`MONITOR ${sys} 1 mon pass primary\nPOLLFREQ 1\nPOLLFREQALERT 1\n`, { speedup: 1 });
     await until(() => m.shutdowns.length > 0, "the shutdown");
     expect(await m.handle.done).toEqual({ reason: "shutdown", exitCode: 0 });
     // the first poll's status request got the buzzwords' reply: a failed poll, and the switch, logged once

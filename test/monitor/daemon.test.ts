@@ -9,9 +9,20 @@ import { Notifier } from "../../src/monitor/actions.js";
 import { type MonitorHost, startMonitor } from "../../src/monitor/daemon.js";
 import type { PollResult } from "../../src/monitor/engine-types.js";
 import type { UpsLink } from "../../src/monitor/ups-link.js";
-import { realClock } from "../../src/util/clock.js";
+import { type ClockTimer, realClock, VirtualClock as SimulatedClock } from "../../src/util/clock.js";
 import { createMemoryLogger } from "../../src/util/log.js";
 import { VirtualClock } from "../helpers/virtual-clock.js";
+
+const START_MS = Date.UTC(2026, 0, 1);
+
+/** Simulated time that counts the timers the daemon arms. */
+class PacedClock extends SimulatedClock {
+  timersSet = 0;
+  override setTimer(fn: () => void, ms: number): ClockTimer {
+    this.timersSet++;
+    return super.setTimer(fn, ms);
+  }
+}
 
 class RecordingNotifier extends Notifier {
   readonly seen: string[] = [];
@@ -225,6 +236,39 @@ describe("daemon: the wait between rounds", () => {
     expect(polls).toBe(2); // the wake is used up: a full 30 s wait again, not rounds back to back
     await handle.stop();
     expect(await handle.done).toEqual({ reason: "stopped", exitCode: 0 });
+  });
+});
+
+describe("daemon: round pacing", () => {
+  it("rounds start one interval apart, POLLFREQALERT as soon as a UPS is on battery; a steady round arms no timer", async () => {
+    const clock = new PacedClock();
+    const config = parseUpsmonConf("POLLFREQ 5\nPOLLFREQALERT 2\nMONITOR u 1 m p secondary\n", "t").config;
+    const log = createMemoryLogger();
+    const rounds: { atMs: number; timersSet: number }[] = [];
+    let enough!: () => void;
+    const done = new Promise<void>((r) => (enough = r));
+    const handle = startMonitor({
+      config,
+      log,
+      clock,
+      notifier: new RecordingNotifier({ config, log }),
+      host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
+      listeners: [
+        (e) => {
+          if (e.kind !== "round") return;
+          rounds.push({ atMs: e.timeMs - START_MS, timersSet: clock.timersSet });
+          if (rounds.length === 8) enough();
+        },
+      ],
+      createLink: (entry) => new ScriptedLink(entry, ["OL", "OL", "OL", "OL", "OB", "OB"]),
+    });
+    await clock.runUntil(done);
+    await handle.stop();
+    // OB is seen in the fifth round (20 s): from then on POLLFREQALERT
+    expect(rounds.map((r) => r.atMs)).toEqual([0, 5000, 10_000, 15_000, 20_000, 22_000, 24_000, 26_000]);
+    const perRound = rounds.slice(1).map((r, i) => r.timersSet - rounds[i]!.timersSet);
+    // none in a steady round; when the interval changed, a sleep to the next round and a new pacing timer
+    expect(perRound).toEqual([0, 0, 0, 0, 2, 0, 0]);
   });
 });
 
