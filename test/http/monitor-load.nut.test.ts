@@ -109,11 +109,17 @@ async function powerFailure(load: boolean) {
   }
 }
 
-/** What must not change: notifications and shutdown phases, in order. */
-const sequence = (evs: Ev[]) =>
-  evs
+/**
+ * What must not change: notifications and shutdown phases, in order, up to the shutdown command (the
+ * events are read until it is requested; whether `done` arrived before the stream was read is a race).
+ */
+const sequence = (evs: Ev[]) => {
+  const seq = evs
     .filter((e) => e.kind === "notification" || e.kind === "shutdown")
     .map((e) => `${e.kind}:${e.type ?? e.phase}`);
+  const cmd = seq.indexOf("shutdown:shutdowncmd-requested");
+  return cmd < 0 ? seq : seq.slice(0, cmd + 1);
+};
 
 function lowBatteryToShutdownMs(evs: Ev[]): number {
   const lb = evs.find((e) => e.kind === "status" && e.current?.includes("LB"))!;
