@@ -59,9 +59,4 @@ export class PollCarriers<M extends PollCarrierMember = PollCarrierMember> {
     }
     return member;
   }
-
-  /** The members of `server`, in join order (for tests and diagnostics). */
-  membersOf(server: string): readonly M[] {
-    return this.groups.get(server) ?? [];
-  }
 }

@@ -85,8 +85,9 @@ export class PollReader {
     const wantIdentity = demand.identity && !this.identityRead;
     if (wantIdentity) await this.readInto(client, IDENTITY_VARS, vars, opts);
     const description = wantIdentity ? await this.description(client, opts) : undefined;
-    if (this.alarmUnread(status, vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
-    return this.result(status, vars, wantIdentity, description);
+    const alarmSet = ALARM_TOKEN.test(status);
+    if (alarmSet && this.alarmUnread(vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, alarmSet, vars, wantIdentity, description);
   }
 
   /**
@@ -123,8 +124,9 @@ export class PollReader {
     }
     // (no await at all in a steady plain poll beyond the status: each one is a microtask hop)
     const desc = description === undefined ? undefined : await description;
-    if (this.alarmUnread(status, vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
-    return this.result(status, vars, wantIdentity, desc);
+    const alarmSet = ALARM_TOKEN.test(status);
+    if (alarmSet && this.alarmUnread(vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, alarmSet, vars, wantIdentity, desc);
   }
 
   private statusFailed(err: unknown): PollResult {
@@ -135,18 +137,19 @@ export class PollReader {
     return { kind: "failure", code, message };
   }
 
-  /** The status has ALARM and `ups.alarm` was not read (nor learned missing): ask for it after the status. */
-  private alarmUnread(status: string, vars: Record<string, string>): boolean {
-    return ALARM_TOKEN.test(status) && vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm");
+  /** `ups.alarm` was not read (nor learned missing): with ALARM in the status, ask for it after the status. */
+  private alarmUnread(vars: Record<string, string>): boolean {
+    return vars["ups.alarm"] === undefined && !this.unsupported.has("ups.alarm");
   }
 
   private result(
     status: string,
+    alarmSet: boolean,
     vars: Record<string, string>,
     withIdentity: boolean,
     description: string | undefined,
   ): PollResult {
-    const alarm = ALARM_TOKEN.test(status) ? vars["ups.alarm"] : undefined;
+    const alarm = alarmSet ? vars["ups.alarm"] : undefined;
     const buzzwords = vars[BUZZWORD_VARS[0]!] || vars[BUZZWORD_VARS[1]!] || undefined;
     const result: PollResult = { kind: "status", status, alarm, buzzwords, vars };
     if (withIdentity) {

@@ -57,7 +57,10 @@ describe("PollCarriers: which member's connection carries a poll", () => {
     expect(carriers.carrierFor(c)).toBe(a);
     carriers.leave(a);
     expect(carriers.carrierFor(c)).toBe(c);
-    expect(carriers.membersOf("h:3493")).toEqual([c]);
+    // c is the first of its server now: it carries for a member that joins after it
+    const d = member("h:3493", true);
+    carriers.join(d);
+    expect(carriers.carrierFor(d)).toBe(c);
   });
 });
 
@@ -194,9 +197,6 @@ describe("a composed monitor's polls, per connection", () => {
       "GET VAR c ups.status",
     ]);
     // only a's connection was lost: no COMMBAD for b or c
-    expect(m.notifier.seen.filter((s) => s.startsWith("COMMBAD"))).not.toContain(
-      `COMMBAD b@127.0.0.1:${one.server.port}`,
-    );
     expect(m.notifier.seen.filter((s) => s.startsWith("COMMBAD") && !s.includes("COMMBAD a@"))).toEqual([]);
   });
 
