@@ -14,7 +14,7 @@
  */
 import { encodeWord, quoteValue } from "../protocol/encoder.js";
 import { NutProtocolError, NutServerError } from "../protocol/errors.js";
-import { NutConnection, type Reply, type RequestOptions } from "./connection.js";
+import { NutConnection, type Reply, type RequestOptions, type SendSpec } from "./connection.js";
 import { type ConnectOptions, NUT_PORT, openSocket } from "./open-socket.js";
 
 export interface UpsEntry {
@@ -145,28 +145,18 @@ export class NutClient extends NutConnection {
 
   /** `GET VAR`: the value (with the `FSD ` prefix upsd adds to ups.status while FSD is set). */
   getVar(ups: string, varName: string, o?: RequestOptions): Promise<string> {
-    let u: string;
-    let v: string;
+    let spec: GetVarRequest;
     try {
-      u = encodeWord(ups);
-      v = encodeWord(varName);
+      spec = prepareGetVar(ups, varName);
     } catch (err) {
       return Promise.reject(err); // not async (hot path), but never throws synchronously
     }
-    // upsd echoes the names as sent: bare names make `VAR <ups> <var> "<value>"` a fast-path reply
-    const valueAfter = u === ups && v === varName ? ["VAR", ups, varName] : undefined;
-    return this.request(
-      {
-        line: `GET VAR ${u} ${v}`,
-        label: "GET VAR",
-        expect: EXPECT_VAR,
-        echo: [ups, varName],
-        encoded: true,
-        valueAfter,
-      },
-      valueAt3,
-      o,
-    );
+    return this.request(spec.spec, valueAt3, o);
+  }
+
+  /** `GET VAR` of a request prepared once with prepareGetVar() (a poller asks the same ones every round). */
+  getPreparedVar(request: GetVarRequest, o?: RequestOptions): Promise<string> {
+    return this.request(request.spec, valueAt3, o);
   }
 
   async getType(ups: string, varName: string, o?: RequestOptions): Promise<VarType> {
@@ -338,6 +328,35 @@ function nameValues(items: Reply[]): VarEntry[] {
 }
 
 const EXPECT_VAR = ["VAR"] as const;
+
+/** A `GET VAR` request built once: its line, and what its reply must echo. */
+export interface GetVarRequest {
+  readonly ups: string;
+  readonly varName: string;
+  /** @internal what the connection sends and checks */
+  readonly spec: SendSpec;
+}
+
+/**
+ * Encodes `GET VAR <ups> <var>` once (names bare when they are plain tokens, otherwise quoted and
+ * escaped). Throws NutProtocolError for names NUT cannot carry.
+ */
+export function prepareGetVar(ups: string, varName: string): GetVarRequest {
+  const u = encodeWord(ups);
+  const v = encodeWord(varName);
+  const line = `GET VAR ${u} ${v}`;
+  const spec: SendSpec = {
+    line,
+    wire: `${line}\n`,
+    label: "GET VAR",
+    expect: EXPECT_VAR,
+    echo: [ups, varName],
+    encoded: true,
+    // upsd echoes the names as sent: bare names make `VAR <ups> <var> "<value>"` a fast-path reply
+    valueAfter: u === ups && v === varName ? ["VAR", ups, varName] : undefined,
+  };
+  return { ups, varName, spec };
+}
 const EXPECT_OK = ["OK"] as const;
 const lineOf = (r: Reply): string => r.line;
 const valueAt3 = (r: Reply): string => valueAt(r, 3);

@@ -67,6 +67,7 @@ const MAX_LINE_BYTES = 64 * 1024;
  */
 const REPLY_LIMITS = { maxWordLength: MAX_LINE_BYTES } as const;
 const NO_OPTIONS: RequestOptions = Object.freeze({});
+const SETTLED = Promise.resolve();
 
 /**
  * A monotonic clock in ms for request deadlines. process.uptime() rather than performance.now(): the
@@ -307,8 +308,9 @@ export class NutConnection extends EventEmitter {
     if (this.flushScheduled || this.receiving) return; // receive() flushes when it is done
     this.flushScheduled = true;
     // a microtask, not setImmediate: requests issued in the same synchronous run still share one
-    // write, and an idle monitor's poll does not cost an extra event-loop turn
-    queueMicrotask(this.flush);
+    // write, and an idle monitor's poll does not cost an extra event-loop turn. A reaction on a settled
+    // promise rather than queueMicrotask(), which makes an AsyncResource and a bound function per call
+    SETTLED.then(this.flush);
   }
 
   /** Writes everything queued since the last flush in one write (once per synchronous run of requests). */

@@ -58,6 +58,8 @@ export interface Pending {
 
 export interface SendSpec {
   line: string;
+  /** `line` with its LF, when the request was built once for many sends (client.ts, prepareGetVar). */
+  wire?: string;
   /** Names the request in errors (never carries credentials). */
   label: string;
   /** Allowed first words of a single-line reply besides ERR; anything else is a reply mismatch. */
@@ -124,7 +126,7 @@ export function newPending(
   map: ((r: Reply) => unknown) | undefined,
 ): { p: Pending; promise: Promise<unknown> } {
   const p: Pending = {
-    wire: spec.line + "\n",
+    wire: spec.wire ?? `${spec.line}\n`,
     label: spec.label,
     expect: spec.expect,
     echo: spec.echo,

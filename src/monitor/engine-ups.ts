@@ -13,111 +13,10 @@ import type { OblbTimerChange } from "./critical-rules.js";
 import { logPollFailure } from "./engine-poll-failures.js";
 import type { EngineLog, EngineOutput } from "./engine-types.js";
 import type { CriticalReason } from "./events.js";
+import type { UpsFlags, UpsRuleSettings, UpsState } from "./ups-state.js";
 
-/** The settings these rules read. */
-export interface UpsRuleSettings {
-  rbWarnTimeSec: number;
-  noCommWarnTimeSec: number;
-  offDurationSec: number;
-  pollFailLogThrottleMax: number;
-  pollFreqSec: number;
-}
-
-/** Status flags upsmon keeps per UPS (they survive a lost connection: "last known"). */
-export interface UpsFlags {
-  online: boolean;
-  onBattery: boolean;
-  lowBattery: boolean;
-  fsd: boolean;
-  cal: boolean;
-  off: boolean;
-  bypass: boolean;
-  eco: boolean;
-  alarm: boolean;
-  over: boolean;
-  trim: boolean;
-  boost: boolean;
-}
-
-export interface UpsState {
-  system: string;
-  role: MonitorRole;
-  powerValue: number;
-  flags: UpsFlags;
-  /** −1 unknown (start), 0 lost, 1 ok. The first 1 is silent. */
-  commState: -1 | 0 | 1;
-  /** −1 unknown (start), 0 on battery, 1 on line. The first OL is silent. */
-  lineState: -1 | 0 | 1;
-  lastPollMs: number | undefined;
-  lastNonCriticalMs: number | undefined;
-  lastReplBattWarnMs: number | undefined;
-  lastNoCommWarnMs: number | undefined;
-  fsdNotified: boolean;
-  offSinceMs: number | undefined;
-  /** OFF has lasted past OFFDURATION: the line is assumed not fed. */
-  offExpired: boolean;
-  overSinceMs: number | undefined;
-  oblbSinceMs: number | undefined;
-  /** Since when the UPS has been on battery (the OB that started the episode), undefined when not. */
-  onBatterySinceMs: number | undefined;
-  /** LB was set by the DEADTIME promotion (last seen on battery, not heard from since), not by a poll. */
-  deadPromoted: boolean;
-  /** battery.charge (%) and battery.runtime (s) of the last poll that read them (for nutguard.conf thresholds). */
-  charge: number | undefined;
-  runtime: number | undefined;
-  /** The critical reason found by the last evaluation round, undefined when not critical. */
-  criticalReason: CriticalReason | undefined;
-  alarmText: string | undefined;
-  otherTokens: string[];
-  /** The last `ups.status` text received (for change detection by callers). */
-  lastStatusText: string | undefined;
-  /** Poll-failure log throttling: the code of the current failure state, and the poll counter. */
-  pollFailCode: string | undefined;
-  pollFailCount: number;
-}
-
-export function newUpsState(system: string, role: MonitorRole, powerValue: number): UpsState {
-  return {
-    system,
-    role,
-    powerValue,
-    flags: {
-      online: false,
-      onBattery: false,
-      lowBattery: false,
-      fsd: false,
-      cal: false,
-      off: false,
-      bypass: false,
-      eco: false,
-      alarm: false,
-      over: false,
-      trim: false,
-      boost: false,
-    },
-    commState: -1,
-    lineState: -1,
-    lastPollMs: undefined,
-    lastNonCriticalMs: undefined,
-    lastReplBattWarnMs: undefined,
-    lastNoCommWarnMs: undefined,
-    fsdNotified: false,
-    offSinceMs: undefined,
-    offExpired: false,
-    overSinceMs: undefined,
-    oblbSinceMs: undefined,
-    onBatterySinceMs: undefined,
-    deadPromoted: false,
-    charge: undefined,
-    runtime: undefined,
-    criticalReason: undefined,
-    alarmText: undefined,
-    otherTokens: [],
-    lastStatusText: undefined,
-    pollFailCode: undefined,
-    pollFailCount: -1,
-  };
-}
+export type { AppliedPoll, UpsFlags, UpsRuleSettings, UpsState } from "./ups-state.js";
+export { newUpsState } from "./ups-state.js";
 
 /** Markers of an ECO-like mode in `ups.mode.buzzwords` (nutguard: any of them, see docs/monitor.md). */
 const ECO_BUZZWORDS = [":ECO", ":ESS", ":HE", ":SMART"];
@@ -167,6 +66,17 @@ export function applyStatus(
     applyFailure(ups, nowMs, settings, out);
     return;
   }
+  const last = ups.lastApplied;
+  const same =
+    last !== undefined && last.status === status && last.alarm === alarm && last.buzzwords === buzzwords;
+  if (same && ups.steady) {
+    // the same poll again, nothing else changed since: every rule below would find its flag as set
+    ups.lastPollMs = nowMs;
+    if (!ups.flags.onBattery || !ups.flags.lowBattery || ups.flags.cal) ups.lastNonCriticalMs = nowMs;
+    return;
+  }
+  const said = out.notifications.length + out.logs.length;
+  let repeatable = true;
   // ups_is_alive()
   ups.lastPollMs = nowMs;
   ups.deadPromoted = false;
@@ -227,12 +137,14 @@ export function applyStatus(
         ups.flags.lowBattery = true;
       }
     } else if (token === "RB") {
+      repeatable = false; // warns again after RBWARNTIME
       const last = ups.lastReplBattWarnMs;
       if (last === undefined || nowMs - last > settings.rbWarnTimeSec * 1000) {
         notify(out, ups, "REPLBATT");
         ups.lastReplBattWarnMs = nowMs;
       }
     } else if (token === "OFF") {
+      repeatable = false; // expires after OFFDURATION
       applyOff(ups, nowMs, settings, out);
     } else if (token === "ALARM") {
       // Per UPS (upsmon keeps one previous alarm text for all UPSes: see docs/monitor.md).
@@ -268,7 +180,16 @@ export function applyStatus(
     if (!ups.flags.onBattery || !ups.flags.lowBattery || ups.flags.cal) ups.lastNonCriticalMs = nowMs;
   }
 
-  // OTHER/NOTOTHER: when the set of unclassified tokens changes, report the current list (or its end).
+  applyOthers(ups, others, out);
+  // a poll applied twice in a row without a word the second time is a fixed point of these rules (RB
+  // and OFF aside: they depend on time); a poll that says something each time (a status with OL and OB,
+  // a token in lower case the substring checks clear again) never is (test/monitor/engine-steady.test.ts)
+  ups.steady = same && repeatable && out.notifications.length + out.logs.length === said;
+  if (!same) ups.lastApplied = { status, alarm, buzzwords };
+}
+
+/** OTHER/NOTOTHER: when the set of unclassified tokens changes, report the current list (or its end). */
+function applyOthers(ups: UpsState, others: string[] | undefined, out: EngineOutput): void {
   if (others === undefined && ups.otherTokens.length === 0) return; // the usual case: none, as before
   const sortedOthers = others === undefined ? [] : [...new Set(others)].sort();
   const changed =
@@ -317,6 +238,7 @@ export function applyFailure(
   failure?: { code: string; message: string },
 ): void {
   if (failure !== undefined) logPollFailure(ups, failure, settings, out);
+  ups.steady = false;
   if (ups.commState !== 0) {
     ups.commState = 0;
     out.notifications.push({ type: "COMMBAD", system: ups.system });
@@ -346,6 +268,7 @@ export function promoteIfDead(ups: UpsState, nowMs: number, deadTimeSec: number,
     return false;
   if (ups.flags.lowBattery) return false;
   logs.push({ level: "warning", message: `Promoting dead UPS: ${ups.system}` });
+  ups.steady = false;
   ups.flags.lowBattery = true;
   ups.deadPromoted = true;
   return true;
@@ -355,13 +278,14 @@ export function promoteIfDead(ups: UpsState, nowMs: number, deadTimeSec: number,
 /** The battery readings of a successful poll (a variable the UPS does not report stays undefined). */
 export function noteReadings(ups: UpsState, vars: Readonly<Record<string, string>> | undefined): void {
   if (vars === undefined) return;
-  const num = (name: string) => {
-    const text = vars[name];
-    const n = text === undefined ? Number.NaN : Number.parseFloat(text);
-    return Number.isFinite(n) ? n : undefined;
-  };
-  ups.charge = num("battery.charge");
-  ups.runtime = num("battery.runtime");
+  ups.charge = numberOf(vars["battery.charge"]);
+  ups.runtime = numberOf(vars["battery.runtime"]);
+}
+
+function numberOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number.parseFloat(text);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 export function applyVerdict(
@@ -391,17 +315,20 @@ export function forgetAfterTimeJump(ups: UpsState, nowMs: number): void {
   ups.criticalReason = undefined;
   ups.onBatterySinceMs = undefined;
   ups.lastStatusText = undefined;
+  ups.steady = false;
 }
 
 /** The primary's `FSD <ups>` was accepted: true when FSD is to be notified (once per episode). */
 export function confirmFsd(ups: UpsState): boolean {
   if (ups.fsdNotified) return false;
+  ups.steady = false;
   ups.fsdNotified = true;
   return true;
 }
 
 /** A reload changed this UPS's MONITOR line (same system): new role and power value, state kept. */
 export function reconfigureUps(ups: UpsState, role: MonitorRole, powerValue: number): void {
+  ups.steady = false; // the settings may have changed too
   ups.role = role;
   ups.powerValue = powerValue;
 }

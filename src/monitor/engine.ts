@@ -59,6 +59,12 @@ export function engineSettingsFrom(config: UpsmonConfig): EngineSettings {
   };
 }
 
+/** An observation with nothing to deliver (shared, frozen). */
+const NOTHING: EngineOutput = Object.freeze({
+  notifications: Object.freeze([]) as unknown as EngineOutput["notifications"],
+  logs: Object.freeze([]) as unknown as EngineOutput["logs"],
+});
+
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
@@ -67,8 +73,12 @@ function gcd(a: number, b: number): number {
 export class MonitorEngine {
   private settings: EngineSettings;
   private ups: UpsState[] = [];
+  /** The same states by system name. */
+  private bySystem = new Map<string, UpsState>();
   /** Reasons logged last round, per UPS, so a persisting reason is logged once. */
   private loggedNotes = new Map<string, Set<string>>();
+  /** What `observe` collects, reused from one poll to the next (it returns a copy, or NOTHING). */
+  private readonly scratch = emptyOutput();
   /** Reasons found for the UPS being evaluated (reused from one UPS to the next). */
   private readonly notes: CriticalNote[] = [];
 
@@ -100,6 +110,7 @@ export class MonitorEngine {
       reconfigureUps(kept, m.role, m.powerValue);
       return kept;
     });
+    this.bySystem = new Map(this.ups.map((u) => [u.system, u]));
     for (const system of this.loggedNotes.keys()) {
       if (!this.ups.some((u) => u.system === system)) this.loggedNotes.delete(system);
     }
@@ -113,9 +124,11 @@ export class MonitorEngine {
 
   /** One poll result for one UPS. */
   observe(system: string, result: PollResult, nowMs: number): EngineOutput {
-    const out = emptyOutput();
+    const out = this.scratch;
+    out.notifications.length = 0;
+    out.logs.length = 0;
     const ups = this.find(system);
-    if (!ups) return out;
+    if (!ups) return NOTHING;
     if (result.kind === "failure" ? ups.commState !== 0 : noteStatusText(ups, result.status)) this.changes++;
     if (result.kind === "failure") {
       applyFailure(ups, nowMs, this.settings, out, result);
@@ -126,7 +139,9 @@ export class MonitorEngine {
       }
       applyStatus(ups, result.status, result.alarm, result.buzzwords, nowMs, this.settings, out);
     }
-    return out;
+    // a steady poll says nothing: no output allocated for it
+    if (out.notifications.length === 0 && out.logs.length === 0) return NOTHING;
+    return { notifications: [...out.notifications], logs: [...out.logs] };
   }
 
   /**
@@ -237,7 +252,7 @@ export class MonitorEngine {
   }
 
   private find(system: string): UpsState | undefined {
-    return this.ups.find((u) => u.system === system);
+    return this.bySystem.get(system);
   }
 
   private logNewNotes(system: string, notes: CriticalNote[], logs: EngineLog[]): void {

@@ -15,7 +15,7 @@
  * after another ~0.7 ms, and each of those seven round trips wakes the monitor. `read` asks one thing
  * after another: for servers that answered pipelined requests out of order (ups-link-nut.ts).
  */
-import type { NutClient } from "../client/client.js";
+import { type GetVarRequest, type NutClient, prepareGetVar } from "../client/client.js";
 import type { PollResult } from "./engine-types.js";
 import type { UpsIdentity } from "./events.js";
 import { type PollDemand, STATUS_ONLY } from "./poll-demand.js";
@@ -55,6 +55,11 @@ export class PollReader {
   private learned = false;
   /** The buzzwords and the demand's variables, minus the ones this connection does not have. */
   private roundVars: readonly string[] = BUZZWORD_VARS;
+  /** Each variable's `GET VAR` line, built once (undefined: a name NUT cannot carry; getVar says so). */
+  private readonly prepared = new Map<string, GetVarRequest | undefined>();
+  /** The client and options of the poll outstanding (a link has at most one), for its `ups.alarm`. */
+  private alarmClient: NutClient | undefined;
+  private alarmOptions: { timeoutMs: number } = { timeoutMs: 0 };
 
   constructor(
     private readonly ups: string,
@@ -72,10 +77,9 @@ export class PollReader {
 
   /** One request after another, each sent when the previous one is answered. */
   async read(client: NutClient, opts: { timeoutMs: number }, demand = STATUS_ONLY): Promise<PollResult> {
-    const ups = this.ups;
     let status: string;
     try {
-      status = await client.getVar(ups, "ups.status", opts);
+      status = await this.get(client, "ups.status", opts);
     } catch (err) {
       return this.statusFailed(err);
     }
@@ -95,16 +99,51 @@ export class PollReader {
    * the polls of several UPSes started in one synchronous run share the client's one write. Only an
    * `ups.alarm` the demand did not ask for is asked afterwards, when the status turns out to have ALARM.
    */
-  async readPipelined(
+  readPipelined(client: NutClient, opts: { timeoutMs: number }, demand = STATUS_ONLY): Promise<PollResult> {
+    const statusRequest = this.get(client, "ups.status", opts);
+    const names = this.namesFor(demand);
+    const wantIdentity = demand.identity && !this.identityRead;
+    if (names.length > 0 || wantIdentity)
+      return this.readMore(client, opts, statusRequest, names, wantIdentity);
+    // the steady plain poll: `ups.status` alone, settled without an async function's frame and hops
+    this.alarmClient = client;
+    this.alarmOptions = opts;
+    return statusRequest.then(this.statusOnly, this.statusRejected);
+  }
+
+  private readonly statusOnly = (status: string): PollResult | Promise<PollResult> => {
+    const client = this.alarmClient!;
+    this.alarmClient = undefined;
+    const vars: Record<string, string> = { "ups.status": status };
+    const alarmSet = ALARM_TOKEN.test(status);
+    if (alarmSet && this.alarmUnread(vars)) return this.withAlarm(client, this.alarmOptions, status, vars);
+    return this.result(status, alarmSet, vars, false, undefined);
+  };
+
+  private readonly statusRejected = (err: unknown): PollResult => {
+    this.alarmClient = undefined;
+    return this.statusFailed(err);
+  };
+
+  private async withAlarm(
     client: NutClient,
     opts: { timeoutMs: number },
-    demand = STATUS_ONLY,
+    status: string,
+    vars: Record<string, string>,
   ): Promise<PollResult> {
-    const ups = this.ups;
-    const statusRequest = client.getVar(ups, "ups.status", opts);
-    const names = this.namesFor(demand);
+    await this.readInto(client, ["ups.alarm"], vars, opts);
+    return this.result(status, true, vars, false, undefined);
+  }
+
+  /** The pipelined poll with more than `ups.status`: the demand's variables, the identity. */
+  private async readMore(
+    client: NutClient,
+    opts: { timeoutMs: number },
+    statusRequest: Promise<string>,
+    names: readonly string[],
+    wantIdentity: boolean,
+  ): Promise<PollResult> {
     const values = names.length === 0 ? NO_VALUES : names.map((n) => this.request(client, n, opts));
-    const wantIdentity = demand.identity && !this.identityRead;
     const identity = wantIdentity ? IDENTITY_VARS.map((n) => this.request(client, n, opts)) : NO_VALUES;
     const description = wantIdentity ? this.description(client, opts) : undefined;
     let status: string;
@@ -122,11 +161,26 @@ export class PollReader {
       const v = await identity[i];
       if (v !== undefined) vars[IDENTITY_VARS[i]!] = v;
     }
-    // (no await at all in a steady plain poll beyond the status: each one is a microtask hop)
     const desc = description === undefined ? undefined : await description;
     const alarmSet = ALARM_TOKEN.test(status);
     if (alarmSet && this.alarmUnread(vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
     return this.result(status, alarmSet, vars, wantIdentity, desc);
+  }
+
+  /** `GET VAR` of this UPS's `name`, its request line built once. */
+  private get(client: NutClient, name: string, opts: { timeoutMs: number }): Promise<string> {
+    let prepared = this.prepared.get(name);
+    if (prepared === undefined && !this.prepared.has(name)) {
+      try {
+        prepared = prepareGetVar(this.ups, name);
+      } catch {
+        prepared = undefined; // getVar rejects with the encoder's error
+      }
+      this.prepared.set(name, prepared);
+    }
+    return prepared === undefined
+      ? client.getVar(this.ups, name, opts)
+      : client.getPreparedVar(prepared, opts);
   }
 
   private statusFailed(err: unknown): PollResult {
@@ -161,7 +215,7 @@ export class PollReader {
 
   /** `GET VAR` of one variable; a failure is learned (missing) and gives undefined. */
   private request(client: NutClient, name: string, opts: { timeoutMs: number }): Promise<string | undefined> {
-    return client.getVar(this.ups, name, opts).catch((err: unknown) => this.missing(name, err));
+    return this.get(client, name, opts).catch((err: unknown) => this.missing(name, err));
   }
 
   /** `GET UPSDESC`, or undefined when it fails. */
@@ -192,7 +246,7 @@ export class PollReader {
   ): Promise<void> {
     for (const name of names) {
       try {
-        vars[name] = await client.getVar(this.ups, name, opts);
+        vars[name] = await this.get(client, name, opts);
       } catch (err) {
         this.missing(name, err);
       }

@@ -127,6 +127,8 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
   /** The monitor's clock (virtual in a drill): when this link's own connection last sent a request. */
   private readonly clock: Clock;
   private lastOwnRequestMs = Number.NEGATIVE_INFINITY;
+  /** Date.now() of the last request on this link's own connection (for the keep-alive). */
+  private lastRequestRealMs = Date.now();
   /** A carried link still polls on its own connection this often (before the keep-alive is due). */
   private readonly ownPollEveryMs: number;
 
@@ -215,16 +217,27 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
     if (this.impossible) return;
     this.carriers?.join(this);
     this.session.start();
-    // fires only after keepaliveMs without a request: every request pushes it back (refresh())
-    this.keepalive = setTimeout(() => this.keepAlive(), this.keepaliveMs);
+    this.armKeepalive(this.keepaliveMs);
+  }
+
+  /** The keep-alive timer; a request does not touch it (it reads the time of the last one when it fires). */
+  private armKeepalive(ms: number): void {
+    this.keepalive = setTimeout(this.keepaliveDue, ms);
     this.keepalive.unref();
   }
 
   /** A request goes out on this link's connection now: the keep-alive is due keepaliveMs after it. */
   private noteRequest(): void {
-    this.keepalive?.refresh();
+    this.lastRequestRealMs = Date.now();
     this.lastOwnRequestMs = this.clock.now();
   }
+
+  /** keepaliveMs after the last request (real time: upsd's idle cutoff is), a `VER`; else wait the rest. */
+  private readonly keepaliveDue = (): void => {
+    const idleMs = Date.now() - this.lastRequestRealMs;
+    if (idleMs >= 0 && idleMs < this.keepaliveMs) this.armKeepalive(this.keepaliveMs - idleMs);
+    else this.keepAlive();
+  };
 
   private onState(change: SessionStateChange): void {
     this.reportState(change);
@@ -271,7 +284,8 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
 
   private keepAlive(): void {
     const client = this.session.client;
-    this.noteRequest(); // re-arms the timer, connected or not
+    this.noteRequest();
+    this.armKeepalive(this.keepaliveMs); // connected or not
     if (client) client.ver(this.requestOptions).catch((err: unknown) => this.noteFailure(err));
   }
 

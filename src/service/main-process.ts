@@ -106,6 +106,15 @@ export class MainProcess {
     this.lastHeartbeatMs = Date.now();
   }
 
+  /**
+   * How often the monitor needs to report a healthy round: a quarter of systemd's watchdog interval
+   * (the check above runs every half), undefined without a watchdog (nothing reads the reports then).
+   */
+  get heartbeatEveryMs(): number | undefined {
+    const usec = this.notifier.watchdogUsec;
+    return usec > 0 ? Math.floor(usec / 4000) : undefined;
+  }
+
   reloading(): void {
     this.notifier.reloading();
     if (this.reloadFallback) clearTimeout(this.reloadFallback);

@@ -28,6 +28,8 @@ export interface ChildArgs {
   configPath: string;
   user: string;
   debugLevel: number;
+  /** Report a healthy round at most this often (the supervisor's watchdog); undefined: never. */
+  heartbeatEveryMs?: number;
   linkOptions: NutLinkOptions;
   /** The HTTP surface to serve from this (unprivileged) process. */
   http?: MonitorHttpPlan;
@@ -35,10 +37,19 @@ export interface ChildArgs {
   nutguardConfPath?: string;
 }
 
-/** The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor. */
-export function createChannelHost(channel: { write(line: string): boolean }): MonitorHost {
+/**
+ * The MonitorHost a split-mode monitor gets: every call becomes one line to the supervisor, except
+ * heartbeats: at most one per `heartbeatEveryMs` (what the supervisor's watchdog needs), none when it
+ * is undefined (no watchdog: a line per round would only wake the root process for nothing).
+ */
+export function createChannelHost(
+  channel: { write(line: string): boolean },
+  heartbeatEveryMs?: number,
+  nowMs: () => number = Date.now,
+): MonitorHost {
   const send = (m: MonitorMessage) => channel.write(encodeMessage(m));
   let lastStatus = "";
+  let lastHeartbeatMs = Number.NEGATIVE_INFINITY;
   return {
     requestShutdown: async () => {
       send({ kind: "shutdown" });
@@ -49,7 +60,13 @@ export function createChannelHost(channel: { write(line: string): boolean }): Mo
       lastStatus = summary;
       send({ kind: "status", text: summary });
     },
-    heartbeat: () => send({ kind: "heartbeat" }),
+    heartbeat: () => {
+      if (heartbeatEveryMs === undefined) return;
+      const now = nowMs();
+      if (now - lastHeartbeatMs < heartbeatEveryMs && now >= lastHeartbeatMs) return;
+      lastHeartbeatMs = now;
+      send({ kind: "heartbeat" });
+    },
   };
 }
 
@@ -98,7 +115,7 @@ export async function runMonitorChild(args: ChildArgs, log: Logger): Promise<num
     return 2;
   }
   channel.on("error", () => {});
-  const host = createChannelHost(channel);
+  const host = createChannelHost(channel, args.heartbeatEveryMs);
   let monitor: MonitorHandle | undefined;
   let parentGone = false;
   channel.on("close", () => {

@@ -87,6 +87,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     user: settings.runAsUser,
     debugLevel: opts.debugLevel,
     linkOptions: opts.linkOptions ?? {},
+    ...(main.heartbeatEveryMs !== undefined ? { heartbeatEveryMs: main.heartbeatEveryMs } : {}),
     ...(opts.http ? { http: opts.http } : {}),
     ...(opts.nutguardConfPath !== undefined ? { nutguardConfPath: opts.nutguardConfPath } : {}),
   });
