@@ -12,6 +12,7 @@
  * is fetched every SCRAPE_S (default 15, Prometheus' default) over keep-alive: latency p50 / p99 / max,
  * and the exporter's extra upsd round trips (data segments it sent, from the kernel's tcp_info: one per
  * request line or pipelined batch; and NUT requests per round by its design).
+ * SPLIT=1 also runs each build in split mode (root supervisor + monitor child as `nut`; CPU and RSS of both).
  * PROFILE=1 starts the nutguard monitors with --cpu-prof (profiles are kept in their directories).
  * FLOOR=1 adds bench:monitor's Node floor pollers beside them (the "node floor": one `GET VAR` per POLLFREQ on
  * a raw socket read with `onread`, to the first server's first UPS; the "node timer": an empty setInterval),
@@ -48,6 +49,7 @@ const SCRAPE_S = env("SCRAPE_S", 15);
 const PROFILE = env("PROFILE", 0) === 1;
 const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
 const FLOOR = env("FLOOR", 0) === 1;
+const SPLIT = env("SPLIT", 0) === 1;
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
 const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
   const eq = b.indexOf("=");
@@ -139,6 +141,15 @@ async function main() {
         }),
       );
       if (SCRAPE) scraped.push({ label: `monitor ${b.label}`, port, latencies: [], bytes: 0 });
+      if (SPLIT) {
+        monitors.push(
+          await startNutguard("split", lines, timers, {
+            main: b.path,
+            label: `nutguard split ${b.label}`,
+            ...(b.flags.length > 0 ? { nodeArgs: b.flags } : {}),
+          }),
+        );
+      }
     }
     if (FLOOR) monitors.push(...(await startFloorPollers(servers[0]!)));
     if (SCRAPE) {

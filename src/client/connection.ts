@@ -40,6 +40,7 @@ import {
   serverErrorFromReply,
 } from "../protocol/errors.js";
 import { Tokenizer } from "../protocol/tokenizer.js";
+import { DeadlineTimer, monotonicMs } from "./deadline-timer.js";
 import { setChunkSink } from "./open-socket.js";
 import {
   judgeReply,
@@ -69,14 +70,6 @@ const REPLY_LIMITS = { maxWordLength: MAX_LINE_BYTES } as const;
 const NO_OPTIONS: RequestOptions = Object.freeze({});
 const SETTLED = Promise.resolve();
 
-/**
- * A monotonic clock in ms for request deadlines. process.uptime() rather than performance.now(): the
- * `performance` global loads perf_hooks and about ten internal modules, memory a monitor keeps for good.
- */
-function monotonicMs(): number {
-  return process.uptime() * 1000;
-}
-
 export class NutConnection extends EventEmitter {
   private socket: net.Socket;
   private readonly queue = new RequestQueue<Pending>();
@@ -92,11 +85,7 @@ export class NutConnection extends EventEmitter {
   private closedWith: Error | undefined;
   private closing = false;
   private gate: Promise<void> | undefined;
-  /** One timer for the earliest deadline of all pending requests (cheaper than one per request). */
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private deadlineTimerAt = Number.POSITIVE_INFINITY;
-  /** The delay the timer was armed with (refresh() re-arms it with the same delay). */
-  private deadlineTimerMs = -1;
+  private readonly deadlines = new DeadlineTimer(() => this.checkDeadlines());
   private readonly defaultTimeoutMs: number;
   private readonly onData = (chunk: Buffer) => this.receive(chunk, chunk.length);
   private readonly onChunk = (buf: Buffer, length: number) => this.receive(buf, length);
@@ -174,19 +163,12 @@ export class NutConnection extends EventEmitter {
     }
     const signal = o.signal;
     if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
-    const { p, promise } = newPending(spec, signal, handOver, map);
+    const p = newPending(spec, signal, handOver, map);
     const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
       p.deadline = monotonicMs() + timeoutMs;
-      if (this.queue.length === 0 && this.deadlineTimer !== undefined && this.deadlineTimerMs === timeoutMs) {
-        // nothing else pending: the timer's old deadline is moot; push it to this request's (a steady
-        // poller re-arms one timer instead of waking up for deadlines already met)
-        this.deadlineTimer.refresh();
-        this.deadlineTimerAt = p.deadline;
-      } else if (p.deadline < this.deadlineTimerAt) {
-        this.armDeadlineTimer(p.deadline);
-      }
+      this.deadlines.queued(p.deadline, timeoutMs, this.queue.length === 0);
     }
     if (signal) {
       p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
@@ -197,7 +179,7 @@ export class NutConnection extends EventEmitter {
       this.sentCount++;
       this.write(p.wire);
     }
-    return promise;
+    return p.promise;
   }
 
   /**
@@ -462,16 +444,8 @@ export class NutConnection extends EventEmitter {
     );
   }
 
-  private armDeadlineTimer(at: number): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimerAt = at;
-    this.deadlineTimerMs = Math.max(0, Math.ceil(at - monotonicMs()));
-    this.deadlineTimer = setTimeout(this.checkDeadlines, this.deadlineTimerMs);
-  }
-
   /** The deadline timer fired: time out an overdue request, or re-arm for the earliest one left. */
-  private readonly checkDeadlines = (): void => {
-    this.deadlineTimerAt = Number.POSITIVE_INFINITY;
+  private checkDeadlines(): void {
     const now = monotonicMs();
     let overdue: Pending | undefined;
     let earliest = Number.POSITIVE_INFINITY;
@@ -481,8 +455,8 @@ export class NutConnection extends EventEmitter {
       else earliest = Math.min(earliest, p.deadline);
     });
     if (overdue) this.timedOut(overdue, overdue.timeoutMs);
-    else if (earliest !== Number.POSITIVE_INFINITY) this.armDeadlineTimer(earliest);
-  };
+    else if (earliest !== Number.POSITIVE_INFINITY) this.deadlines.arm(earliest);
+  }
 
   private timedOut(p: Pending, timeoutMs: number): void {
     if (p.done) return;
@@ -504,8 +478,7 @@ export class NutConnection extends EventEmitter {
   private fail(err: Error, emitError = true): void {
     if (this.closedWith) return;
     this.closedWith = err;
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    this.deadlines.stop();
     this.detach(this.socket);
     this.socket.on("error", () => {});
     this.socket.destroy();

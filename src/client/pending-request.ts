@@ -21,6 +21,8 @@ export interface RequestOptions {
 
 const NO_ITEMS: Reply[] = [];
 const unset = (): void => {};
+/** Pending.promise until newPending sets it. */
+const NO_PROMISE: Promise<unknown> = Promise.resolve();
 
 export interface Pending {
   /** The request line with its LF. */
@@ -47,6 +49,8 @@ export interface Pending {
   /** After this reply the reader stops: the socket is handed to TLS. */
   handOver: boolean;
   done: boolean;
+  /** The caller's promise and its settle functions. */
+  promise: Promise<unknown>;
   resolve(value: unknown): void;
   reject(err: Error): void;
   /** monotonicMs() by which the reply must be complete (Infinity: no timeout). */
@@ -124,7 +128,7 @@ export function newPending(
   signal: AbortSignal | undefined,
   handOver: boolean,
   map: ((r: Reply) => unknown) | undefined,
-): { p: Pending; promise: Promise<unknown> } {
+): Pending {
   const p: Pending = {
     wire: spec.wire ?? `${spec.line}\n`,
     label: spec.label,
@@ -139,6 +143,7 @@ export function newPending(
     valueAfter: spec.valueAfter,
     handOver,
     done: false,
+    promise: NO_PROMISE,
     resolve: unset,
     reject: unset,
     deadline: Number.POSITIVE_INFINITY,
@@ -147,9 +152,9 @@ export function newPending(
     onAbort: undefined,
   };
   creating = p;
-  const promise = new Promise(settleWith);
+  p.promise = new Promise(settleWith);
   creating = undefined;
-  return { p, promise };
+  return p;
 }
 
 /** What one reply line means for the oldest pending request. */

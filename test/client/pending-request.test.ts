@@ -43,15 +43,15 @@ describe("judgeReply", () => {
     ],
   ];
   it.each(cases)("%s", (_name, spec, begun, line, verdict) => {
-    const { p, promise } = newPending(spec, undefined, false, undefined);
-    promise.catch(() => {});
+    const p = newPending(spec, undefined, false, undefined);
+    p.promise.catch(() => {});
     p.listBegun = begun;
     const words = line.split(" ").map((w) => w.replace(/^"|"$/g, ""));
     expect(judgeReply(p, words, line)).toEqual(verdict);
   });
 
   it("never names a password in a mismatch", () => {
-    const { p } = newPending(
+    const p = newPending(
       { line: "PASSWORD s3cret", label: "PASSWORD", expect: ["OK"] },
       undefined,
       false,

@@ -120,6 +120,20 @@ describe("UpsLink over NUT", () => {
     ]);
   });
 
+  it("a plain poll reads ups.alarm after the status while ALARM is set, and reports the status failing", async () => {
+    const vars: Record<string, string> = { "ups.status": "OL", "ups.alarm": "Fan failure" };
+    const { link, server } = await linkTo("secondary", vars);
+    await link.poll(); // learns the buzzwords missing: from now on a poll is ups.status alone
+    vars["ups.status"] = "OL ALARM";
+    const before = server.lines.length;
+    expect(await link.poll()).toMatchObject({ kind: "status", status: "OL ALARM", alarm: "Fan failure" });
+    expect(server.lines.slice(before)).toEqual(["GET VAR ups ups.status", "GET VAR ups ups.alarm"]);
+    delete vars["ups.status"];
+    expect(await link.poll()).toMatchObject({ kind: "failure", code: "VAR-NOT-SUPPORTED" });
+    vars["ups.status"] = "OB";
+    expect(await link.poll()).toMatchObject({ kind: "status", status: "OB", alarm: undefined });
+  });
+
   it("a demand adds its variables after ups.status, and a later demand is followed on the same connection", async () => {
     const { link, server } = await linkTo("secondary", {
       "ups.status": "OB DISCHRG",
