@@ -6,6 +6,10 @@
  * Order matters and follows upsmon: first the "clear" checks by substring of the whole status
  * (LB, FSD, CAL, OFF, BYPASS, ALARM, OVER, TRIM, BOOST, then ECO), then each space-separated token
  * in order, each followed by the "last not critical" timer update, then OTHER/NOTOTHER.
+ *
+ * A steady UPS says the same thing every poll: a poll these rules applied twice in a row, the second
+ * time without a word, only moves the poll times when it comes again (`UpsState.steady`); every other
+ * function here that changes the state disarms that.
  */
 import type { MonitorRole } from "../config/upsmon-conf.js";
 import type { NotifyType } from "../config/upsmon-notify-types.js";
