@@ -145,13 +145,13 @@ export class NutClient extends NutConnection {
 
   /** `GET VAR`: the value (with the `FSD ` prefix upsd adds to ups.status while FSD is set). */
   getVar(ups: string, varName: string, o?: RequestOptions): Promise<string> {
-    let spec: GetVarRequest;
+    let request: GetVarRequest;
     try {
-      spec = prepareGetVar(ups, varName);
+      request = prepareGetVar(ups, varName);
     } catch (err) {
       return Promise.reject(err); // not async (hot path), but never throws synchronously
     }
-    return this.request(spec.spec, valueAt3, o);
+    return this.getPreparedVar(request, o);
   }
 
   /** `GET VAR` of a request prepared once with prepareGetVar() (a poller asks the same ones every round). */
@@ -331,8 +331,6 @@ const EXPECT_VAR = ["VAR"] as const;
 
 /** A `GET VAR` request built once: its line, and what its reply must echo. */
 export interface GetVarRequest {
-  readonly ups: string;
-  readonly varName: string;
   /** @internal what the connection sends and checks */
   readonly spec: SendSpec;
 }
@@ -355,7 +353,7 @@ export function prepareGetVar(ups: string, varName: string): GetVarRequest {
     // upsd echoes the names as sent: bare names make `VAR <ups> <var> "<value>"` a fast-path reply
     valueAfter: u === ups && v === varName ? ["VAR", ups, varName] : undefined,
   };
-  return { ups, varName, spec };
+  return { spec };
 }
 const EXPECT_OK = ["OK"] as const;
 const lineOf = (r: Reply): string => r.line;

@@ -75,12 +75,9 @@ export class DaemonWaits {
 
   /** Sleep `ms`, cut short by wake(); `roundWait`: also by roundSettled(), and a wake is not used up. */
   sleep(ms: number, roundWait = false): Promise<void> {
-    return new Promise((resolve) => {
-      this.resolveWait = resolve;
-      this.kind = roundWait ? "round" : "plain";
-      if (this.wakePending) this.end();
-      else this.timer = this.clock.setTimer(this.end, ms);
-    });
+    const slept = this.wait(roundWait ? "round" : "plain", false);
+    if (this.resolveWait !== undefined) this.timer = this.clock.setTimer(this.end, ms);
+    return slept;
   }
 
   private wait(kind: WaitKind, over: boolean): Promise<void> {
