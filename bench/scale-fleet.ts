@@ -217,7 +217,15 @@ export async function startNutguard(
   monitorLines: string[],
   timers: MonitorTimersConf,
   /** Another build's CLI entry (A/B runs), node flags (--cpu-prof), more monitor arguments (--http), a label. */
-  o: { main?: string; nodeArgs?: string[]; args?: string[]; label?: string; nutguardConf?: string } = {},
+  o: {
+    main?: string;
+    /** The Node binary (default: the one running the bench). */
+    node?: string;
+    nodeArgs?: string[];
+    args?: string[];
+    label?: string;
+    nutguardConf?: string;
+  } = {},
 ): Promise<Monitor> {
   const dir = mkdtempSync(join(tmpdir(), "nutguard-bench-scale-"));
   chmodSync(dir, 0o755);
@@ -255,7 +263,7 @@ export async function startNutguard(
   }
   const fd = openSync(join(dir, "monitor.log"), "a");
   const child = spawn(
-    process.execPath,
+    o.node ?? process.execPath,
     [
       ...(o.nodeArgs ?? []),
       o.main ?? MAIN,
