@@ -37,6 +37,7 @@ import {
   fleetKnobs,
   MAIN,
   type Monitor,
+  median,
   startNutguard,
   startNutguardServer,
   startUpsd,
@@ -136,7 +137,13 @@ async function main() {
       extra: ["NOCOMMWARNTIME 60"],
     };
     const scraped: Scraped[] = [];
-    if (UPSMON && stack) monitors.push(await startUpsmon(stack, systems, timers));
+    /** What each monitor's figure is compared with: upsmon, the node floor. */
+    const peers: Monitor[] = [];
+    if (UPSMON && stack) {
+      const upsmon = await startUpsmon(stack, systems, timers);
+      monitors.push(upsmon);
+      peers.push(upsmon);
+    }
     for (const b of BUILDS) {
       const port = SCRAPE ? await freePort() : 0;
       monitors.push(
@@ -162,7 +169,11 @@ async function main() {
         );
       }
     }
-    if (FLOOR) monitors.push(...(await startFloorPollers(servers[0]!)));
+    if (FLOOR) {
+      const [floor, timer] = await startFloorPollers(servers[0]!);
+      monitors.push(floor, timer);
+      peers.push(floor);
+    }
     if (SCRAPE) {
       const port = await freePort();
       exporter = await startExporter(port, servers);
@@ -207,7 +218,7 @@ async function main() {
       });
       perWindow.push(row);
     }
-    if (WINDOWS > 1) printMedians(all, perWindow);
+    if (WINDOWS > 1) printMedians(all, peers, perWindow);
     const rounds = seconds / fleet.pollFreq;
     const seg1 = exporter ? await segmentsOut(exporter.networkPid()) : 0;
     for (const s of scraped) {
@@ -240,19 +251,11 @@ async function main() {
  * Over several windows: each monitor's median CPU per round, and its median ratio (window by window) to
  * upsmon and to the node floor where they ran: on a 2-core VM one window's figures can swing by a third.
  */
-function printMedians(all: Monitor[], perWindow: number[][]): void {
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(s.length / 2);
-    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  };
-  const peers = [
-    all.findIndex((m) => m.label.startsWith("upsmon")),
-    all.findIndex((m) => m.label === "node floor"),
-  ].filter((i) => i >= 0);
+function printMedians(all: Monitor[], peers: Monitor[], perWindow: number[][]): void {
+  const peerIndexes = peers.map((p) => all.indexOf(p));
   console.log(`medians over ${perWindow.length} windows:`);
   all.forEach((m, i) => {
-    const ratios = peers
+    const ratios = peerIndexes
       .filter((p) => p !== i)
       .map((p) => {
         const r = median(perWindow.map((row) => row[i]! / row[p]!));
@@ -266,16 +269,18 @@ function printMedians(all: Monitor[], perWindow: number[][]): void {
 }
 
 /** bench:monitor's "node floor" and "node timer" (bench/monitor-latency.ts), at POLLFREQ. */
-async function startFloorPollers(server: UpsServer): Promise<Monitor[]> {
+async function startFloorPollers(server: UpsServer): Promise<[floor: Monitor, timer: Monitor]> {
   const { spawn } = await import("node:child_process");
   const request = `GET VAR ${server.upsNames[0]} ups.status\\n`;
-  const programs = {
-    "node floor": `const b=Buffer.alloc(65536);const s=require("net").connect({port:${server.port},host:"${server.host}",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("${request}","latin1"),${fleet.pollFreq * 1000});`,
-    "node timer": `setInterval(()=>{},${fleet.pollFreq * 1000});`,
-  };
-  return Object.entries(programs).map(([label, code]) =>
-    childMonitor(label, spawn(NODE_BIN, ["-e", code], { stdio: "ignore" })),
-  );
+  const start = (label: string, code: string) =>
+    childMonitor(label, spawn(NODE_BIN, ["-e", code], { stdio: "ignore" }));
+  return [
+    start(
+      "node floor",
+      `const b=Buffer.alloc(65536);const s=require("net").connect({port:${server.port},host:"${server.host}",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("${request}","latin1"),${fleet.pollFreq * 1000});`,
+    ),
+    start("node timer", `setInterval(()=>{},${fleet.pollFreq * 1000});`),
+  ];
 }
 
 /** One child process measured as a monitor; `stop` ends it (SIGTERM) and then runs `after`. */

@@ -35,6 +35,12 @@ export const MAIN = join(
 );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
 
 /** A namespace with a veth pair: the host side `<name>a` 10.231.x.1, the namespace side 10.231.x.2. */

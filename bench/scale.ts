@@ -27,6 +27,7 @@ import {
   envNumber,
   fleetKnobs,
   type Monitor,
+  median,
   notifyTimes,
   startNutguard,
   startNutguardServer,
@@ -56,11 +57,6 @@ const NOCOMMWARNTIME = env("NOCOMMWARNTIME", 60);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
 
 async function visibleAt(stack: NutStack, ups: string, status: string): Promise<number> {
