@@ -6,6 +6,7 @@
  * Must not: start NUT's upsmon (nut-monitor.service) — tests that want one configure it themselves —
  * or touch anything outside the container.
  */
+import { expect } from "vitest";
 import { type Container, waitFor } from "./container.js";
 import { DEFAULT_DEVICES, DEFAULT_USERS } from "./nut-stack.js";
 
@@ -123,4 +124,23 @@ export async function setUpsVar(ct: Container, ups: string, name: string, value:
     },
     { timeoutMs: 10_000, intervalMs: 100 },
   );
+}
+
+/**
+ * `nutguard upsc <target>` prints what NUT's `upsc` prints, byte for byte. The data is live (dummy-ups
+ * turns `driver.state` between updateinfo and quiet every poll), so ours is compared with NUT's taken
+ * just before and just after it, and the three are read again (up to three times) when the data moved
+ * between them. Returns our output.
+ */
+export async function expectUpscLikeNut(ct: Container, target: string): Promise<string> {
+  let ours = "";
+  let after = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = await ct.run(["upsc", target]);
+    ours = await ct.run(["nutguard", "upsc", target]);
+    after = await ct.run(["upsc", target]);
+    if (ours === before || ours === after) return ours;
+  }
+  expect(ours).toBe(after);
+  return ours;
 }

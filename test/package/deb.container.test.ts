@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NUTGUARD_VERSION } from "../../src/util/version.js";
 import { bootContainer, type Container, waitFor } from "../helpers/container.js";
-import { CONTAINER_NUT_USERS, startContainerNut } from "../helpers/container-nut.js";
+import { CONTAINER_NUT_USERS, expectUpscLikeNut, startContainerNut } from "../helpers/container-nut.js";
 import { testDeb } from "../helpers/deb-package.js";
 
 /** lintian warnings the package keeps, each with its reason in README ("Install", lintian). */
@@ -124,8 +124,7 @@ describe("installed in Debian 12 without Node.js", () => {
 
   it("runs nutguard upsc on the package's runtime with the same output as NUT's upsc", async () => {
     await startContainerNut(ct!);
-    const ours = await ct!.run(["nutguard", "upsc", "dummy@127.0.0.1"]);
-    expect(ours).toBe(await ct!.run(["upsc", "dummy@127.0.0.1"]));
+    const ours = await expectUpscLikeNut(ct!, "dummy@127.0.0.1");
     expect(ours).toMatch(/^ups\.status: OL$/m);
     // every subcommand runs on the package's runtime: the process is the packaged node with the CLI bundle
     // (the demo runs for seconds: its command line is read once the launcher has exec'd)

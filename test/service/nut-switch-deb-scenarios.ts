@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NUTGUARD_VERSION } from "../../src/util/version.js";
 import { type Container, type Suite, waitFor } from "../helpers/container.js";
+import { expectUpscLikeNut } from "../helpers/container-nut.js";
 import { testDeb } from "../helpers/deb-package.js";
 import {
   bootNutHost,
@@ -51,9 +52,7 @@ export function describeDebSwitch(suite: Suite): void {
       expect(r.code).toBe(0);
       expect(`${r.stdout}${r.stderr}`).toContain("run 'nutguard takeover'"); // the postinst's advice
       expect(await ct.run(["nutguard", "--version"])).toBe(`nutguard ${NUTGUARD_VERSION}\n`);
-      expect(await ct.run(["nutguard", "upsc", "dummy@127.0.0.1"])).toBe(
-        await ct.run(["upsc", "dummy@127.0.0.1"]),
-      );
+      await expectUpscLikeNut(ct, "dummy@127.0.0.1");
       expect((await ct.show(NUT_UNIT, ["ActiveState"])).ActiveState).toBe("active");
       expect(await ct.show(UNIT, ["ActiveState", "UnitFileState"])).toEqual({
         ActiveState: "inactive",
