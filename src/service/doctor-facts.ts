@@ -188,6 +188,41 @@ export function parseSystemctlShow(text: string): Record<string, string> {
   return out;
 }
 
+/** Which of a unit's journal entries belong to its last start (`systemctl show` of the unit). */
+export interface UnitStart {
+  /** InvocationID: journald stamps the unit's processes' lines with it (_SYSTEMD_INVOCATION_ID), PID 1 its own (INVOCATION_ID). */
+  invocationId: string;
+  /** InactiveExitTimestampMonotonic, in µs: for entries that carry no invocation ID. */
+  sinceMonotonicUs: number;
+}
+
+/**
+ * The MESSAGEs of the unit's last start, oldest first, from `journalctl -u <unit> -o json` lines.
+ * An entry is of that start when it carries its invocation ID. Only an entry that carries none is
+ * judged by time: journald stamps a line when it reads it, so on a busy host a line the service
+ * wrote at once can be stamped before systemd recorded the start, or after the next one.
+ */
+export function unitStartMessages(jsonLines: string, start: UnitStart): string[] {
+  const messages: string[] = [];
+  for (const line of jsonLines.split("\n")) {
+    if (line === "") continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue; // not JSON: skip
+    }
+    if (typeof entry.MESSAGE !== "string") continue;
+    const invocation = entry._SYSTEMD_INVOCATION_ID ?? entry.INVOCATION_ID;
+    const ofThisStart =
+      typeof invocation === "string" && start.invocationId !== ""
+        ? invocation === start.invocationId
+        : Number(entry.__MONOTONIC_TIMESTAMP) >= start.sinceMonotonicUs;
+    if (ofThisStart) messages.push(entry.MESSAGE);
+  }
+  return messages;
+}
+
 /**
  * The argv of the first command in a `systemctl show -p ExecStart` value:
  * `{ path=/sbin/upsmon ; argv[]=/sbin/upsmon -F ; ignore_errors=no ; ... }`.

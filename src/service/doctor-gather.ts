@@ -29,6 +29,7 @@ import {
   type TmpfilesEntry,
   tmpfilesEntriesFor,
   type UnitFacts,
+  unitStartMessages,
 } from "./doctor-facts.js";
 import { runCommand } from "./host-command.js";
 import { parsePid } from "./pidfile.js";
@@ -180,12 +181,20 @@ async function upsmonNotifies(): Promise<boolean> {
 }
 
 /**
- * The unit's journal messages since it was last started (InactiveExitTimestampMonotonic; journald
- * stamps entries with the same CLOCK_MONOTONIC), this boot only.
+ * The unit's journal messages of its last start, this boot only: those stamped with its InvocationID,
+ * or, for entries without one, since InactiveExitTimestampMonotonic (journald stamps entries with the
+ * same CLOCK_MONOTONIC). See unitStartMessages.
  */
 export async function gatherJournal(unit: string): Promise<string[] | undefined> {
-  const show = await run("systemctl", ["show", "-p", "InactiveExitTimestampMonotonic", "--", unit]);
-  const since = Number(parseSystemctlShow(show.stdout).InactiveExitTimestampMonotonic ?? 0);
+  const show = await run("systemctl", [
+    "show",
+    "-p",
+    "InactiveExitTimestampMonotonic,InvocationID",
+    "--",
+    unit,
+  ]);
+  const props = parseSystemctlShow(show.stdout);
+  const since = Number(props.InactiveExitTimestampMonotonic ?? 0);
   if (show.code !== 0 || !(since > 0)) return undefined;
   const { code, stdout } = await run("journalctl", [
     "--no-pager",
@@ -194,22 +203,10 @@ export async function gatherJournal(unit: string): Promise<string[] | undefined>
     unit,
     "-o",
     "json",
-    "--output-fields=MESSAGE",
+    "--output-fields=MESSAGE,_SYSTEMD_INVOCATION_ID,INVOCATION_ID",
   ]);
   if (code !== 0) return undefined;
-  const messages: string[] = [];
-  for (const line of stdout.split("\n")) {
-    if (line === "") continue;
-    try {
-      const entry = JSON.parse(line) as { MESSAGE?: unknown; __MONOTONIC_TIMESTAMP?: string };
-      if (Number(entry.__MONOTONIC_TIMESTAMP) >= since && typeof entry.MESSAGE === "string") {
-        messages.push(entry.MESSAGE);
-      }
-    } catch {
-      // not JSON: skip
-    }
-  }
-  return messages;
+  return unitStartMessages(stdout, { invocationId: props.InvocationID ?? "", sinceMonotonicUs: since });
 }
 
 /** Everything doctor looks at for one daemon. */

@@ -9,6 +9,7 @@ import {
   parseNutMode,
   parseSystemctlShow,
   tmpfilesEntriesFor,
+  unitStartMessages,
 } from "../../src/service/doctor-facts.js";
 
 describe("systemctl show parsing", () => {
@@ -27,6 +28,81 @@ describe("systemctl show parsing", () => {
   });
   it("reads Environment= with quoted values", () => {
     expect(parseEnvironment('NUT_PIDPATH=/run/ng "X=a b"')).toEqual({ NUT_PIDPATH: "/run/ng", X: "a b" });
+  });
+});
+
+describe("the journal of a unit's last start", () => {
+  const start = { invocationId: "8ca253015218414da47cf0bae5c067d8", sinceMonotonicUs: 54625486255 };
+  const entry = (fields: Record<string, string>) => JSON.stringify(fields);
+  // fields as journalctl -o json prints them for Debian 12's nut-monitor.service
+  const previous = entry({
+    INVOCATION_ID: "1802994e1bd441fa9c53d38714623b0b",
+    __MONOTONIC_TIMESTAMP: "54622069040",
+    MESSAGE: "nut-monitor.service: Deactivated successfully.",
+  });
+  const fopen = (monotonic: string) =>
+    entry({
+      _SYSTEMD_INVOCATION_ID: start.invocationId,
+      __MONOTONIC_TIMESTAMP: monotonic,
+      MESSAGE: "fopen /run/nut/upsmon.pid: No such file or directory",
+    });
+  const notOurChild = entry({
+    INVOCATION_ID: start.invocationId,
+    __MONOTONIC_TIMESTAMP: "54627080164",
+    MESSAGE:
+      "nut-monitor.service: Supervising process 330 which is not our child. We'll most likely not notice when it exits.",
+  });
+  it.each([
+    [
+      "the service's lines and PID 1's, by invocation ID",
+      [previous, fopen("54625505643"), notOurChild],
+      [
+        "fopen /run/nut/upsmon.pid: No such file or directory",
+        expect.stringContaining("Supervising process 330"),
+      ],
+    ],
+    [
+      // a busy host: journald read the line before systemd recorded the start
+      "a line of this start stamped before InactiveExitTimestamp",
+      [previous, fopen("54625486000"), notOurChild],
+      [
+        "fopen /run/nut/upsmon.pid: No such file or directory",
+        expect.stringContaining("Supervising process 330"),
+      ],
+    ],
+    [
+      "a previous start's line stamped after it",
+      [
+        entry({
+          INVOCATION_ID: "1802994e1bd441fa9c53d38714623b0b",
+          __MONOTONIC_TIMESTAMP: "54625486300",
+          MESSAGE: "late",
+        }),
+      ],
+      [],
+    ],
+    [
+      "entries without an invocation ID, by time",
+      [
+        entry({ __MONOTONIC_TIMESTAMP: "54625486254", MESSAGE: "before" }),
+        entry({ __MONOTONIC_TIMESTAMP: "54625486255", MESSAGE: "at the start" }),
+      ],
+      ["at the start"],
+    ],
+    [
+      "lines that are not JSON, or have no MESSAGE",
+      ["-- No entries --", entry({ INVOCATION_ID: start.invocationId })],
+      [],
+    ],
+  ])("%s", (_name, lines, want) => {
+    expect(unitStartMessages(lines.join("\n"), start)).toEqual(want);
+  });
+  it("judges every entry by time when systemd gave no InvocationID", () => {
+    const got = unitStartMessages([previous, fopen("54625505643")].join("\n"), {
+      ...start,
+      invocationId: "",
+    });
+    expect(got).toEqual(["fopen /run/nut/upsmon.pid: No such file or directory"]);
   });
 });
 

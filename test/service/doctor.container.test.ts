@@ -26,8 +26,22 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
     ct = await bootContainer();
     await startContainerNut(ct);
     await ct.writeFile("/etc/nut/upsmon.conf", UPSMON_CONF("nut"), { mode: "0640", owner: "root:nut" });
-    await ct.run(["systemctl", "restart", "nut-monitor.service"]);
+    // A first start on a clean /run/nut, as on a new host: a PID file left by an earlier upsmon would
+    // turn its start-up probe's "fopen" into a "kill" (one CI run lost the fopen line; this names why).
+    await ct.run(["systemctl", "stop", "nut-monitor.service"]);
+    const stale = await ct.exec(["cat", "/run/nut/upsmon.pid"]);
+    if (stale.code === 0) console.warn(`a PID file was left before the first start: ${stale.stdout.trim()}`);
+    await ct.run(["rm", "-f", "/run/nut/upsmon.pid"]);
+    const cursor = await ct.journalCursor();
+    await ct.run(["systemctl", "start", "nut-monitor.service"]);
     await waitForContainerNut(ct);
+    // journald reads the service's stderr on its own time: wait until it has the probe's line
+    await waitFor("upsmon's start-up probe in the journal", async () =>
+      (await ct.journalAfter(cursor, ["-u", "nut-monitor.service"])).includes("fopen /run/nut/upsmon.pid"),
+    ).catch(async (err: Error) => {
+      const journal = await ct.journalAfter(cursor, []);
+      throw new Error(`${err.message}\n${journal}`);
+    });
   });
   afterAll(async () => {
     await ct?.destroy();
