@@ -7,7 +7,8 @@
  * a minute after start), so the monitor costs less CPU per round and ~10 MB less RSS with its code left
  * in the interpreter and the baseline compiler (Node 24 still has Maglev, its fast mid-tier). The flag
  * is set at run time, before the monitor's modules load (`--no-opt` is not allowed in NODE_OPTIONS);
- * a process started with `--opt`/`--turbofan` keeps TurboFan (A/B measurements).
+ * a process started with `--opt`/`--turbofan` keeps TurboFan (A/B measurements). The monitor units
+ * start Node 24+ `--jitless` as well (units/, service/install.ts): no compiler at all, less RSS.
  */
 import { setFlagsFromString } from "node:v8";
 

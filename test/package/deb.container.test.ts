@@ -151,6 +151,19 @@ describe("installed in Debian 12 without Node.js", () => {
     expect((await ct!.show(UNIT, ["ActiveState", "Type"])).ActiveState).toBe("active");
     const before = await mainPid();
     expect(await ct!.run(["cat", "/run/nutguard/nutguard-monitor.pid"])).toBe(`${before}\n`);
+    // the unit starts the packaged Node --jitless: neither the supervisor nor its monitor child has
+    // memory V8 compiled code into (an anonymous executable mapping), and V8 warned of nothing
+    const children = (await ct!.run(["ps", "-o", "pid=", "--ppid", String(before)])).trim().split(/\s+/);
+    expect(children).toHaveLength(1);
+    for (const pid of [before, ...children]) {
+      const maps = (await ct!.run(["cat", `/proc/${pid}/maps`])).split("\n");
+      const jitCode = maps.filter((l) => {
+        const f = l.trim().split(/\s+/);
+        return f.length === 5 && f[1]?.[2] === "x";
+      });
+      expect([pid, jitCode]).toEqual([pid, []]);
+    }
+    expect(await ct!.run(["journalctl", "-b", "-u", UNIT, "-o", "cat"])).not.toMatch(/disabling flag/);
     // the packaged unit, runtime dir and tmpfiles entry are what doctor expects of nutguard's service
     const doctor = await ct!.exec(["nutguard", "doctor", "--target", "nutguard"]);
     expect({ code: doctor.code, out: doctor.stdout }).toMatchObject({ code: 0 });

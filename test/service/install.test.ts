@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { installService, renderUnit, UNIT_TYPES } from "../../src/service/install.js";
+import {
+  installService,
+  JITLESS_MIN_NODE,
+  nodeMajorOf,
+  renderUnit,
+  UNIT_TYPES,
+} from "../../src/service/install.js";
 
 let root: string;
 beforeEach(() => {
@@ -73,16 +79,45 @@ describe("install-service", () => {
     ]);
   });
 
-  it("every monitor unit and the exporter's cap V8's young generation (the HTTP surface's garbage)", () => {
-    for (const name of [
-      ...UNIT_TYPES.map((t) => `nutguard-monitor.${t}.service`),
-      "nutguard-exporter.service",
-    ]) {
-      expect([name, unitLines(readFileSync(join(unitsDir, name), "utf8"))]).toEqual([
+  it.each([
+    [24, '"NODE_OPTIONS=--max-semi-space-size=1 --jitless"'],
+    [25, '"NODE_OPTIONS=--max-semi-space-size=1 --jitless"'],
+    // V8 11 warns "disabling flag --expose_wasm" at every start under --jitless
+    [22, "NODE_OPTIONS=--max-semi-space-size=1"],
+    [20, "NODE_OPTIONS=--max-semi-space-size=1"],
+  ])("on Node %i the monitor units start Node with Environment=%s", (major, env) => {
+    for (const type of UNIT_TYPES) {
+      const name = `nutguard-monitor.${type}.service`;
+      const unit = renderUnit(readFileSync(join(unitsDir, name), "utf8"), OPT, major);
+      expect([name, unitLines(unit).filter((l) => l.includes("NODE_OPTIONS"))]).toEqual([
         name,
-        expect.arrayContaining(["Environment=NODE_OPTIONS=--max-semi-space-size=1"]),
+        [`Environment=${env}`],
       ]);
     }
+  });
+
+  it("the exporter caps V8's young generation (the HTTP surface's garbage) on every Node", () => {
+    for (const major of [20, 24]) {
+      const unit = renderUnit(readFileSync(join(unitsDir, "nutguard-exporter.service"), "utf8"), OPT, major);
+      expect(unitLines(unit).filter((l) => l.includes("NODE_OPTIONS"))).toEqual([
+        "Environment=NODE_OPTIONS=--max-semi-space-size=1",
+      ]);
+    }
+  });
+
+  it("installs the monitor unit for the Node it runs on", () => {
+    install("notify");
+    const unit = readFileSync(join(root, "etc/systemd/system/nutguard-monitor.service"), "utf8");
+    const jitless = nodeMajorOf(process.version) >= JITLESS_MIN_NODE;
+    expect(unitLines(unit)).toContain(
+      jitless
+        ? 'Environment="NODE_OPTIONS=--max-semi-space-size=1 --jitless"'
+        : "Environment=NODE_OPTIONS=--max-semi-space-size=1",
+    );
+  });
+
+  it("reads the Node major from a version string", () => {
+    expect([nodeMajorOf("v24.22.3"), nodeMajorOf("20.20.2"), nodeMajorOf("x")]).toEqual([24, 20, 0]);
   });
 
   it("refuses a command that would break ExecStart=", () => {
