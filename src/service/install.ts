@@ -58,21 +58,29 @@ const JITLESS_LINE = /^Environment="NODE_OPTIONS=([^"\n]*) --jitless"$/m;
 
 /**
  * The unit text for `type` with the placeholder binary replaced by `command`, for a unit run by Node
- * `nodeMajor` (default: this one). The monitor units start Node `--jitless` (V8's interpreter only: at
- * 100 UPSes on Node 24 about 8 MB less RSS for about the same CPU per round; bench/README.md, "Issue 16,
- * sixth pass"). On a Node before 24 the flag is left out: Node 20's V8 logs "Warning: disabling flag
- * --expose_wasm due to conflicting flags" at every start, and Node 20 meets the RSS target without it.
+ * `nodeMajor` (default: the one `command` names, see unitNodeMajor). The monitor units start Node
+ * `--jitless` (V8's interpreter only: at 100 UPSes on Node 24 about 8 MB less RSS for about the same CPU
+ * per round; bench/README.md, "Issue 16, sixth pass"). On a Node before 24, or one this process cannot
+ * tell, the flag is left out: Node 20's V8 logs "Warning: disabling flag --expose_wasm due to
+ * conflicting flags" at every start, and Node 20 meets the RSS target without it.
  */
-export function renderUnit(
-  template: string,
-  command: string,
-  nodeMajor = nodeMajorOf(process.version),
-): string {
+export function renderUnit(template: string, command: string, nodeMajor = unitNodeMajor(command)): string {
   if (/\s/.test(command.replace(/ /g, "")) || /["'\\$%;]/.test(command)) {
     throw new Error(`Unusable command for ExecStart=: ${JSON.stringify(command)}`);
   }
   const unit = template.split(UNIT_PLACEHOLDER_BIN).join(command);
   return nodeMajor >= JITLESS_MIN_NODE ? unit : unit.replace(JITLESS_LINE, "Environment=NODE_OPTIONS=$1");
+}
+
+/**
+ * The Node major a unit's `command` runs on: this process's when the command starts with this Node
+ * binary (the default command does), else 0 (unknown: `--command` may name another Node, or a launcher).
+ */
+export function unitNodeMajor(
+  command: string,
+  running: { execPath: string; version: string } = process,
+): number {
+  return command.split(" ")[0] === running.execPath ? nodeMajorOf(running.version) : 0;
 }
 
 /** 24 for "v24.22.3". */

@@ -8,6 +8,7 @@ import {
   nodeMajorOf,
   renderUnit,
   UNIT_TYPES,
+  unitNodeMajor,
 } from "../../src/service/install.js";
 
 let root: string;
@@ -105,12 +106,26 @@ describe("install-service", () => {
     }
   });
 
-  it("installs the monitor unit for the Node it runs on", () => {
-    install("notify");
+  it("takes the unit's Node from its command: this Node's version, or unknown for another binary", () => {
+    const running = { execPath: "/usr/lib/nutguard/bin/node", version: "v24.22.3" };
+    expect([
+      unitNodeMajor("/usr/lib/nutguard/bin/node /usr/lib/nutguard/dist/cli/nutguard.cjs", running),
+      unitNodeMajor("/usr/bin/node /opt/nutguard/dist/cli/main.js", running),
+      unitNodeMajor("/usr/bin/nutguard", running),
+    ]).toEqual([24, 0, 0]);
+  });
+
+  it("installs the monitor unit without --jitless when --command names another Node", () => {
+    install("notify", "/opt/other-node/bin/node /opt/nutguard/dist/cli/main.js");
     const unit = readFileSync(join(root, "etc/systemd/system/nutguard-monitor.service"), "utf8");
-    const jitless = nodeMajorOf(process.version) >= JITLESS_MIN_NODE;
+    expect(unitLines(unit)).toContain("Environment=NODE_OPTIONS=--max-semi-space-size=1");
+  });
+
+  it("installs the monitor unit for this Node when the command is this Node's", () => {
+    install("notify", `${process.execPath} /opt/nutguard/dist/cli/main.js`);
+    const unit = readFileSync(join(root, "etc/systemd/system/nutguard-monitor.service"), "utf8");
     expect(unitLines(unit)).toContain(
-      jitless
+      nodeMajorOf(process.version) >= JITLESS_MIN_NODE
         ? 'Environment="NODE_OPTIONS=--max-semi-space-size=1 --jitless"'
         : "Environment=NODE_OPTIONS=--max-semi-space-size=1",
     );
