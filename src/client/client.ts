@@ -14,7 +14,13 @@
  */
 import { encodeWord, quoteValue } from "../protocol/encoder.js";
 import { NutProtocolError, NutServerError } from "../protocol/errors.js";
-import { NutConnection, type Reply, type RequestOptions, type SendSpec } from "./connection.js";
+import {
+  NutConnection,
+  type Reply,
+  type RequestCallback,
+  type RequestOptions,
+  type SendSpec,
+} from "./connection.js";
 import { type ConnectOptions, NUT_PORT, openSocket } from "./open-socket.js";
 
 export interface UpsEntry {
@@ -157,6 +163,19 @@ export class NutClient extends NutConnection {
   /** `GET VAR` of a request prepared once with prepareGetVar() (a poller asks the same ones every round). */
   getPreparedVar(request: GetVarRequest, o?: RequestOptions): Promise<string> {
     return this.request(request.spec, valueAt3, o);
+  }
+
+  /**
+   * `getPreparedVar` with a callback instead of a promise, for a poller's steady request (no promise,
+   * no microtask): `done(undefined, value)` or `done(error)`, once, never before this returns; it runs
+   * inside the connection's read and must not throw.
+   */
+  getPreparedVarThen(
+    request: GetVarRequest,
+    o: RequestOptions,
+    done: (err: Error | undefined, value?: string) => void,
+  ): void {
+    this.requestThen(request.spec, valueAt3, o, done as RequestCallback);
   }
 
   async getType(ups: string, varName: string, o?: RequestOptions): Promise<VarType> {

@@ -47,6 +47,7 @@ import {
   newPending,
   type Pending,
   type Reply,
+  type RequestCallback,
   type RequestOptions,
   requestText,
   type SendSpec,
@@ -55,7 +56,7 @@ import { quotedValueAfter, splitSimpleReply } from "./reply-words.js";
 import { RequestQueue } from "./request-queue.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
-export type { Reply, RequestOptions, SendSpec } from "./pending-request.js";
+export type { Reply, RequestCallback, RequestOptions, SendSpec } from "./pending-request.js";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** upsd's reply buffer (NUT_NET_ANSWER_MAX): it cuts longer replies, and their LF with them. */
@@ -148,22 +149,40 @@ export class NutConnection extends EventEmitter {
     return this.enqueue(spec, o, false, map as ((r: Reply) => unknown) | undefined) as Promise<T>;
   }
 
+  /**
+   * `request` for a caller that takes a callback instead of a promise (a poller's steady `GET VAR`):
+   * `callback(undefined, map(reply))` or `callback(error)`, called once, never before this returns.
+   * It runs inside the connection's read (or its failure); it must not throw (a throw is reported as
+   * an uncaught exception, after the connection has done its bookkeeping).
+   */
+  protected requestThen(
+    spec: SendSpec,
+    map: ((reply: Reply) => unknown) | undefined,
+    o: RequestOptions,
+    callback: RequestCallback,
+  ): void {
+    if (this.gate) {
+      this.gate.then(() => this.requestThen(spec, map, o, callback));
+      return;
+    }
+    this.enqueue(spec, o, false, map, callback);
+  }
+
   private enqueue(
     spec: SendSpec,
     o: RequestOptions,
     handOver = false,
     map?: (r: Reply) => unknown,
+    callback?: RequestCallback,
   ): Promise<unknown> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    if (this.closing) return Promise.reject(new NutConnectionError("CLOSING", "Connection is closing"));
-    if (!spec.encoded && (!isTransportable(spec.line) || spec.line.includes("\n"))) {
-      return Promise.reject(
-        new TypeError(`request line has characters NUT cannot carry: ${JSON.stringify(spec.label)}`),
-      );
+    const refused = this.refusal(spec, o);
+    if (refused !== undefined) {
+      if (callback === undefined) return Promise.reject(refused);
+      queueMicrotask(() => callback(refused));
+      return SETTLED;
     }
     const signal = o.signal;
-    if (signal?.aborted) return Promise.reject(new NutAbortError({ cause: signal.reason }));
-    const p = newPending(spec, signal, handOver, map);
+    const p = newPending(spec, signal, handOver, map, callback);
     const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
@@ -180,6 +199,17 @@ export class NutConnection extends EventEmitter {
       this.write(p.wire);
     }
     return p.promise;
+  }
+
+  /** Why a request cannot be sent now (closed, closing, a line NUT cannot carry, aborted), or undefined. */
+  private refusal(spec: SendSpec, o: RequestOptions): Error | undefined {
+    if (this.closedWith) return this.closedWith;
+    if (this.closing) return new NutConnectionError("CLOSING", "Connection is closing");
+    if (!spec.encoded && (!isTransportable(spec.line) || spec.line.includes("\n"))) {
+      return new TypeError(`request line has characters NUT cannot carry: ${JSON.stringify(spec.label)}`);
+    }
+    if (o.signal?.aborted) return new NutAbortError({ cause: o.signal.reason });
+    return undefined;
   }
 
   /**
@@ -333,6 +363,7 @@ export class NutConnection extends EventEmitter {
       const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
       if (value !== undefined) {
         this.finish(p!, undefined, value, true);
+        if (this.closedWith) return; // a callback request's caller closed it
         continue;
       }
       const handedOver = this.handleLine(text.slice(from, nl));
@@ -427,7 +458,16 @@ export class NutConnection extends EventEmitter {
     if (p.done) return;
     p.done = true;
     if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
-    if (err) p.reject(err);
+    if (p.callback !== undefined) {
+      try {
+        p.callback(err, value);
+      } catch (thrown) {
+        // the FIFO is already in step; a caller's bug surfaces as it would from a promise reaction
+        queueMicrotask(() => {
+          throw thrown;
+        });
+      }
+    } else if (err) p.reject(err);
     else p.resolve(value!);
   }
 

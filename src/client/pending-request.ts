@@ -49,7 +49,12 @@ export interface Pending {
   /** After this reply the reader stops: the socket is handed to TLS. */
   handOver: boolean;
   done: boolean;
-  /** The caller's promise and its settle functions. */
+  /**
+   * The caller's callback, for requests issued with one (`NutConnection.requestThen`): called once,
+   * instead of settling a promise. Undefined for promise requests.
+   */
+  callback: RequestCallback | undefined;
+  /** The caller's promise and its settle functions (NO_PROMISE and no-ops for callback requests). */
   promise: Promise<unknown>;
   resolve(value: unknown): void;
   reject(err: Error): void;
@@ -59,6 +64,9 @@ export interface Pending {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
+
+/** How a callback request ends: `(undefined, value)` with its reply, `(error)` when it failed. */
+export type RequestCallback = (err: Error | undefined, value?: unknown) => void;
 
 export interface SendSpec {
   line: string;
@@ -122,12 +130,16 @@ function settleWith(resolve: (value: unknown) => void, reject: (err: Error) => v
   creating!.reject = reject;
 }
 
-/** A new request and its promise (no deadline, not aborted yet: the connection arms those). */
+/**
+ * A new request and its promise, or with `callback` none (a poller's steady request: no promise, no
+ * settle functions, no microtask for its reply). No deadline, not aborted yet: the connection arms those.
+ */
 export function newPending(
   spec: SendSpec,
   signal: AbortSignal | undefined,
   handOver: boolean,
   map: ((r: Reply) => unknown) | undefined,
+  callback?: RequestCallback,
 ): Pending {
   const p: Pending = {
     wire: spec.wire ?? `${spec.line}\n`,
@@ -143,6 +155,7 @@ export function newPending(
     valueAfter: spec.valueAfter,
     handOver,
     done: false,
+    callback,
     promise: NO_PROMISE,
     resolve: unset,
     reject: unset,
@@ -151,6 +164,7 @@ export function newPending(
     signal,
     onAbort: undefined,
   };
+  if (callback !== undefined) return p;
   creating = p;
   p.promise = new Promise(settleWith);
   creating = undefined;

@@ -69,7 +69,9 @@ export function quotedValueAfter(
 ): string | undefined {
   if (to - from > MAX_WORD || to <= from || text.charCodeAt(to - 1) !== 0x22) return undefined;
   let i = from;
-  for (const w of words) {
+  // indexed loops on the hot paths: the monitor runs without TurboFan, which would remove an iterator
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k]!;
     if (w.length === 0 || !text.startsWith(w, i) || text.charCodeAt(i + w.length) !== 0x20) return undefined;
     i += w.length + 1;
   }

@@ -310,7 +310,8 @@ export function evaluateCritical(
   notes: CriticalNote[],
 ): CriticalVerdict {
   const input: RuleInput = { ups, settings, nowMs, notes };
-  for (const rule of CRITICAL_RULES) {
+  for (let i = 0; i < CRITICAL_RULES.length; i++) {
+    const rule = CRITICAL_RULES[i]!;
     const d = rule.decide(input);
     if (d === undefined) continue;
     if (d === "critical")

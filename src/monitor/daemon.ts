@@ -248,7 +248,7 @@ class MonitorDaemon {
       if (this.stopping) break;
       this.checkTimeJump(roundStartMs, waitMs);
       const nowMs = this.clock.now();
-      for (const { link, result } of this.polls.collect(links, nowMs)) this.observe(link, result, nowMs);
+      this.polls.collect(links, nowMs, (link, result) => this.observe(link, result, nowMs));
       const evaluation = this.engine.evaluate(nowMs);
       this.lastEvaluation = evaluation;
       this.deliver(evaluation);

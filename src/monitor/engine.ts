@@ -181,7 +181,8 @@ export class MonitorEngine {
     };
     const notes = this.notes;
     const s = this.settings;
-    for (const ups of this.ups) {
+    for (let i = 0; i < this.ups.length; i++) {
+      const ups = this.ups[i]!;
       if (promoteIfDead(ups, nowMs, s.deadTimeSec, result.logs)) this.changes++;
       notes.length = 0;
       const verdict = evaluateCritical(ups, s, nowMs, notes);

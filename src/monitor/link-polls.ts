@@ -17,7 +17,7 @@
  * Time is the daemon's injected clock (`nowMs` arguments). Must not: observe results into the engine,
  * wait, or decide anything (the daemon does).
  */
-import { type Clock, realClock } from "../util/clock.js";
+import { type Clock, type ClockHold, NO_HOLD, realClock } from "../util/clock.js";
 import type { PollResult } from "./engine-types.js";
 import type { PollDemand } from "./poll-demand.js";
 import type { UpsLink } from "./ups-link.js";
@@ -27,26 +27,37 @@ export const DEFAULT_POLL_TIMEOUT_MS = 15_000;
 
 const OVERDUE: PollResult = { kind: "failure", code: "TIMEOUT", message: "Request timed out" };
 
-interface Slot {
+/**
+ * One link's polling state, made once per link (nothing is allocated per poll): whether a poll is in
+ * flight (outstanding, or settled and not yet observed), and its settle functions.
+ */
+interface LinkPoll {
+  readonly link: UpsLink;
+  inFlight: boolean;
   round: number;
   startedMs: number;
-  /** Set when the poll settled; observed (and the slot dropped) at the next evaluation. */
+  /** Set when the poll settled; observed (and the poll ended) at the next evaluation. */
   result: PollResult | undefined;
   /** The round's wait waits for this poll (see above). */
   awaited: boolean;
+  /** The last observed poll failed. */
+  failing: boolean;
+  /** Dropped by a reload: a late result is ignored. */
+  forgotten: boolean;
+  /** The clock's hold on a `pollThen` poll outstanding. */
+  hold: ClockHold;
+  /** `poll()`'s promise settled. */
+  readonly ok: (result: PollResult) => void;
+  readonly failed: (err: unknown) => void;
+  /** `pollThen`'s callback: settles, then releases the clock's hold. */
+  readonly done: (result: PollResult) => void;
 }
 
-/** Per link, made once: its poll's settle functions (no closures allocated per poll). */
-interface LinkCallbacks {
-  ok: (result: PollResult) => void;
-  failed: (err: unknown) => void;
-}
+/** What the evaluation observes of one link: the poll's result (or a failure past its deadline). */
+export type ObservePoll = (link: UpsLink, result: PollResult) => void;
 
 export class LinkPolls {
-  private readonly slots = new Map<UpsLink, Slot>();
-  private readonly callbacks = new WeakMap<UpsLink, LinkCallbacks>();
-  /** Links whose last observed poll failed. */
-  private readonly failing = new WeakSet<UpsLink>();
+  private readonly polls = new Map<UpsLink, LinkPoll>();
   private round = 0;
   /** Polls this round started, and how many of them have not settled yet. */
   private started = 0;
@@ -58,7 +69,7 @@ export class LinkPolls {
    */
   constructor(
     private readonly roundDone: () => void,
-    /** Its `during()` holds a virtual clock still while a poll is outstanding. */
+    /** Its `during()`/`hold()` keep a virtual clock still while a poll is outstanding. */
     private readonly clock: Clock = realClock,
   ) {}
 
@@ -69,33 +80,50 @@ export class LinkPolls {
     this.waiting = 0;
     // wait for the polls of links that answered last time; for all when there are none
     let anyAnswering = false;
-    for (const link of links) {
-      if (!this.slots.has(link) && !this.failing.has(link)) {
+    for (let i = 0; i < links.length; i++) {
+      const lp = this.polls.get(links[i]!);
+      if (lp === undefined || (!lp.inFlight && !lp.failing)) {
         anyAnswering = true;
         break;
       }
     }
-    for (const link of links) {
-      if (this.slots.has(link)) continue;
-      const awaited = !anyAnswering || !this.failing.has(link);
-      const slot: Slot = { round: this.round, startedMs: nowMs, result: undefined, awaited };
-      this.slots.set(link, slot);
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      const lp = this.pollOf(link);
+      if (lp.inFlight) continue;
+      lp.inFlight = true;
+      lp.round = this.round;
+      lp.startedMs = nowMs;
+      lp.result = undefined;
+      lp.awaited = !anyAnswering || !lp.failing;
       this.started++;
-      if (awaited) this.waiting++;
-      const cb = this.callbacksOf(link);
-      this.clock.during(link.poll(demandOf?.(link.entry.system))).then(cb.ok, cb.failed);
+      if (lp.awaited) this.waiting++;
+      const demand = demandOf?.(link.entry.system);
+      if (link.pollThen !== undefined) {
+        // no promise per poll: the link calls back (the steady poll's reply, straight from the read)
+        lp.hold = this.clock.hold();
+        link.pollThen(demand, lp.done);
+      } else this.clock.during(link.poll(demand)).then(lp.ok, lp.failed);
     }
   }
 
-  private callbacksOf(link: UpsLink): LinkCallbacks {
-    let cb = this.callbacks.get(link);
-    if (cb === undefined) {
-      // the slot is looked up when the poll settles: at most one poll per link is ever outstanding
+  private pollOf(link: UpsLink): LinkPoll {
+    let lp = this.polls.get(link);
+    if (lp === undefined) {
+      // at most one poll per link is ever outstanding, so its settle functions are made once
       const settle = (result: PollResult) => {
-        const slot = this.slots.get(link);
-        if (slot !== undefined && slot.result === undefined) this.settle(link, slot, result);
+        if (made.inFlight && made.result === undefined && !made.forgotten) this.settle(made, result);
       };
-      cb = {
+      const made: LinkPoll = {
+        link,
+        inFlight: false,
+        round: 0,
+        startedMs: 0,
+        result: undefined,
+        awaited: false,
+        failing: false,
+        forgotten: false,
+        hold: NO_HOLD,
         ok: settle,
         failed: (err: unknown) =>
           settle({
@@ -103,54 +131,67 @@ export class LinkPolls {
             code: "ERROR",
             message: err instanceof Error ? err.message : String(err),
           }),
+        done: (result: PollResult) => {
+          const hold = made.hold;
+          made.hold = NO_HOLD;
+          settle(result);
+          hold.release();
+        },
       };
-      this.callbacks.set(link, cb);
+      lp = made;
+      this.polls.set(link, lp);
     }
-    return cb;
+    return lp;
   }
 
   /**
-   * What to observe at this evaluation, in the order of `links`: each settled result (its slot is
-   * freed, so the next round polls that link again), and a failure for each poll outstanding past its
-   * deadline. Links with a poll outstanding within its deadline are left out (no news).
+   * What to observe at this evaluation, in the order of `links`, handed to `observe`: each settled
+   * result (the poll ends, so the next round polls that link again), and a failure for each poll
+   * outstanding past its deadline. Links with a poll outstanding within its deadline are left out (no news).
    */
-  collect(links: readonly UpsLink[], nowMs: number): { link: UpsLink; result: PollResult }[] {
-    const out: { link: UpsLink; result: PollResult }[] = [];
-    for (const link of links) {
-      const slot = this.slots.get(link);
-      if (slot === undefined) continue;
-      if (slot.result !== undefined) {
-        this.slots.delete(link);
-        out.push({ link, result: slot.result });
-        if (slot.result.kind === "failure") this.failing.add(link);
-        else this.failing.delete(link);
-      } else if (nowMs - slot.startedMs >= (link.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)) {
-        out.push({ link, result: OVERDUE });
-        this.failing.add(link);
+  collect(links: readonly UpsLink[], nowMs: number, observe: ObservePoll): void {
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i]!;
+      const lp = this.polls.get(link);
+      if (lp === undefined || !lp.inFlight) continue;
+      const result = lp.result;
+      if (result !== undefined) {
+        lp.inFlight = false;
+        lp.result = undefined;
+        lp.failing = result.kind === "failure";
+        observe(link, result);
+      } else if (nowMs - lp.startedMs >= (link.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)) {
+        lp.failing = true;
+        observe(link, OVERDUE);
       }
     }
-    return out;
   }
 
   /** A link dropped by a reload: its poll, if any, is no longer waited for or observed. */
   forget(link: UpsLink): void {
-    const slot = this.slots.get(link);
-    if (slot === undefined) return;
-    this.slots.delete(link);
-    if (slot.round === this.round && slot.result === undefined && slot.awaited && --this.waiting === 0)
+    const lp = this.polls.get(link);
+    if (lp === undefined) return;
+    this.polls.delete(link);
+    lp.forgotten = true;
+    if (
+      lp.inFlight &&
+      lp.round === this.round &&
+      lp.result === undefined &&
+      lp.awaited &&
+      --this.waiting === 0
+    )
       this.roundDone();
   }
 
   /** After a wall-clock jump: outstanding polls count their deadline from now. */
   restartClocks(nowMs: number): void {
-    for (const slot of this.slots.values()) slot.startedMs = nowMs;
+    for (const lp of this.polls.values()) if (lp.inFlight) lp.startedMs = nowMs;
   }
 
-  private settle(link: UpsLink, slot: Slot, result: PollResult): void {
-    if (this.slots.get(link) !== slot) return; // forgotten
-    slot.result = result;
-    if (slot.round === this.round) {
-      if (slot.awaited && --this.waiting === 0) this.roundDone();
+  private settle(lp: LinkPoll, result: PollResult): void {
+    lp.result = result;
+    if (lp.round === this.round) {
+      if (lp.awaited && --this.waiting === 0) this.roundDone();
     } else if (this.started === 0) {
       this.roundDone(); // the round has nothing else to wait for
     } // else a late poll: news for the next evaluation, no reason to hurry it

@@ -52,7 +52,8 @@ export class PollCarriers<M extends PollCarrierMember = PollCarrierMember> {
   carrierFor(member: M): M {
     const group = this.groups.get(member.server);
     if (group !== undefined) {
-      for (const m of group) {
+      for (let i = 0; i < group.length; i++) {
+        const m = group[i]!;
         if (m === member) return member;
         if (m.canCarry()) return m;
       }

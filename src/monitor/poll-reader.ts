@@ -60,6 +60,8 @@ export class PollReader {
   /** The client and options of the poll outstanding (a link has at most one), for its `ups.alarm`. */
   private alarmClient: NutClient | undefined;
   private alarmOptions: { timeoutMs: number } = { timeoutMs: 0 };
+  /** Where the result of the steady plain poll outstanding goes (readPipelinedThen). */
+  private statusDone: ((result: PollResult) => void) | undefined;
 
   constructor(
     private readonly ups: string,
@@ -110,6 +112,42 @@ export class PollReader {
     this.alarmOptions = opts;
     return statusRequest.then(this.statusOnly, this.statusRejected);
   }
+
+  /**
+   * `readPipelined` handing its result to `done` (once, never before this returns) instead of a
+   * promise. The steady plain poll then costs no promise and no microtask: its one request's reply
+   * comes back through a callback (`getPreparedVarThen`). Other polls take the promise path.
+   */
+  readPipelinedThen(
+    client: NutClient,
+    opts: { timeoutMs: number },
+    demand: PollDemand,
+    done: (result: PollResult) => void,
+  ): void {
+    const status = this.preparedFor("ups.status");
+    if (status === undefined || this.namesFor(demand).length > 0 || (demand.identity && !this.identityRead)) {
+      this.readPipelined(client, opts, demand).then(done, (err: unknown) => done(this.statusFailed(err)));
+      return;
+    }
+    this.statusDone = done;
+    this.alarmClient = client;
+    this.alarmOptions = opts;
+    client.getPreparedVarThen(status, opts, this.statusReplied);
+  }
+
+  /** The reply to the steady plain poll's `ups.status` (readPipelinedThen). */
+  private readonly statusReplied = (err: Error | undefined, status?: string): void => {
+    const done = this.statusDone!;
+    this.statusDone = undefined;
+    let result: PollResult | Promise<PollResult>;
+    try {
+      result = err === undefined ? this.statusOnly(status!) : this.statusRejected(err);
+    } catch (thrown) {
+      result = this.statusRejected(thrown);
+    }
+    if (result instanceof Promise) result.then(done, (failure: unknown) => done(this.statusFailed(failure)));
+    else done(result);
+  };
 
   private readonly statusOnly = (status: string): PollResult | Promise<PollResult> => {
     const client = this.alarmClient!;
@@ -169,6 +207,14 @@ export class PollReader {
 
   /** `GET VAR` of this UPS's `name`, its request line built once. */
   private get(client: NutClient, name: string, opts: { timeoutMs: number }): Promise<string> {
+    const prepared = this.preparedFor(name);
+    return prepared === undefined
+      ? client.getVar(this.ups, name, opts)
+      : client.getPreparedVar(prepared, opts);
+  }
+
+  /** The `GET VAR` line of this UPS's `name`, built once (undefined: NUT cannot carry the names). */
+  private preparedFor(name: string): GetVarRequest | undefined {
     let prepared = this.prepared.get(name);
     if (prepared === undefined && !this.prepared.has(name)) {
       try {
@@ -178,9 +224,7 @@ export class PollReader {
       }
       this.prepared.set(name, prepared);
     }
-    return prepared === undefined
-      ? client.getVar(this.ups, name, opts)
-      : client.getPreparedVar(prepared, opts);
+    return prepared;
   }
 
   private statusFailed(err: unknown): PollResult {

@@ -32,7 +32,7 @@ import type { Logger } from "../util/log.js";
 import type { PollResult } from "./engine-types.js";
 import type { LinkStateChange } from "./monitor-view.js";
 import type { PollCarrierMember, PollCarriers } from "./poll-carriers.js";
-import type { PollDemand } from "./poll-demand.js";
+import { type PollDemand, STATUS_ONLY } from "./poll-demand.js";
 import { codeOf, messageOf, PollReader } from "./poll-reader.js";
 import type { UpsLink } from "./ups-link.js";
 
@@ -194,8 +194,10 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
       `UPS [${this.entry.system}]: server ${this.server} answered a request with the reply to another ` +
         `(${describeMismatch(mismatch)}); talking to it one request at a time from now on`,
     );
-    // the client closes such a connection; make sure its replies are never used again
-    this.session.client?.destroy();
+    // the client closes such a connection; make sure its replies are never used again. After the
+    // connection has settled its other requests (a callback poll reports from inside its read)
+    const client = this.session.client;
+    queueMicrotask(() => client?.destroy());
   }
   onStateChange(listener: (change: LinkStateChange) => void): void {
     this.stateListener = listener;
@@ -316,27 +318,52 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
   }
 
   /**
-   * The poll, with this link's own connection up: on the server's carrier, except once every
-   * `ownPollEveryMs` of the monitor's clock, when it goes on the link's own connection (that keeps it
-   * under upsd's idle cutoff with a real poll instead of a `VER`, and on the drill's virtual clock
-   * too); one request at a time to a server that answered out of order.
+   * `poll`, its result handed to `done` (the daemon's steady path, link-polls.ts): on a connection
+   * spoken to pipelined, the reader's callback poll, without a promise; otherwise `poll`'s promise.
    */
+  pollThen(demand: PollDemand | undefined, done: (result: PollResult) => void): void {
+    const client = this.session.client;
+    if (client === undefined || this.oneRequestAtATime()) {
+      this.poll(demand).then(done, (err: unknown) =>
+        done({ kind: "failure", code: codeOf(err), message: messageOf(err) }),
+      );
+      return;
+    }
+    this.reader.readPipelinedThen(
+      this.pipelinedClient(client),
+      this.requestOptions,
+      demand ?? STATUS_ONLY,
+      done,
+    );
+  }
+
+  /** The poll, with this link's own connection up; one request at a time to a server that answered out of order. */
   private pollOn(own: NutClient, demand: PollDemand | undefined): Promise<PollResult> {
     if (this.oneRequestAtATime()) {
       this.noteRequest();
       return this.reader.read(own, this.requestOptions, demand);
     }
+    return this.reader.readPipelined(this.pipelinedClient(own), this.requestOptions, demand);
+  }
+
+  /**
+   * Where a pipelined poll goes, its request noted there: the server's carrier, except once every
+   * `ownPollEveryMs` of the monitor's clock, when it goes on the link's own connection (that keeps it
+   * under upsd's idle cutoff with a real poll instead of a `VER`, and on the drill's virtual clock too).
+   */
+  private pipelinedClient(own: NutClient): NutClient {
     const carrier = this.carriers?.carrierFor(this) ?? this;
-    const onOwn =
+    const carried = carrier.session.client;
+    if (
       carrier === this ||
-      carrier.session.client === undefined ||
-      this.clock.now() - this.lastOwnRequestMs >= this.ownPollEveryMs;
-    if (onOwn) {
+      carried === undefined ||
+      this.clock.now() - this.lastOwnRequestMs >= this.ownPollEveryMs
+    ) {
       this.noteRequest();
-      return this.reader.readPipelined(own, this.requestOptions, demand);
+      return own;
     }
     carrier.noteRequest();
-    return this.reader.readPipelined(carrier.session.client, this.requestOptions, demand);
+    return carried;
   }
 
   async setFsd(): Promise<boolean> {

@@ -19,6 +19,11 @@ export interface UpsLink {
    */
   poll(demand?: PollDemand): Promise<PollResult>;
   /**
+   * Optional: the same poll, its result handed to `done` (once, never before this returns) instead of
+   * a promise, so a steady poll needs no promise (link-polls.ts uses it when a link has it).
+   */
+  pollThen?(demand: PollDemand | undefined, done: (result: PollResult) => void): void;
+  /**
    * After this long an unsettled poll counts as a failed poll (default 15 s: upsmon's connect timeout
    * + 5 s). The poll itself goes on; its result is used when it comes.
    */

@@ -16,6 +16,12 @@ export interface ClockTimer {
   refresh(): void;
 }
 
+/** I/O under way that is not a promise (a callback will come): a virtual clock holds still until release(). */
+export interface ClockHold {
+  /** The I/O is over (once; later calls do nothing). */
+  release(): void;
+}
+
 export interface Clock {
   /** Milliseconds since the epoch (simulated for a virtual clock). */
   now(): number;
@@ -25,7 +31,12 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** I/O being awaited: a virtual clock holds time still until it settles. Returns `work`. */
   during<T>(work: Promise<T>): Promise<T>;
+  /** `during` for I/O that ends in a callback: held until the returned hold is released. */
+  hold(): ClockHold;
 }
+
+/** The real clock's hold: nothing to hold (one shared object, nothing allocated per I/O). */
+export const NO_HOLD: ClockHold = Object.freeze({ release: () => {} });
 
 function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -77,6 +88,7 @@ export const realClock: Clock = {
     return sleepOn(realClock, ms, signal);
   },
   during: (work) => work,
+  hold: () => NO_HOLD,
 };
 
 interface VirtualTimer {
@@ -128,6 +140,19 @@ export class VirtualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return sleepOn(this, ms, signal);
+  }
+
+  hold(): ClockHold {
+    this.busy++;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.busy--;
+        this.poke();
+      },
+    };
   }
 
   during<T>(work: Promise<T>): Promise<T> {

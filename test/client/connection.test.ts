@@ -2,7 +2,7 @@
 // garbage), against the scripted fake server; and pipelining against the real upsd.
 import type net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NutClient, openSocket } from "../../src/client/index.js";
+import { NutClient, openSocket, prepareGetVar } from "../../src/client/index.js";
 import {
   ERR_MESSAGES,
   NutAbortError,
@@ -234,6 +234,72 @@ describe("timeouts and cancellation", () => {
     expect(err).toBeInstanceOf(NutAbortError);
     expect(await c.getVar("ups", "y")).toBe("value of y");
     expect(server!.lines).toEqual(["GET VAR ups y"]);
+  });
+});
+
+describe("callback requests (a poller's steady GET VAR)", () => {
+  type Outcome = { err: Error | undefined; value: string | undefined; sync: boolean };
+  /** getPreparedVarThen as a promise of what its callback got, and whether it came before the call returned. */
+  function viaCallback(c: NutClient, ups: string, name: string, o: { timeoutMs?: number } = {}) {
+    let returned = false;
+    return new Promise<Outcome>((resolve) => {
+      c.getPreparedVarThen(prepareGetVar(ups, name), o, (err, value) =>
+        resolve({ err, value, sync: !returned }),
+      );
+      returned = true;
+    });
+  }
+
+  it("a reply reaches the callback, in order with promise requests pipelined beside it", async () => {
+    const c = await fake(upsdLike);
+    const before = c.getVar("ups", "a");
+    const viaCb = viaCallback(c, "ups", "b");
+    const after = c.getVar("ups", "c");
+    expect(await Promise.all([before, viaCb, after])).toEqual([
+      "value of a",
+      { err: undefined, value: "value of b", sync: false },
+      "value of c",
+    ]);
+    expect(server!.lines).toEqual(["GET VAR ups a", "GET VAR ups b", "GET VAR ups c"]);
+  });
+
+  it("an ERR reply, a timeout and a closed connection reach the callback as the promise would reject", async () => {
+    const c = await fake((line) => (line.endsWith(" silent") ? null : upsdLike(line)));
+    const missing = await viaCallback(c, "ups", "missing");
+    expect(missing.err).toBeInstanceOf(VarNotSupportedError);
+    const silent = await viaCallback(c, "ups", "silent", { timeoutMs: 150 });
+    expect(silent.err).toBeInstanceOf(NutTimeoutError);
+    expect(c.isOpen).toBe(false);
+    // refused before sending: still a callback, and never before the call returned
+    const closed = await viaCallback(c, "ups", "x");
+    expect(closed.err).toBeInstanceOf(NutConnectionError);
+    expect(closed.sync).toBe(false);
+  });
+
+  it("a callback that throws leaves the connection in step: later replies reach their own callers", async () => {
+    // the replies to `a` and `b` arrive in one read, so the throw happens with `b`'s reply still unread
+    const c = await fake((line) =>
+      line === "GET VAR ups a"
+        ? null
+        : line === "GET VAR ups b"
+          ? `${upsdLike("GET VAR ups a")}${upsdLike(line)}`
+          : upsdLike(line),
+    );
+    const thrown: unknown[] = [];
+    const onUncaught = (e: unknown) => thrown.push(e);
+    process.prependListener("uncaughtException", onUncaught);
+    try {
+      c.getPreparedVarThen(prepareGetVar("ups", "a"), {}, () => {
+        throw new Error("caller's bug");
+      });
+      expect(await c.getVar("ups", "b")).toBe("value of b");
+      expect(await viaCallback(c, "ups", "c")).toEqual({ err: undefined, value: "value of c", sync: false });
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off("uncaughtException", onUncaught);
+    }
+    expect(c.isOpen).toBe(true);
+    expect(thrown.map((e) => (e as Error).message)).toEqual(["caller's bug"]);
   });
 });
 

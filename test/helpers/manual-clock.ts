@@ -3,7 +3,7 @@
  * test calls advance(to), which runs the due timers in time order and lets promises settle between
  * them (I/O a shell starts, such as a child process, still runs on real time).
  */
-import type { Clock, ClockTimer } from "../../src/util/clock.js";
+import { type Clock, type ClockHold, type ClockTimer, NO_HOLD } from "../../src/util/clock.js";
 
 interface ManualTimer {
   at: number;
@@ -35,6 +35,10 @@ export class ManualClock implements Clock {
       });
     });
   }
+  hold(): ClockHold {
+    return NO_HOLD;
+  }
+
   during<T>(work: Promise<T>): Promise<T> {
     return work;
   }

@@ -6,7 +6,7 @@
  *
  * Must not: be used for anything but the daemon's own waits (the client's timeouts stay real).
  */
-import type { Clock, ClockTimer } from "../../src/util/clock.js";
+import { type Clock, type ClockTimer, NO_HOLD } from "../../src/util/clock.js";
 
 interface SpedUpTimers {
   setTimeout(fn: () => void, ms: number): number;
@@ -69,6 +69,7 @@ export class VirtualClock {
         });
       }),
     during: (work) => work,
+    hold: () => NO_HOLD,
   };
 
   /** Cancel every pending timer (test clean-up). */

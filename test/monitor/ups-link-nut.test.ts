@@ -327,3 +327,82 @@ describe("UpsLink configuration errors", () => {
     ]);
   });
 });
+
+/** `pollThen` (the daemon's callback poll) as a promise of what it handed over, never before it returned. */
+function pollThen(l: UpsLink, demand?: Parameters<UpsLink["poll"]>[0]) {
+  let returned = false;
+  return new Promise<{ result: Awaited<ReturnType<UpsLink["poll"]>>; sync: boolean }>((resolve) => {
+    l.pollThen!(demand, (result) => resolve({ result, sync: !returned }));
+    returned = true;
+  });
+}
+
+describe("UpsLink over NUT: the callback poll gives what the promise poll gives", () => {
+  it("the steady plain poll, ALARM with ups.alarm after it, a failing status, and back", async () => {
+    const vars: Record<string, string> = { "ups.status": "OL", "ups.alarm": "Fan failure" };
+    const { link, server } = await linkTo("secondary", vars);
+    const steadyOl = {
+      result: {
+        kind: "status",
+        status: "OL",
+        alarm: undefined,
+        buzzwords: undefined,
+        vars: { "ups.status": "OL" },
+      },
+      sync: false,
+    };
+    // before the connection is up, and while the buzzwords are still being learned: the promise path
+    expect(await pollThen(link)).toEqual(steadyOl);
+    let before = server.lines.length;
+    expect(await pollThen(link)).toEqual(steadyOl);
+    expect(server.lines.slice(before)).toEqual(["GET VAR ups ups.status"]);
+    vars["ups.status"] = "OL ALARM";
+    before = server.lines.length;
+    expect((await pollThen(link)).result).toMatchObject({
+      kind: "status",
+      status: "OL ALARM",
+      alarm: "Fan failure",
+    });
+    expect(server.lines.slice(before)).toEqual(["GET VAR ups ups.status", "GET VAR ups ups.alarm"]);
+    delete vars["ups.status"];
+    expect((await pollThen(link)).result).toMatchObject({ kind: "failure", code: "VAR-NOT-SUPPORTED" });
+    vars["ups.status"] = "OB";
+    expect((await pollThen(link)).result).toMatchObject({ kind: "status", status: "OB", alarm: undefined });
+  });
+
+  it("a demand's variables, an unknown UPS in upsmon's words, and a server that went away", async () => {
+    const { link } = await linkTo("secondary", { "ups.status": "OL", "battery.charge": "87" });
+    await pollThen(link);
+    expect((await pollThen(link, demandOf(["battery.charge"]))).result).toMatchObject({
+      kind: "status",
+      vars: { "ups.status": "OL", "battery.charge": "87" },
+    });
+    await server!.close();
+    const gone = await pollThen(link);
+    expect(gone.sync).toBe(false);
+    expect(gone.result.kind).toBe("failure");
+
+    // a server without the buzzwords (learned on the first poll) that does not know the UPS
+    server = await startFakeServer({
+      onLine: (line) =>
+        line.includes("buzzwords")
+          ? "ERR VAR-NOT-SUPPORTED\n"
+          : line.startsWith("GET VAR")
+            ? "ERR UNKNOWN-UPS\n"
+            : upsdLike({})(line),
+    });
+    const config = parseUpsmonConf(`MONITOR ghost@127.0.0.1:${server.port} 1 m p secondary\n`, "t").config;
+    const ghost = createNutLink(config.monitors[0]!, config, createMemoryLogger());
+    ghost.start();
+    try {
+      await pollThen(ghost);
+      expect((await pollThen(ghost)).result).toEqual({
+        kind: "failure",
+        code: "UNKNOWN-UPS",
+        message: "[ghost] does not exist on server 127.0.0.1",
+      });
+    } finally {
+      await ghost.close();
+    }
+  });
+});

@@ -50,6 +50,28 @@ describe("VirtualClock", () => {
     expect(await c.runUntil(work())).toBe(65_000);
     expect(seen).toEqual(["slept to 60000", "io done at 60000", "timer at 61000"]);
   });
+
+  it("a hold() keeps time still until it is released, as during() does for a promise; a second release is nothing", async () => {
+    const c = new VirtualClock(0);
+    const seen: string[] = [];
+    const work = async () => {
+      c.setTimer(() => seen.push(`timer at ${c.now()}`), 1000);
+      const hold = c.hold();
+      // I/O that ends in a callback (30 ms of real time), not a promise
+      await new Promise<void>((done) =>
+        setTimeout(() => {
+          seen.push(`callback at ${c.now()}`);
+          hold.release();
+          hold.release();
+          done();
+        }, 30),
+      );
+      await c.sleep(5000);
+      return c.now();
+    };
+    expect(await c.runUntil(work())).toBe(5000);
+    expect(seen).toEqual(["callback at 0", "timer at 1000"]);
+  });
 });
 
 describe("realClock", () => {
@@ -58,5 +80,6 @@ describe("realClock", () => {
     await realClock.sleep(5);
     expect(realClock.now()).toBeGreaterThanOrEqual(before);
     expect(await realClock.during(Promise.resolve(7))).toBe(7);
+    realClock.hold().release(); // nothing to hold on real time
   });
 });
