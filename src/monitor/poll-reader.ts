@@ -88,7 +88,7 @@ export class PollReader {
     const vars: Record<string, string> = { "ups.status": status };
     const names = this.namesFor(demand);
     if (names.length > 0) await this.readInto(client, names, vars, opts);
-    const wantIdentity = demand.identity && !this.identityRead;
+    const wantIdentity = this.wantsIdentity(demand);
     if (wantIdentity) await this.readInto(client, IDENTITY_VARS, vars, opts);
     const description = wantIdentity ? await this.description(client, opts) : undefined;
     const alarmSet = ALARM_TOKEN.test(status);
@@ -103,10 +103,8 @@ export class PollReader {
    */
   readPipelined(client: NutClient, opts: { timeoutMs: number }, demand = STATUS_ONLY): Promise<PollResult> {
     const statusRequest = this.get(client, "ups.status", opts);
-    const names = this.namesFor(demand);
-    const wantIdentity = demand.identity && !this.identityRead;
-    if (names.length > 0 || wantIdentity)
-      return this.readMore(client, opts, statusRequest, names, wantIdentity);
+    if (!this.plainPoll(demand))
+      return this.readMore(client, opts, statusRequest, this.namesFor(demand), this.wantsIdentity(demand));
     // the steady plain poll: `ups.status` alone, settled without an async function's frame and hops
     this.alarmClient = client;
     this.alarmOptions = opts;
@@ -125,7 +123,7 @@ export class PollReader {
     done: (result: PollResult) => void,
   ): void {
     const status = this.preparedFor("ups.status");
-    if (status === undefined || this.namesFor(demand).length > 0 || (demand.identity && !this.identityRead)) {
+    if (status === undefined || !this.plainPoll(demand)) {
       this.readPipelined(client, opts, demand).then(done, (err: unknown) => done(this.statusFailed(err)));
       return;
     }
@@ -133,6 +131,15 @@ export class PollReader {
     this.alarmClient = client;
     this.alarmOptions = opts;
     client.getPreparedVarThen(status, opts, this.statusReplied);
+  }
+
+  /** This poll is `ups.status` alone: the demand adds no variable and the identity is read (or not asked). */
+  private plainPoll(demand: PollDemand): boolean {
+    return this.namesFor(demand).length === 0 && !this.wantsIdentity(demand);
+  }
+
+  private wantsIdentity(demand: PollDemand): boolean {
+    return demand.identity && !this.identityRead;
   }
 
   /** The reply to the steady plain poll's `ups.status` (readPipelinedThen). */

@@ -1,5 +1,6 @@
 /** The real UpsLink against a scripted server: what it sends, and how it reads replies and failures. */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NutClient } from "../../src/client/client.js";
 import { parseUpsmonConf } from "../../src/config/upsmon-conf.js";
 import { DASHBOARD_DEMAND, demandOf } from "../../src/monitor/poll-demand.js";
 import type { UpsLink } from "../../src/monitor/ups-link.js";
@@ -328,6 +329,20 @@ describe("UpsLink configuration errors", () => {
   });
 });
 
+/** Requests sent by callback (`getPreparedVarThen`), counted while a test runs: proof the callback path ran. */
+let callbackRequests = 0;
+const sendByCallback = NutClient.prototype.getPreparedVarThen;
+beforeEach(() => {
+  callbackRequests = 0;
+  NutClient.prototype.getPreparedVarThen = function (this: NutClient, ...args) {
+    callbackRequests++;
+    return sendByCallback.apply(this, args);
+  };
+});
+afterEach(() => {
+  NutClient.prototype.getPreparedVarThen = sendByCallback;
+});
+
 /** `pollThen` (the daemon's callback poll) as a promise of what it handed over, never before it returned. */
 function pollThen(l: UpsLink, demand?: Parameters<UpsLink["poll"]>[0]) {
   let returned = false;
@@ -356,6 +371,7 @@ describe("UpsLink over NUT: the callback poll gives what the promise poll gives"
     let before = server.lines.length;
     expect(await pollThen(link)).toEqual(steadyOl);
     expect(server.lines.slice(before)).toEqual(["GET VAR ups ups.status"]);
+    expect(callbackRequests).toBe(1); // the steady poll, by callback; the first one was the promise path
     vars["ups.status"] = "OL ALARM";
     before = server.lines.length;
     expect((await pollThen(link)).result).toMatchObject({
@@ -368,6 +384,7 @@ describe("UpsLink over NUT: the callback poll gives what the promise poll gives"
     expect((await pollThen(link)).result).toMatchObject({ kind: "failure", code: "VAR-NOT-SUPPORTED" });
     vars["ups.status"] = "OB";
     expect((await pollThen(link)).result).toMatchObject({ kind: "status", status: "OB", alarm: undefined });
+    expect(callbackRequests).toBe(4);
   });
 
   it("a demand's variables, an unknown UPS in upsmon's words, and a server that went away", async () => {
@@ -401,6 +418,7 @@ describe("UpsLink over NUT: the callback poll gives what the promise poll gives"
         code: "UNKNOWN-UPS",
         message: "[ghost] does not exist on server 127.0.0.1",
       });
+      expect(callbackRequests).toBe(2); // the first link's steady poll, and the ghost's second
     } finally {
       await ghost.close();
     }
