@@ -19,13 +19,22 @@ export class DeadlineTimer {
   /** The delay the timer was armed with (refresh() re-arms it with the same delay). */
   private ms = -1;
 
-  constructor(private readonly due: () => void) {}
+  constructor(
+    private readonly due: () => void,
+    /** The monotonic clock deadlines are on (tests inject one). */
+    private readonly now: () => number = monotonicMs,
+  ) {}
 
   /** A request due by `deadline` (its timeout `timeoutMs`) was queued; `alone`: nothing else is pending. */
   queued(deadline: number, timeoutMs: number, alone: boolean): void {
-    if (alone && this.timer !== undefined && this.ms === timeoutMs) {
-      // nothing else pending: the timer's old deadline is moot; push it to this request's
-      this.timer.refresh();
+    if (alone && this.timer !== undefined) {
+      // nothing else pending: the timer's old deadline is moot; push it to this request's. A timer
+      // armed for what was left of a deadline (it fired with requests pending) is replaced by one of
+      // the full timeout once, so a steady poller is back to refreshing one timer; otherwise one wake
+      // late enough that the timer fires just after the next request was queued would cost a new
+      // timer per request from then on.
+      if (this.ms === timeoutMs) this.timer.refresh();
+      else this.start(timeoutMs);
       this.at = deadline;
     } else if (deadline < this.at) {
       this.arm(deadline);
@@ -34,15 +43,19 @@ export class DeadlineTimer {
 
   /** Due at `at` (after the timer fired and requests are still pending). */
   arm(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
     this.at = at;
-    this.ms = Math.max(0, Math.ceil(at - monotonicMs()));
-    this.timer = setTimeout(this.fire, this.ms);
+    this.start(Math.max(0, Math.ceil(at - this.now())));
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private start(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.ms = ms;
+    this.timer = setTimeout(this.fire, ms);
   }
 
   private readonly fire = (): void => {

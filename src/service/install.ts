@@ -61,8 +61,9 @@ const JITLESS_LINE = /^Environment="NODE_OPTIONS=([^"\n]*) --jitless"$/m;
  * `nodeMajor` (default: the one `command` names, see unitNodeMajor). The monitor units start Node
  * `--jitless` (V8's interpreter only: at 100 UPSes on Node 24 about 8 MB less RSS for about the same CPU
  * per round; bench/README.md, "Issue 16, sixth pass"). On a Node before 24, or one this process cannot
- * tell, the flag is left out: Node 20's V8 logs "Warning: disabling flag --expose_wasm due to
- * conflicting flags" at every start, and Node 20 meets the RSS target without it.
+ * tell, the flag is left out: the V8 of Node 20 and of Node 22 (seen with 20.20.2 and 22.23.5) logs
+ * "Warning: disabling flag --expose_wasm due to conflicting flags" at every start, and Node 20 meets the
+ * RSS target without it.
  */
 export function renderUnit(template: string, command: string, nodeMajor = unitNodeMajor(command)): string {
   if (/\s/.test(command.replace(/ /g, "")) || /["'\\$%;]/.test(command)) {
