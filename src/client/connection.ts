@@ -1,14 +1,14 @@
 /**
- * One NUT connection over one TCP socket: a FIFO of pending requests matched to replies in order
- * (so callers may pipeline), framing of single-line and `BEGIN LIST`/`END LIST` replies across any
- * TCP chunking, per-request timeout and AbortSignal, typed errors, STARTTLS on the same socket.
+ * One NUT connection over one TCP socket: requests in, replies matched to them in order (so callers
+ * may pipeline), per-request timeout and AbortSignal, typed errors, STARTTLS on the same socket.
  *
  * Theory of operation:
  * - A request is a line plus what its reply looks like (one line, or a list with its query words).
  *   Lines are written in request order, coalesced into one write: at the end of the read that made
- *   room for them, otherwise once per event-loop turn (setImmediate). Each reply line goes to the
- *   oldest pending request; GET VAR replies of the usual shape are read off the buffer without
- *   splitting (reply-words.ts, quotedValueAfter).
+ *   room for them, otherwise once per synchronous run of requests (a microtask).
+ * - The requests in flight and the reading of their replies are the FIFO's (reply-fifo.ts): framing of
+ *   single-line and `BEGIN LIST`/`END LIST` replies across any TCP chunking, each reply line to the
+ *   oldest request, deadlines. This class owns the socket and the connection's life around it.
  * - An aborted request stays in the FIFO, so its reply, when it comes, is consumed and discarded.
  * - A timed-out request means the server may never answer it; later replies could then no longer be
  *   matched, so the connection is closed and every other pending request fails with a clear error.
@@ -19,9 +19,6 @@
  *   not is a `NutReplyMismatchError` for that request and closes the connection, since later replies
  *   can no longer be matched: every other pending request fails with a `NutConnectionError`
  *   `PROTOCOL-DESYNC` whose cause is the mismatch.
- * - Replies are split with NUT's tokenizer rules but without its 512-character word limit, so a
- *   value longer than NUT's 512-byte line (which upsd never sends, but other servers may) arrives
- *   whole; a line past MAX_LINE_BYTES fails the connection instead.
  *
  * Must not: know command semantics (client.ts does), log, or retry (session.ts reconnects).
  */
@@ -33,60 +30,38 @@ import {
   NutAbortError,
   NutConnectionError,
   NutProtocolError,
-  NutReplyMismatchError,
   NutServerError,
-  NutTimeoutError,
   ServerDisconnectedError,
-  serverErrorFromReply,
 } from "../protocol/errors.js";
-import { Tokenizer } from "../protocol/tokenizer.js";
-import { DeadlineTimer, monotonicMs } from "./deadline-timer.js";
 import { setChunkSink } from "./open-socket.js";
 import {
-  judgeReply,
   newPending,
-  type Pending,
   type Reply,
   type RequestCallback,
   type RequestOptions,
-  requestText,
   type SendSpec,
 } from "./pending-request.js";
-import { quotedValueAfter, splitSimpleReply } from "./reply-words.js";
-import { RequestQueue } from "./request-queue.js";
+import { ReplyFifo } from "./reply-fifo.js";
 import { type NutTlsOptions, tlsRefusal, upgradeToTls } from "./tls.js";
 
 export type { Reply, RequestCallback, RequestOptions, SendSpec } from "./pending-request.js";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-/** upsd's reply buffer (NUT_NET_ANSWER_MAX): it cuts longer replies, and their LF with them. */
-const NUT_LINE_BYTES = 512;
-/** upsd never sends more than 512 bytes per line; anything far longer is not NUT. */
-const MAX_LINE_BYTES = 64 * 1024;
-/**
- * Reply lines keep NUT's word rules but not its 512-character word cut (that limit is upsd's own
- * line buffer): a longer value from a server that sends one is kept whole, never cut silently.
- */
-const REPLY_LIMITS = { maxWordLength: MAX_LINE_BYTES } as const;
 const NO_OPTIONS: RequestOptions = Object.freeze({});
 const SETTLED = Promise.resolve();
 
 export class NutConnection extends EventEmitter {
   private socket: net.Socket;
-  private readonly queue = new RequestQueue<Pending>();
-  private inBuf = "";
-  /** How many of the oldest queued requests have been written to the socket. */
-  private sentCount = 0;
-  private readonly maxInFlight: number;
-  private tokenizer = new Tokenizer(REPLY_LIMITS);
+  private readonly fifo: ReplyFifo;
   private outBuf = "";
   private flushScheduled = false;
-  /** True while receive() handles a chunk: writes wait for its end instead of a setImmediate. */
+  /** True while receive() handles a chunk: writes wait for its end instead of a microtask. */
   private receiving = false;
   private closedWith: Error | undefined;
   private closing = false;
   private gate: Promise<void> | undefined;
-  private readonly deadlines = new DeadlineTimer(() => this.checkDeadlines());
+  /** drained()'s wait for the FIFO to empty. */
+  private whenIdle: (() => void) | undefined;
   private readonly defaultTimeoutMs: number;
   private readonly onData = (chunk: Buffer) => this.receive(chunk, chunk.length);
   private readonly onChunk = (buf: Buffer, length: number) => this.receive(buf, length);
@@ -107,7 +82,15 @@ export class NutConnection extends EventEmitter {
     maxInFlight?: number,
   ) {
     super();
-    this.maxInFlight = Math.max(1, maxInFlight ?? 100);
+    this.fifo = new ReplyFifo(
+      {
+        write: (wire) => this.write(wire),
+        fail: (err) => this.fail(err),
+        handOver: (rest) => this.handOver(rest),
+        idle: () => this.whenIdle?.(),
+      },
+      Math.max(1, maxInFlight ?? 100),
+    );
     this.socket = socket;
     this.defaultTimeoutMs = requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.attach(socket);
@@ -121,7 +104,7 @@ export class NutConnection extends EventEmitter {
 
   /** Requests sent and not yet answered (including aborted ones whose reply is still due). */
   get pendingCount(): number {
-    return this.queue.length;
+    return this.fifo.length;
   }
 
   /** Whether the socket is encrypted. */
@@ -183,21 +166,11 @@ export class NutConnection extends EventEmitter {
     }
     const signal = o.signal;
     const p = newPending(spec, signal, handOver, map, callback);
-    const timeoutMs = o.timeoutMs ?? this.defaultTimeoutMs;
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-      p.timeoutMs = timeoutMs;
-      p.deadline = monotonicMs() + timeoutMs;
-      this.deadlines.queued(p.deadline, timeoutMs, this.queue.length === 0);
-    }
     if (signal) {
-      p.onAbort = () => this.settle(p, new NutAbortError({ cause: signal.reason }));
+      p.onAbort = () => this.fifo.settle(p, new NutAbortError({ cause: signal.reason }));
       signal.addEventListener("abort", p.onAbort, { once: true });
     }
-    this.queue.push(p);
-    if (this.sentCount < this.maxInFlight) {
-      this.sentCount++;
-      this.write(p.wire);
-    }
+    this.fifo.add(p, o.timeoutMs ?? this.defaultTimeoutMs);
     return p.promise;
   }
 
@@ -286,17 +259,15 @@ export class NutConnection extends EventEmitter {
   }
 
   private drained(): Promise<void> {
-    if (this.queue.length === 0) return Promise.resolve();
+    if (this.fifo.length === 0 || this.closedWith) return Promise.resolve();
     return new Promise((resolve) => {
-      const check = () => {
-        if (this.queue.length === 0 || this.closedWith) {
-          this.off("idle", check);
-          this.off("close", check);
-          resolve();
-        }
+      const done = () => {
+        this.whenIdle = undefined;
+        this.off("close", done);
+        resolve();
       };
-      this.on("idle", check);
-      this.on("close", check);
+      this.whenIdle = done;
+      this.on("close", done);
     });
   }
 
@@ -338,7 +309,7 @@ export class NutConnection extends EventEmitter {
   private receive(buf: Buffer, length: number): void {
     this.receiving = true;
     try {
-      this.readLines(buf.toString("latin1", 0, length));
+      this.fifo.read(buf.toString("latin1", 0, length));
     } finally {
       this.receiving = false;
     }
@@ -347,182 +318,20 @@ export class NutConnection extends EventEmitter {
     if (this.outBuf) this.flush();
   }
 
-  private readLines(chunk: string): void {
-    const text = this.inBuf ? this.inBuf + chunk : chunk;
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      const from = start;
-      start = nl + 1;
-      if (nl - from > MAX_LINE_BYTES) {
-        // checked here too, for a long line that arrived in one read: words are never cut
-        this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
-        return;
-      }
-      // fast path (GET VAR): the value is read off the buffer, the line is never cut out
-      const p = this.queue.peek();
-      const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
-      if (value !== undefined) {
-        this.finish(p!, undefined, value, true);
-        if (this.closedWith) return; // a callback request's caller closed it
-        continue;
-      }
-      const handedOver = this.handleLine(text.slice(from, nl));
-      if (this.closedWith) return;
-      if (handedOver) {
-        this.socket.pause();
-        this.inBuf = "";
-        if (start < text.length) this.socket.unshift(Buffer.from(text.slice(start), "latin1"));
-        return;
-      }
-    }
-    this.inBuf = start === 0 ? text : text.slice(start);
-    if (this.inBuf.length > MAX_LINE_BYTES) {
-      this.fail(new NutProtocolError(`reply line longer than ${MAX_LINE_BYTES} bytes`));
-    }
-  }
-
-  /** Route one reply line to the oldest request. Returns true when the socket must go to TLS now. */
-  private handleLine(line: string): boolean {
-    const p = this.queue.peek();
-    if (!p) {
-      this.fail(new NutProtocolError(`reply with no request pending: ${line}`, line));
-      return false;
-    }
-    let words: string[];
-    try {
-      words = this.splitReply(line);
-    } catch (err) {
-      // one bad line is still one line: the FIFO stays in step
-      this.finish(p, new NutProtocolError(`cannot parse reply (${(err as Error).message}): ${line}`, line));
-      return false;
-    }
-    const verdict = judgeReply(p, words, line);
-    switch (verdict) {
-      case "server-error":
-        this.finish(p, serverErrorFromReply(words, line));
-        return false;
-      case "list-begin":
-        p.listBegun = true;
-        return false;
-      case "list-item":
-        p.items.push({ line, words });
-        return false;
-      case "list-end":
-        this.finish(p, undefined, p.items);
-        return false;
-      case "reply":
-        this.finish(p, undefined, { line, words });
-        // only a successful STARTTLS hands the socket over; a refusal continues in plaintext
-        return p.handOver && words[0] === "OK";
-      default:
-        this.mismatch(p, verdict.mismatch, line);
-        return false;
-    }
-  }
-
-  /** NUT's tokenizer on one reply line (one instance per connection; a parse error throws). */
-  private splitReply(line: string): string[] {
-    const simple = splitSimpleReply(line);
-    if (simple) return simple;
-    // the line is one char per byte (latin1): as bytes, the tokenizer decodes UTF-8 a server may send
-    const out = this.tokenizer.feed(Buffer.from(line + "\n", "latin1"));
-    const first = out[0];
-    if (first?.kind === "line") return first.words;
-    this.tokenizer = new Tokenizer(REPLY_LIMITS); // after an error it skips to the next LF; start clean instead
-    throw new SyntaxError(first?.kind === "error" ? first.message : "unterminated quote");
-  }
-
-  /**
-   * Remove the head request and settle it (unless it was already aborted): with `value` as is when
-   * `isResult` (the fast path), otherwise with `map(value)`.
-   */
-  private finish(p: Pending, err: Error | undefined, value?: unknown, isResult = false): void {
-    this.queue.shift();
-    this.sentCount--;
-    while (this.sentCount < this.maxInFlight && this.sentCount < this.queue.length) {
-      this.write(this.queue.at(this.sentCount)!.wire);
-      this.sentCount++;
-    }
-    if (!err && p.map && !p.done && !isResult) {
-      try {
-        value = p.map(value as Reply);
-      } catch (e) {
-        err = e as Error;
-      }
-    }
-    this.settle(p, err, value);
-    if (this.queue.length === 0) this.emit("idle");
-  }
-
-  private settle(p: Pending, err: Error | undefined, value?: unknown): void {
-    if (p.done) return;
-    p.done = true;
-    if (p.signal && p.onAbort) p.signal.removeEventListener("abort", p.onAbort);
-    if (p.callback !== undefined) {
-      try {
-        p.callback(err, value);
-      } catch (thrown) {
-        // the FIFO is already in step; a caller's bug surfaces as it would from a promise reaction
-        queueMicrotask(() => {
-          throw thrown;
-        });
-      }
-    } else if (err) p.reject(err);
-    else p.resolve(value!);
-  }
-
-  /** The reply does not answer `p`: fail it, and close the connection (nothing later can be matched). */
-  private mismatch(p: Pending, detail: string, line: string): void {
-    const err = new NutReplyMismatchError(requestText(p), detail, line);
-    this.settle(p, err);
-    this.fail(
-      new NutConnectionError(
-        "PROTOCOL-DESYNC",
-        `Connection closed: a reply did not answer its request (${detail}), later replies could not be matched`,
-        { cause: err },
-      ),
-    );
-  }
-
-  /** The deadline timer fired: time out an overdue request, or re-arm for the earliest one left. */
-  private checkDeadlines(): void {
-    const now = monotonicMs();
-    let overdue: Pending | undefined;
-    let earliest = Number.POSITIVE_INFINITY;
-    this.queue.forEach((p) => {
-      if (p.done) return;
-      if (p.deadline <= now) overdue ??= p;
-      else earliest = Math.min(earliest, p.deadline);
-    });
-    if (overdue) this.timedOut(overdue, overdue.timeoutMs);
-    else if (earliest !== Number.POSITIVE_INFINITY) this.deadlines.arm(earliest);
-  }
-
-  private timedOut(p: Pending, timeoutMs: number): void {
-    if (p.done) return;
-    // upsd cuts a reply past its 512-byte buffer and sends it without its LF: say so, not just "no reply"
-    const cut =
-      this.inBuf.length >= NUT_LINE_BYTES
-        ? ` (the reply stopped after ${this.inBuf.length} bytes without its line end: upsd cuts replies longer than ${NUT_LINE_BYTES} bytes)`
-        : "";
-    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms${cut}`));
-    this.fail(
-      new NutConnectionError(
-        "TIMEOUT-CLOSED",
-        `Connection closed: ${p.label} got no reply within ${timeoutMs} ms, later replies could not be matched`,
-      ),
-    );
+  /** A successful STARTTLS reply was read: the socket stops here; what came after it is TLS's. */
+  private handOver(rest: string): void {
+    this.socket.pause();
+    if (rest) this.socket.unshift(Buffer.from(rest, "latin1"));
   }
 
   /** Close the connection for good and fail every pending request with `err`. */
   private fail(err: Error, emitError = true): void {
     if (this.closedWith) return;
     this.closedWith = err;
-    this.deadlines.stop();
     this.detach(this.socket);
     this.socket.on("error", () => {});
     this.socket.destroy();
-    for (const p of this.queue.drain()) this.settle(p, err);
+    this.fifo.failAll(err);
     this.emit(
       "close",
       emitError && !(this.closing && err instanceof ServerDisconnectedError) ? err : undefined,

@@ -1,8 +1,8 @@
 /**
  * One timer for the earliest deadline of a connection's pending requests (cheaper than one per
  * request). A steady poller re-arms the same timer with `refresh()` instead of waking up for deadlines
- * already met. Knows nothing about requests: the connection says when one is queued and, when the
- * timer fires, finds what is overdue and re-arms it for the earliest deadline left.
+ * already met. Knows nothing about requests: the FIFO (reply-fifo.ts) says when one is queued and, when
+ * the timer fires, finds what is overdue and re-arms it for the earliest deadline left.
  */
 
 /**

@@ -1,8 +1,8 @@
 /**
- * A request in a connection's FIFO (client/connection.ts): what the caller asked (`SendSpec`), the
- * state the connection keeps for it until its reply (`Pending`), and what a reply line means for it
+ * A request in a connection's FIFO (client/reply-fifo.ts): what the caller asked (`SendSpec`), the
+ * state the FIFO keeps for it until its reply (`Pending`), and what a reply line means for it
  * (`judgeReply`: libupsclient's checks of the keyword, the echoed names and LIST framing). Pure: no
- * socket, no timers; the connection does the I/O and settles the request.
+ * socket, no timers; the FIFO settles the request and the connection does the I/O.
  */
 import { classifyListLine } from "./list-framing.js";
 

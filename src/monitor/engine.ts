@@ -216,10 +216,12 @@ export class MonitorEngine {
   /** Seconds until the next round: POLLFREQALERT while any UPS is in an alert state, else POLLFREQ. */
   pollIntervalSec(): number {
     const s = this.settings;
-    const alert = this.ups.some((u) => {
-      const f = u.flags;
-      return f.onBattery || f.off || f.bypass || f.alarm || f.cal || f.over || f.trim || f.boost;
-    });
+    // twice a round over every UPS: an indexed loop, no closure call per UPS
+    let alert = false;
+    for (let i = 0; i < this.ups.length && !alert; i++) {
+      const f = this.ups[i]!.flags;
+      alert = f.onBattery || f.off || f.bypass || f.alarm || f.cal || f.over || f.trim || f.boost;
+    }
     if (!alert) return s.pollFreqSec;
     if (s.oblbDurationSec > 0 && this.ups.some((u) => u.oblbSinceMs !== undefined)) {
       return gcd(Math.max(1, s.pollFreqAlertSec), s.oblbDurationSec);

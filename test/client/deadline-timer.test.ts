@@ -4,7 +4,7 @@ import { DeadlineTimer } from "../../src/client/deadline-timer.js";
 /**
  * A connection's deadline timer under a steady poller: one request every POLL_MS, answered at once,
  * each with a timeout of POLL_MS (upsmon's defaults give both 5 s). The connection's part is played
- * here as connection.ts plays it: it tells the timer of each request queued, and when the timer fires
+ * here as reply-fifo.ts plays it: it tells the timer of each request queued, and when the timer fires
  * it times out an overdue request or re-arms the timer for the earliest deadline left.
  */
 const POLL_MS = 5000;
