@@ -15,6 +15,16 @@ export function rssKb(pid: number): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
+/**
+ * A process's anonymous (private, written) memory in kB (smaps_rollup): its own heap and stacks, without
+ * the file pages RSS also counts (Node's binary is ~40 MB of them, shared with every Node process, and how
+ * many are mapped varies with the page cache from run to run).
+ */
+export function anonKb(pid: number): number {
+  const m = /^Anonymous:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 /** User and system CPU of a process (all threads), in seconds (clock ticks of 10 ms: for long windows). */
 export function userSysSec(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -6,9 +6,10 @@
  *  - one `nutguard monitor -p` per build in BUILDS (`label=path/to/nutguard.cjs`, comma-separated;
  *    default: this checkout's dist), so two builds compare in one run;
  *  - Debian's upsmon 2.8.0 (UPSMON=0 leaves it out).
- * After WARMUP_S, CPU of all threads (schedstat) over WINDOW_S per round, and RSS; WINDOWS=N measures N
- * windows one after another and adds each monitor's median, and its median ratio to upsmon and to the
- * node floor (one window's ratio swings by a third on a 2-core VM: the peer's figure does too).
+ * After WARMUP_S, CPU of all threads (schedstat) over WINDOW_S per round, and RSS with its anonymous
+ * part (smaps_rollup: RSS also counts Node's binary, shared); WINDOWS=N measures N windows one after
+ * another and adds each monitor's median, and its median ratio to upsmon and to the node floor (one
+ * window's ratio swings by a third on a 2-core VM: the peer's figure does too).
  * SCRAPE=1: each nutguard monitor also serves its HTTP surface (--http), and beside upsmon runs
  * `nutguard exporter` (the nut_exporter stand-in) polling the same UPSes every POLLFREQ; /metrics of each
  * is fetched every SCRAPE_S (default 15, Prometheus' default) over keep-alive: latency p50 / p99 / max,
@@ -32,7 +33,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../test/helpers/nut-stack.js";
-import { rssKb, schedCpuSec, userSysSec } from "./proc-stats.js";
+import { anonKb, rssKb, schedCpuSec, userSysSec } from "./proc-stats.js";
 import {
   envNumber,
   fleetKnobs,
@@ -217,9 +218,10 @@ async function main() {
         const cpu = cpuOf(m.pids()) - cpu0[i]!;
         const sys = sysOf(m.pids()) - sys0[i]!;
         const rss = m.pids().map(rssKb);
+        const anon = m.pids().reduce((a, p) => a + anonKb(p), 0);
         row.push((cpu / rounds) * 1000);
         console.log(
-          `${m.label.padEnd(22)}: CPU ${((cpu / rounds) * 1000).toFixed(2)} ms per poll round of ${systems.length} UPSes (${(cpu * 1000).toFixed(0)} ms over ${rounds.toFixed(1)} rounds; kernel ${((100 * sys) / cpu).toFixed(0)} %); RSS ${rss.join(" + ")} = ${(rss.reduce((a, b) => a + b, 0) / 1024).toFixed(1)} MB`,
+          `${m.label.padEnd(22)}: CPU ${((cpu / rounds) * 1000).toFixed(2)} ms per poll round of ${systems.length} UPSes (${(cpu * 1000).toFixed(0)} ms over ${rounds.toFixed(1)} rounds; kernel ${((100 * sys) / cpu).toFixed(0)} %); RSS ${rss.join(" + ")} = ${(rss.reduce((a, b) => a + b, 0) / 1024).toFixed(1)} MB (anonymous ${(anon / 1024).toFixed(1)} MB)`,
         );
       });
       perWindow.push(row);
