@@ -27,13 +27,13 @@ export class DeadlineTimer {
 
   /** A request due by `deadline` (its timeout `timeoutMs`) was queued; `alone`: nothing else is pending. */
   queued(deadline: number, timeoutMs: number, alone: boolean): void {
-    if (alone && this.timer !== undefined) {
+    if (alone) {
       // nothing else pending: the timer's old deadline is moot; push it to this request's. A timer
-      // armed for what was left of a deadline (it fired with requests pending) is replaced by one of
-      // the full timeout once, so a steady poller is back to refreshing one timer; otherwise one wake
-      // late enough that the timer fires just after the next request was queued would cost a new
-      // timer per request from then on.
-      if (this.ms === timeoutMs) this.timer.refresh();
+      // armed for what was left of a deadline (it fired with requests pending), or none yet, is
+      // replaced by one of the full timeout once, so a steady poller is back to refreshing one timer;
+      // otherwise one wake late enough that the timer fires just after the next request was queued
+      // would cost a new timer per request from then on.
+      if (this.timer !== undefined && this.ms === timeoutMs) this.timer.refresh();
       else this.start(timeoutMs);
       this.at = deadline;
     } else if (deadline < this.at) {
