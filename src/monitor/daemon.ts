@@ -246,8 +246,8 @@ class MonitorDaemon {
       const waitMs = Math.max(roundIntervalMs, MIN_ROUND_WAIT_MS);
       await (paced ? this.waits.roundWait() : this.sleep(waitMs, true));
       if (this.stopping) break;
-      this.checkTimeJump(roundStartMs, waitMs);
       const nowMs = this.clock.now();
+      this.checkTimeJump(roundStartMs, waitMs, nowMs);
       this.polls.collect(links, nowMs, (link, result) => this.observe(link, result, nowMs));
       const evaluation = this.engine.evaluate(nowMs);
       this.lastEvaluation = evaluation;
@@ -282,17 +282,16 @@ class MonitorDaemon {
       const intervalMs = this.intervalMs();
       const sleepMs = Math.min(intervalMs, Math.max(0, roundStartMs + intervalMs - beforeMs));
       await (paced && intervalMs === roundIntervalMs ? this.waits.untilNextRound() : this.sleep(sleepMs));
-      this.checkTimeJump(beforeMs, sleepMs);
       roundStartMs = this.clock.now();
+      this.checkTimeJump(beforeMs, sleepMs, roundStartMs);
     }
     this.waits.stopPacing();
     await this.closeLinks();
     this.finish(this.exitAfterStop);
   }
 
-  /** A sleep that took far longer than asked (suspend/resume) or went backwards (clock set). */
-  private checkTimeJump(beforeMs: number, intervalMs: number): void {
-    const nowMs = this.clock.now();
+  /** A sleep from `beforeMs` to `nowMs` that took far longer than asked (suspend/resume) or went backwards (clock set). */
+  private checkTimeJump(beforeMs: number, intervalMs: number, nowMs: number): void {
     const sleptMs = nowMs - beforeMs;
     if (sleptMs >= 0 && sleptMs <= intervalMs + TIME_JUMP_TOLERANCE_MS) return;
     this.deliver(this.engine.resumeAfterTimeJump(nowMs, sleptMs / 1000));

@@ -272,6 +272,38 @@ describe("daemon: round pacing", () => {
   });
 });
 
+describe("daemon: a reload's new POLLFREQ", () => {
+  it("paces the rounds from the reload on: a round at once, then the new interval apart", async () => {
+    const clock = new PacedClock();
+    const slow = parseUpsmonConf("POLLFREQ 5\nMONITOR u 1 m p secondary\n", "t").config;
+    const fast = parseUpsmonConf("POLLFREQ 2\nMONITOR u 1 m p secondary\n", "t").config;
+    const log = createMemoryLogger();
+    const rounds: number[] = [];
+    let enough!: () => void;
+    const done = new Promise<void>((r) => (enough = r));
+    const handle = startMonitor({
+      config: slow,
+      log,
+      clock,
+      notifier: new RecordingNotifier({ config: slow, log }),
+      host: { requestShutdown: async () => {}, ready: () => {}, status: () => {}, heartbeat: () => {} },
+      listeners: [
+        (e) => {
+          if (e.kind !== "round") return;
+          rounds.push(e.timeMs - START_MS);
+          // the third round (10 s): a reload comes 2.5 s into the wait for the next one
+          if (rounds.length === 3) clock.setTimer(() => void handle.reload(fast), 2500);
+          if (rounds.length === 6) enough();
+        },
+      ],
+      createLink: (entry) => new ScriptedLink(entry, ["OL"]),
+    });
+    await clock.runUntil(done);
+    await handle.stop();
+    expect(rounds).toEqual([0, 5000, 10_000, 12_500, 14_500, 16_500]);
+  });
+});
+
 describe("daemon: time jumps", () => {
   it("a sleep that took an hour (suspend) notifies SUSPEND_TIMEJUMP_UNEXPECTED and resets stale states", async () => {
     let offsetMs = 0;
