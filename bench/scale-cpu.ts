@@ -52,6 +52,7 @@ import {
   startNutguardServer,
   startUpsd,
   startUpsmon,
+  stopOnSignals,
   type UpsServer,
 } from "./scale-fleet.js";
 
@@ -133,19 +134,10 @@ async function main() {
   const servers: UpsServer[] = [];
   const monitors: Monitor[] = [];
   let exporter: Monitor | undefined;
-  let stopped: Promise<void> | undefined;
-  /** Stops the monitors, the exporter and the servers (once): at the end, or on SIGINT/SIGTERM. */
-  const stopAll = () =>
-    (stopped ??= (async () => {
-      for (const m of [...monitors, ...(exporter ? [exporter] : [])]) await m.stop().catch(() => {});
-      for (const s of servers) await s.stop().catch(() => {});
-    })());
-  // a bench stopped early must not leave its upsd, drivers and monitors running to skew the next one
-  for (const [signal, code] of [
-    ["SIGINT", 130],
-    ["SIGTERM", 143],
-  ] as const)
-    process.once(signal, () => void stopAll().finally(() => process.exit(code)));
+  const stopAll = stopOnSignals(async () => {
+    for (const m of [...monitors, ...(exporter ? [exporter] : [])]) await m.stop().catch(() => {});
+    for (const s of servers) await s.stop().catch(() => {});
+  });
   try {
     for (let i = 0; i < fleet.servers; i++)
       servers.push(

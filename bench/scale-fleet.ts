@@ -90,6 +90,22 @@ export class DeadableNetns {
 export const envNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 
 /** The knobs both scale benches share: the fleet's size and kind, POLLFREQ and the measuring window. */
+/**
+ * Makes `stop` run once, also when the bench is interrupted (SIGINT, SIGTERM; then it exits 130/143): a
+ * bench stopped early must not leave its servers, drivers, monitors or network namespace behind to skew
+ * the next run. Returns the once-only `stop`, for the bench's own `finally`.
+ */
+export function stopOnSignals(stop: () => Promise<void>): () => Promise<void> {
+  let stopped: Promise<void> | undefined;
+  const once = () => (stopped ??= stop());
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
+    process.once(signal, () => void once().finally(() => process.exit(code)));
+  return once;
+}
+
 export function fleetKnobs(defaults: { realServers: number }) {
   const servers = envNumber("SERVERS", 10);
   return {

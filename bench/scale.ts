@@ -14,6 +14,7 @@
  *     waited for at most DEAD_WAIT_S (upsmon's stall is reported as measured, or as "> DEAD_WAIT_S").
  *     Throughout, connection attempts to the dead server are sampled (`ss` every 200 ms, sockets in
  *     SYN-SENT, per process): attempts seen, the most at once, how long each lasted.
+ * SIGINT/SIGTERM stop what it started (servers, drivers, monitors, the namespace) before it exits.
  * Prints figures; asserts nothing. Needs root, iproute2 and Debian's nut-server/nut-client.
  */
 import { execFile } from "node:child_process";
@@ -33,6 +34,7 @@ import {
   startNutguardServer,
   startUpsd,
   startUpsmon,
+  stopOnSignals,
   type UpsServer,
 } from "./scale-fleet.js";
 
@@ -156,6 +158,12 @@ async function main() {
   const netns = new DeadableNetns();
   const servers: UpsServer[] = [];
   const monitors: Monitor[] = [];
+  const stopAll = stopOnSignals(async () => {
+    for (const m of monitors) await m.stop().catch(() => {});
+    netns.undrop();
+    for (const s of servers) await s.stop().catch(() => {});
+    netns.teardown();
+  });
   try {
     for (let i = 0; i < SERVERS; i++) {
       servers.push(
@@ -261,10 +269,7 @@ async function main() {
       );
     });
   } finally {
-    for (const m of monitors) await m.stop().catch(() => {});
-    netns.undrop();
-    for (const s of servers) await s.stop().catch(() => {});
-    netns.teardown();
+    await stopAll();
   }
 }
 
