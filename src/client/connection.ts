@@ -170,7 +170,7 @@ export class NutConnection extends EventEmitter {
       p.onAbort = () => this.fifo.settle(p, new NutAbortError({ cause: signal.reason }));
       signal.addEventListener("abort", p.onAbort, { once: true });
     }
-    this.fifo.add(p, o.timeoutMs ?? this.defaultTimeoutMs);
+    this.fifo.add(p, o.timeoutMs ?? this.defaultTimeoutMs, o.timer !== false);
     return p.promise;
   }
 
@@ -246,6 +246,16 @@ export class NutConnection extends EventEmitter {
     this.closing = true;
     await logout.catch(() => {});
     this.destroy();
+  }
+
+  /**
+   * Time out every request past its deadline now, as the connection's deadline timer would (the
+   * request fails with NutTimeoutError and the connection closes): for requests sent with
+   * `timer: false`, whose caller keeps their deadlines. When none is overdue yet, the connection's
+   * timer is armed for the earliest deadline, so a call a little early still times it out on time.
+   */
+  checkDeadlines(): void {
+    this.fifo.checkDeadlines();
   }
 
   /** Close at once, failing pending requests with a connection error. */

@@ -17,6 +17,13 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Abort the request: it fails with NutAbortError; its reply is discarded when it comes. */
   signal?: AbortSignal;
+  /**
+   * false: `timeoutMs` is still the request's deadline, but no timer of the connection enforces it;
+   * the caller does, by calling the connection's `checkDeadlines()` once it is due. For a caller that
+   * wakes up by then anyway (the monitor's rounds, for its steady poll): one timer less refreshed per
+   * request, and no wake-up of its own. Default true.
+   */
+  timer?: boolean;
 }
 
 const NO_ITEMS: Reply[] = [];

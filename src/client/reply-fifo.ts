@@ -69,12 +69,16 @@ export class ReplyFifo {
     return this.queue.length;
   }
 
-  /** Queue `p` (due within `timeoutMs`, when finite and positive) and write it when there is room. */
-  add(p: Pending, timeoutMs: number): void {
+  /**
+   * Queue `p` (due within `timeoutMs`, when finite and positive) and write it when there is room.
+   * `timer` false: the deadline is only checked when `checkDeadlines()` is called (or the timer runs
+   * for another request).
+   */
+  add(p: Pending, timeoutMs: number, timer = true): void {
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       p.timeoutMs = timeoutMs;
       p.deadline = monotonicMs() + timeoutMs;
-      this.deadlines.queued(p.deadline, timeoutMs, this.queue.length === 0);
+      if (timer) this.deadlines.queued(p.deadline, timeoutMs, this.queue.length === 0);
     }
     this.queue.push(p);
     if (this.sentCount < this.maxInFlight) {
@@ -228,8 +232,12 @@ export class ReplyFifo {
     );
   }
 
-  /** The deadline timer fired: time out an overdue request, or re-arm for the earliest one left. */
-  private checkDeadlines(): void {
+  /**
+   * Time out an overdue request (closing the connection), or arm the timer for the earliest deadline
+   * left: when the deadline timer fires, and when a caller that keeps its requests' deadlines asks.
+   */
+  checkDeadlines(): void {
+    if (this.closed) return;
     const now = monotonicMs();
     let overdue: Pending | undefined;
     let earliest = Number.POSITIVE_INFINITY;

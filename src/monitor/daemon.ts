@@ -242,8 +242,8 @@ class MonitorDaemon {
       if (paced) this.waits.startRound(roundIntervalMs);
       else this.waits.stopPacing();
       // every UPS is polled at once (each on its own connection), except one still busy with its last poll
-      this.polls.startRound(links, roundStartMs, this.o.pollDemand);
       const waitMs = Math.max(roundIntervalMs, MIN_ROUND_WAIT_MS);
+      this.polls.startRound(links, roundStartMs, this.o.pollDemand, waitMs);
       await (paced ? this.waits.roundWait() : this.sleep(waitMs, true));
       if (this.stopping) break;
       const nowMs = this.clock.now();

@@ -17,7 +17,7 @@
  * Time is the daemon's injected clock (`nowMs` arguments). Must not: observe results into the engine,
  * wait, or decide anything (the daemon does).
  */
-import { type Clock, type ClockHold, NO_HOLD, realClock } from "../util/clock.js";
+import { type Clock, type ClockHold, type ClockTimer, NO_HOLD, realClock } from "../util/clock.js";
 import type { PollResult } from "./engine-types.js";
 import type { PollDemand } from "./poll-demand.js";
 import type { UpsLink } from "./ups-link.js";
@@ -46,6 +46,8 @@ interface LinkPoll {
   forgotten: boolean;
   /** The clock's hold on a `pollThen` poll outstanding. */
   hold: ClockHold;
+  /** This class times the poll's request out (pollThen's `deadlineKept`; see keepDeadlines). */
+  deadlineKept: boolean;
   /** `poll()`'s promise settled. */
   readonly ok: (result: PollResult) => void;
   readonly failed: (err: unknown) => void;
@@ -62,6 +64,9 @@ export class LinkPolls {
   /** Polls this round started, and how many of them have not settled yet. */
   private started = 0;
   private waiting = 0;
+  /** The timer for the earliest kept request deadline not yet checked, and when it is due. */
+  private deadlineTimer: ClockTimer | undefined;
+  private deadlineTimerAt = Number.POSITIVE_INFINITY;
 
   /**
    * `roundDone` runs when the round's wait may end: every poll the round started has settled, or,
@@ -73,8 +78,16 @@ export class LinkPolls {
     private readonly clock: Clock = realClock,
   ) {}
 
-  /** A new round: a poll on every link without one outstanding, reading what `demandOf` its UPS asks. */
-  startRound(links: readonly UpsLink[], nowMs: number, demandOf?: (system: string) => PollDemand): void {
+  /**
+   * A new round: a poll on every link without one outstanding, reading what `demandOf` its UPS asks.
+   * `roundWaitMs`: the longest the round's wait lasts (its evaluation, `collect`, comes by then).
+   */
+  startRound(
+    links: readonly UpsLink[],
+    nowMs: number,
+    demandOf?: (system: string) => PollDemand,
+    roundWaitMs = Number.POSITIVE_INFINITY,
+  ): void {
     this.round++;
     this.started = 0;
     this.waiting = 0;
@@ -102,7 +115,8 @@ export class LinkPolls {
       if (link.pollThen !== undefined) {
         // no promise per poll: the link calls back (the steady poll's reply, straight from the read)
         lp.hold = this.clock.hold();
-        link.pollThen(demand, lp.done);
+        lp.deadlineKept = this.canKeepDeadline(link, lp.hold, roundWaitMs);
+        link.pollThen(demand, lp.done, lp.deadlineKept);
       } else this.clock.during(link.poll(demand)).then(lp.ok, lp.failed);
     }
   }
@@ -124,6 +138,7 @@ export class LinkPolls {
         failing: false,
         forgotten: false,
         hold: NO_HOLD,
+        deadlineKept: false,
         ok: settle,
         failed: (err: unknown) =>
           settle({
@@ -154,6 +169,7 @@ export class LinkPolls {
       const link = links[i]!;
       const lp = this.polls.get(link);
       if (lp === undefined || !lp.inFlight) continue;
+      if (lp.result === undefined && lp.deadlineKept) this.keepDeadline(lp, nowMs);
       const result = lp.result;
       if (result !== undefined) {
         lp.inFlight = false;
@@ -166,6 +182,49 @@ export class LinkPolls {
       }
     }
   }
+
+  /**
+   * Whether this class times the poll's request out instead of a timer of the request's own (one
+   * timer less refreshed per poll, and no wake-up for it): when the clock keeps running while the
+   * poll is out (a virtual clock holds still until the reply: the request keeps its own real-time
+   * timer), and the round's evaluation comes no later than the request's deadline, so the check
+   * there, or the timer it arms for a poll still out, is on time.
+   */
+  private canKeepDeadline(link: UpsLink, hold: ClockHold, roundWaitMs: number): boolean {
+    const timeoutMs = link.requestTimeoutMs;
+    return (
+      hold === NO_HOLD &&
+      link.checkDeadlines !== undefined &&
+      timeoutMs !== undefined &&
+      roundWaitMs <= timeoutMs
+    );
+  }
+
+  /**
+   * A kept deadline, for a poll still out at an evaluation or when the deadline timer fires: past it,
+   * the link times the request out (its connection closes; the poll settles failed, usually at once);
+   * before it, the deadline timer is armed for it, unless it already runs for an earlier one.
+   */
+  private keepDeadline(lp: LinkPoll, nowMs: number): void {
+    const dueMs = lp.startedMs + (lp.link.requestTimeoutMs ?? 0);
+    if (nowMs >= dueMs) {
+      lp.link.checkDeadlines?.();
+      return;
+    }
+    if (dueMs >= this.deadlineTimerAt) return;
+    this.deadlineTimer?.cancel();
+    this.deadlineTimerAt = dueMs;
+    this.deadlineTimer = this.clock.setTimer(this.deadlineDue, dueMs - nowMs, { unref: true });
+  }
+
+  private readonly deadlineDue = (): void => {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Number.POSITIVE_INFINITY;
+    const nowMs = this.clock.now();
+    for (const lp of this.polls.values()) {
+      if (lp.inFlight && lp.result === undefined && lp.deadlineKept) this.keepDeadline(lp, nowMs);
+    }
+  };
 
   /** A link dropped by a reload: its poll, if any, is no longer waited for or observed. */
   forget(link: UpsLink): void {

@@ -16,6 +16,7 @@
  * after another: for servers that answered pipelined requests out of order (ups-link-nut.ts).
  */
 import { type GetVarRequest, type NutClient, prepareGetVar } from "../client/client.js";
+import type { RequestOptions } from "../client/connection.js";
 import type { PollResult } from "./engine-types.js";
 import type { UpsIdentity } from "./events.js";
 import { type PollDemand, STATUS_ONLY } from "./poll-demand.js";
@@ -121,6 +122,8 @@ export class PollReader {
     opts: { timeoutMs: number },
     demand: PollDemand,
     done: (result: PollResult) => void,
+    /** The steady poll's `ups.status` request's options (e.g. `timer: false`); default `opts`. */
+    statusOpts: RequestOptions = opts,
   ): void {
     const status = this.preparedFor("ups.status");
     if (status === undefined || !this.plainPoll(demand)) {
@@ -130,7 +133,15 @@ export class PollReader {
     this.statusDone = done;
     this.alarmClient = client;
     this.alarmOptions = opts;
-    client.getPreparedVarThen(status, opts, this.statusReplied);
+    client.getPreparedVarThen(status, statusOpts, this.statusReplied);
+  }
+
+  /**
+   * The steady poll's `ups.status` request, when it is still unanswered: time it out if it is past
+   * its deadline (the connection it went on closes, as its own deadline timer would have done).
+   */
+  checkDeadlines(): void {
+    if (this.statusDone !== undefined) this.alarmClient?.checkDeadlines();
   }
 
   /** This poll is `ups.status` alone: the demand adds no variable and the identity is read (or not asked). */

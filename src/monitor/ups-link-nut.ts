@@ -110,11 +110,13 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
   private readonly reader: PollReader;
   private stateListener: ((change: LinkStateChange) => void) | undefined;
   private keepalive: NodeJS.Timeout | undefined;
-  private readonly requestTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly keepaliveMs: number;
   /** The options of every poll request (one object, not one per poll). */
   private readonly requestOptions: { timeoutMs: number };
+  /** The steady poll's request when the caller keeps its deadline (pollThen's `deadlineKept`): no timer. */
+  private readonly keptDeadlineOptions: { timeoutMs: number; timer: false };
   /** The configuration makes connecting impossible (CERTVERIFY without CERTPATH): never connect. */
   private impossible = false;
   /** After this long an unanswered poll counts as failed (upsmon: connect timeout + 5 s). */
@@ -142,6 +144,7 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
     this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.keepaliveMs = o.keepaliveMs ?? KEEPALIVE_MS;
     this.requestOptions = { timeoutMs: this.requestTimeoutMs };
+    this.keptDeadlineOptions = { timeoutMs: this.requestTimeoutMs, timer: false };
     this.pollTimeoutMs = this.connectTimeoutMs + this.requestTimeoutMs;
     this.server = `${entry.host}:${entry.port}`;
     this.carriers = o.carriers;
@@ -321,7 +324,7 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
    * `poll`, its result handed to `done` (the daemon's steady path, link-polls.ts): on a connection
    * spoken to pipelined, the reader's callback poll, without a promise; otherwise `poll`'s promise.
    */
-  pollThen(demand: PollDemand | undefined, done: (result: PollResult) => void): void {
+  pollThen(demand: PollDemand | undefined, done: (result: PollResult) => void, deadlineKept = false): void {
     const client = this.session.client;
     if (client === undefined || this.oneRequestAtATime()) {
       this.poll(demand).then(done, (err: unknown) =>
@@ -334,7 +337,12 @@ export class NutUpsLink implements UpsLink, PollCarrierMember {
       this.requestOptions,
       demand ?? STATUS_ONLY,
       done,
+      deadlineKept ? this.keptDeadlineOptions : this.requestOptions,
     );
+  }
+
+  checkDeadlines(): void {
+    this.reader.checkDeadlines();
   }
 
   /** The poll, with this link's own connection up; one request at a time to a server that answered out of order. */

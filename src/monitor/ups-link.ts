@@ -21,8 +21,19 @@ export interface UpsLink {
   /**
    * Optional: the same poll, its result handed to `done` (once, never before this returns) instead of
    * a promise, so a steady poll needs no promise (link-polls.ts uses it when a link has it).
+   * `deadlineKept`: the caller calls `checkDeadlines()` once `requestTimeoutMs` has passed with the
+   * poll unanswered, so its request may go without a timer of its own.
    */
-  pollThen?(demand: PollDemand | undefined, done: (result: PollResult) => void): void;
+  pollThen?(demand: PollDemand | undefined, done: (result: PollResult) => void, deadlineKept?: boolean): void;
+  /** Optional: how long a request of the link's may go unanswered before its connection is given up. */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Optional: time out the outstanding poll's request if it is past `requestTimeoutMs` (its connection
+   * closes and the poll fails, as when the request's own timer fires; usually before this returns).
+   * Called a little early (the caller's clock is not the connection's), it times the request out at
+   * its deadline instead.
+   */
+  checkDeadlines?(): void;
   /**
    * After this long an unsettled poll counts as a failed poll (default 15 s: upsmon's connect timeout
    * + 5 s). The poll itself goes on; its result is used when it comes.

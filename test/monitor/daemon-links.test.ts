@@ -110,7 +110,12 @@ afterEach(async () => {
 
 function monitor(
   conf: string,
-  o: { speedup?: number; wrapLink?: (link: UpsLink, clock: VirtualClock) => UpsLink } = {},
+  o: {
+    speedup?: number;
+    wrapLink?: (link: UpsLink, clock: VirtualClock) => UpsLink;
+    /** The links' request timeout (default 60 s of real time). */
+    requestTimeoutMs?: number;
+  } = {},
 ) {
   const parsed = parseUpsmonConf(`FINALDELAY 0\n${conf}`, "upsmon.conf");
   if (parsed.fatal) throw new Error(parsed.fatal);
@@ -132,7 +137,10 @@ function monitor(
     },
     // the client's own timeouts stay real and long: only the daemon's clock is virtual
     createLink: (entry) => {
-      const link = createNutLink(entry, config, log, { requestTimeoutMs: 60_000, connectTimeoutMs: 60_000 });
+      const link = createNutLink(entry, config, log, {
+        requestTimeoutMs: o.requestTimeoutMs ?? 60_000,
+        connectTimeoutMs: 60_000,
+      });
       return o.wrapLink ? o.wrapLink(link, clock) : link;
     },
   });
@@ -248,6 +256,31 @@ describe("daemon + links: DEADTIME never stretches", () => {
     expect(after.slice(1).map((t, i) => t - after[i]!)).toEqual(after.slice(1).map(() => 1000));
     expect(frozen.statusRequests).toBe(2);
     expect(m.shutdowns).toEqual([]);
+  });
+});
+
+describe("daemon + links: the request timeout of a steady poll", () => {
+  it("a server that stops answering: the poll's request is timed out at the request timeout (by the rounds: it has no timer of its own), the connection closed, COMMBAD, and a reconnect", async () => {
+    const u = await upsd((s) => {
+      s.freezeAtStatusRequest = 3;
+    });
+    const sys = `ups@127.0.0.1:${u.server.port}`;
+    // in real time (NO_HOLD, as the real clock): the rounds keep the request's deadline
+    const m = monitor(`MONITOR ${sys} 1 mon pass secondary\nPOLLFREQ 1\nPOLLFREQALERT 1\nMINSUPPLIES 0\n`, {
+      speedup: 1,
+      requestTimeoutMs: 1500,
+    });
+    await until(() => u.frozen, "the server to freeze");
+    const frozeAt = m.clock.now();
+    await until(() => u.server.connectionCount === 2, "the reconnect");
+    await until(() => m.notifier.seen.length > 0, "COMMBAD");
+    const failed = m.timed.find((l) => l.message.startsWith("Poll UPS"));
+    expect(failed?.message).toBe(`Poll UPS [${sys}] failed - GET VAR: no reply within 1500 ms`);
+    // timed out at its deadline (1.5 s after the request), not a round later, nor before it
+    expect(failed!.t - frozeAt).toBeGreaterThanOrEqual(1500 - 50);
+    expect(failed!.t - frozeAt).toBeLessThan(1500 + 1000);
+    expect(m.notifier.seen.map((s) => s.what)).toEqual([`COMMBAD ${sys}`]);
+    expect(u.statusRequests).toBe(3); // never a second poll stacked on the unanswered one
   });
 });
 
