@@ -38,16 +38,17 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { freePort } from "../test/helpers/nut-stack.js";
 import { anonKb, rssKb, schedCpuSec, userSysSec } from "./proc-stats.js";
 import {
+  clientFloorCode,
   envNumber,
   fleetKnobs,
   MAIN,
   type Monitor,
   median,
+  nodeFloorCode,
   startNutguard,
   startNutguardServer,
   startUpsd,
@@ -300,34 +301,20 @@ async function startFloorPollers(
   server: UpsServer,
   flags: string[] = [],
 ): Promise<[floor: Monitor, timer: Monitor]> {
-  const request = `GET VAR ${server.upsNames[0]} ups.status\\n`;
   const start = (label: string, code: string) =>
     childMonitor(label, spawn(NODE_BIN, [...flags, "-e", code], { stdio: "ignore" }));
   const suffix = flags.length > 0 ? " (flags)" : "";
   return [
-    start(
-      `node floor${suffix}`,
-      `const b=Buffer.alloc(65536);const s=require("net").connect({port:${server.port},host:"${server.host}",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("${request}","latin1"),${fleet.pollFreq * 1000});`,
-    ),
+    start(`node floor${suffix}`, nodeFloorCode(server, fleet.pollFreq)),
     start(`node timer${suffix}`, `setInterval(()=>{},${fleet.pollFreq * 1000});`),
   ];
 }
 
 /** The "client floor" (FLOOR_FLAGS): NutClient's steady request once per POLLFREQ, nothing else. */
 function startClientFloor(server: UpsServer, flags: string[]): Monitor {
-  const client = pathToFileURL(join(process.cwd(), "dist/client/client.js")).href;
-  const code = [
-    `import { NutClient, prepareGetVar } from ${JSON.stringify(client)};`,
-    `const c = await NutClient.connect({ host: ${JSON.stringify(server.host)}, port: ${server.port} });`,
-    `const req = prepareGetVar(${JSON.stringify(server.upsNames[0])}, "ups.status");`,
-    "const opts = { timeoutMs: 5000 };",
-    'let last = "";',
-    "const done = (err, value) => { if (err) { console.error(err.message); process.exit(1); } if (value !== last) last = value; };",
-    `setInterval(() => c.getPreparedVarThen(req, opts, done), ${fleet.pollFreq * 1000});`,
-  ].join("\n");
   return childMonitor(
     "client floor (flags)",
-    spawn(NODE_BIN, [...flags, "--input-type=module", "-e", code], {
+    spawn(NODE_BIN, [...flags, "--input-type=module", "-e", clientFloorCode(server, fleet.pollFreq)], {
       stdio: ["ignore", "ignore", "inherit"],
     }),
   );

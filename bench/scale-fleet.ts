@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { lookupGroupId } from "../src/service/accounts.js";
 import { freePort, type NutStack, queryOnce, startNutStack } from "../test/helpers/nut-stack.js";
 import { writeStandIns } from "../test/helpers/nut-upsmon.js";
@@ -179,6 +180,33 @@ export async function startNutguardServer(index: number, upsCount: number): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * bench:monitor's "node floor" (`node -e`): one `GET VAR` of the server's first UPS every `pollFreqSec`
+ * on a raw socket read with `onread` into one buffer, the least a Node poller can do.
+ */
+export function nodeFloorCode(server: UpsServer, pollFreqSec: number): string {
+  const request = `GET VAR ${server.upsNames[0]} ups.status\\n`;
+  return `const b=Buffer.alloc(65536);const s=require("net").connect({port:${server.port},host:"${server.host}",onread:{buffer:b,callback:()=>true}});setInterval(()=>s.write("${request}","latin1"),${pollFreqSec * 1000});`;
+}
+
+/**
+ * The "client floor" (`node --input-type=module -e`): this checkout's NutClient (dist/client) asking the
+ * node floor's `GET VAR` every `pollFreqSec` from a setInterval through `getPreparedVarThen`, the
+ * monitor's steady request, with no monitor around it.
+ */
+export function clientFloorCode(server: UpsServer, pollFreqSec: number): string {
+  const client = pathToFileURL(join(process.cwd(), "dist/client/client.js")).href;
+  return [
+    `import { NutClient, prepareGetVar } from ${JSON.stringify(client)};`,
+    `const c = await NutClient.connect({ host: ${JSON.stringify(server.host)}, port: ${server.port} });`,
+    `const req = prepareGetVar(${JSON.stringify(server.upsNames[0])}, "ups.status");`,
+    "const opts = { timeoutMs: 5000 };",
+    'let last = "";',
+    "const done = (err, value) => { if (err) { console.error(err.message); process.exit(1); } if (value !== last) last = value; };",
+    `setInterval(() => c.getPreparedVarThen(req, opts, done), ${pollFreqSec * 1000});`,
+  ].join("\n");
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

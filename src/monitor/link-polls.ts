@@ -14,6 +14,12 @@
  * is evaluated as soon as its poll is back, not at the end of the interval; the failing link's poll
  * is observed when it settles. When every poll of the round is of a failing link, all are waited for.
  *
+ * The request deadline of a steady `pollThen` poll is kept here when that is on time (canKeepDeadline):
+ * the request then goes without a timer of its own (a refresh per poll, and at POLLFREQ 1 a wake-up every
+ * 5 s, less), and an evaluation that finds it out past the link's `requestTimeoutMs` has the link time
+ * it out (`checkDeadlines()`: its connection closes, the poll settles failed); one not yet past it arms
+ * a timer for the earliest such deadline.
+ *
  * Time is the daemon's injected clock (`nowMs` arguments). Must not: observe results into the engine,
  * wait, or decide anything (the daemon does).
  */

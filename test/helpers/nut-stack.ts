@@ -88,6 +88,13 @@ export interface UpsmonOptions {
   deadtimeSec?: number;
   /** Extra upsmon.conf lines. */
   extraConfig?: string[];
+  /**
+   * A program that upsmon runs under (a bench's `valgrind …`): its words, and the name the wrapped
+   * process has in /proc (valgrind's callgrind: `callgrind-amd64`), for the stop's identity check.
+   */
+  wrapper?: { argv: string[]; comm: string };
+  /** `upsmon -p`: one root process, no unprivileged child (default false). */
+  singleProcess?: boolean;
 }
 
 export interface UpsmonInstance {

@@ -132,10 +132,14 @@ export async function startUpsmonInstance(a: UpsmonStart): Promise<UpsmonInstanc
         "--",
         "/bin/sh",
         "-c",
-        `mount --bind "$1" /run/nut && NUT_CONFPATH="$2" exec ${LIBNUT}/upsmon -D`,
+        'mount --bind "$1" /run/nut && export NUT_CONFPATH="$2" && shift 2 && exec "$@"',
         "sh",
         join(r, "run"),
         join(r, "etc"),
+        ...(mo.wrapper?.argv ?? []),
+        `${LIBNUT}/upsmon`,
+        "-D",
+        ...(mo.singleProcess ? ["-p"] : []),
       ],
       { env: process.env, stdio: ["ignore", fd, fd] },
     );
@@ -143,7 +147,7 @@ export async function startUpsmonInstance(a: UpsmonStart): Promise<UpsmonInstanc
   } finally {
     closeSync(fd);
   }
-  const t = track("upsmon", child);
+  const t = track(mo.wrapper?.comm ?? "upsmon", child);
   const pidFile = join(r, "run", "upsmon.pid");
   try {
     await waitUntil(
