@@ -65,6 +65,9 @@ const NOTHING: EngineOutput = Object.freeze({
   logs: Object.freeze([]) as unknown as EngineOutput["logs"],
 });
 
+/** A round with no critical UPS (shared: the round event freezes it). */
+const NO_CRITICAL = Object.freeze([]) as unknown as Evaluation["critical"];
+
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
   return a;
@@ -81,6 +84,9 @@ export class MonitorEngine {
   private readonly scratch = emptyOutput();
   /** Reasons found for the UPS being evaluated (reused from one UPS to the next). */
   private readonly notes: CriticalNote[] = [];
+  /** What `evaluate` collects, reused from one round to the next (it returns copies, or shared empty arrays). */
+  private readonly evaluationLogs: EngineLog[] = [];
+  private readonly evaluationCritical: Evaluation["critical"] = [];
 
   /**
    * `extraRule`: nutguard's own critical rules (battery thresholds from nutguard.conf), consulted after
@@ -172,13 +178,12 @@ export class MonitorEngine {
 
   /** End of a poll round: upsmon's recalc(). */
   evaluate(nowMs: number): Evaluation {
-    const result: Evaluation = {
-      notifications: [],
-      logs: [],
-      critical: [],
-      healthyPowerValue: 0,
-      shutdown: false,
-    };
+    // collected in arrays kept from round to round; the result gets copies, or shared empty ones
+    const logs = this.evaluationLogs;
+    const critical = this.evaluationCritical;
+    logs.length = 0;
+    critical.length = 0;
+    const result = { logs, critical, healthyPowerValue: 0, shutdown: false };
     const notes = this.notes;
     const s = this.settings;
     for (let i = 0; i < this.ups.length; i++) {
@@ -210,7 +215,13 @@ export class MonitorEngine {
         message: `Too few UPS(es) are healthy (${result.healthyPowerValue}<${s.minSupplies}), initiating forced shutdown`,
       });
     }
-    return result;
+    return {
+      notifications: NOTHING.notifications,
+      logs: logs.length === 0 ? NOTHING.logs : [...logs],
+      critical: critical.length === 0 ? NO_CRITICAL : [...critical],
+      healthyPowerValue: result.healthyPowerValue,
+      shutdown: result.shutdown,
+    };
   }
 
   /** Seconds until the next round: POLLFREQALERT while any UPS is in an alert state, else POLLFREQ. */

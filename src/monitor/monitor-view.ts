@@ -104,7 +104,8 @@ export class MonitorView {
   private config: UpsmonConfig;
   private shutdown: ShutdownPhase = "none";
   private readonly notificationCounts: Partial<Record<NotifyType, number>> = {};
-  private readonly listeners: MonitorListener[] = [];
+  /** Replaced, never changed in place, on (un)subscribe: an emit runs over the array it started with. */
+  private listeners: readonly MonitorListener[] = [];
 
   constructor(
     config: UpsmonConfig,
@@ -116,10 +117,10 @@ export class MonitorView {
   }
 
   subscribe(listener: MonitorListener): () => void {
-    this.listeners.push(listener);
+    this.listeners = [...this.listeners, listener];
     return () => {
       const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i >= 0) this.listeners = this.listeners.filter((_, k) => k !== i);
     };
   }
 
@@ -131,7 +132,10 @@ export class MonitorView {
   emit(event: MonitorEvent): void {
     if (this.listeners.length === 0) return;
     Object.freeze(event);
-    for (const l of [...this.listeners]) {
+    const listeners = this.listeners;
+    // an indexed loop over the array as it was: no copy and no iterator per event
+    for (let i = 0; i < listeners.length; i++) {
+      const l = listeners[i]!;
       try {
         const r = (l as (e: MonitorEvent) => unknown)(event);
         if (r instanceof Promise) r.catch((err: unknown) => this.listenerFailed(err));
