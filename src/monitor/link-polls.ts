@@ -52,7 +52,7 @@ interface LinkPoll {
   forgotten: boolean;
   /** The clock's hold on a `pollThen` poll outstanding. */
   hold: ClockHold;
-  /** This class times the poll's request out (pollThen's `deadlineKept`; see keepDeadlines). */
+  /** This class times the poll's request out (pollThen's `deadlineKept`; see canKeepDeadline). */
   deadlineKept: boolean;
   /** `poll()`'s promise settled. */
   readonly ok: (result: PollResult) => void;
