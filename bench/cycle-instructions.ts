@@ -28,8 +28,10 @@ import {
   envNumber,
   MAIN,
   nodeFloorCode,
+  parseBuilds,
   startNutguard,
   startUpsd,
+  stopChild,
   stopOnSignals,
   type UpsServer,
 } from "./scale-fleet.js";
@@ -39,11 +41,7 @@ const UNIT_FLAGS = ["--max-semi-space-size=1", "--jitless"];
 const POLLFREQ = envNumber("POLLFREQ", 1);
 const WARMUP_S = envNumber("WARMUP_S", 90);
 const WINDOW_S = envNumber("WINDOW_S", 120);
-const BUILDS = (process.env.BUILDS ?? `this=${MAIN}|${UNIT_FLAGS.join(" ")}`).split(",").map((b) => {
-  const eq = b.indexOf("=");
-  const [path, flags] = b.slice(eq + 1).split("|");
-  return { label: b.slice(0, eq), path: path!, flags: flags ? flags.split(" ").filter(Boolean) : [] };
-});
+const BUILDS = parseBuilds(process.env.BUILDS ?? `this=${MAIN}|${UNIT_FLAGS.join(" ")}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,15 +58,7 @@ interface Peer {
 }
 
 function childRunner(child: ChildProcess): Runner {
-  return {
-    pid: child.pid!,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
+  return { pid: child.pid!, stop: () => stopChild(child) };
 }
 
 /** A `node -e` (or module) peer: the wrapper's words, then Node with `flags`. */

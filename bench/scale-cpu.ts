@@ -49,10 +49,12 @@ import {
   type Monitor,
   median,
   nodeFloorCode,
+  parseBuilds,
   startNutguard,
   startNutguardServer,
   startUpsd,
   startUpsmon,
+  stopChild,
   stopOnSignals,
   type UpsServer,
 } from "./scale-fleet.js";
@@ -80,12 +82,7 @@ const EXPORTER_FLAGS = (process.env.EXPORTER_FLAGS ?? "--max-semi-space-size=1")
 /** Consecutive measurement windows of WINDOW_S each (figures per window, then each one's median). */
 const WINDOWS = Math.max(1, env("WINDOWS", 1));
 /** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
-const BUILDS = (process.env.BUILDS ?? `this=${MAIN}`).split(",").map((b) => {
-  const eq = b.indexOf("=");
-  const [label, rest] = [b.slice(0, eq), b.slice(eq + 1)];
-  const [path, flags] = rest.split("|");
-  return { label: label!, path: path!, flags: flags ? flags.split(" ").filter(Boolean) : [] };
-});
+const BUILDS = parseBuilds(process.env.BUILDS ?? `this=${MAIN}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
@@ -329,10 +326,7 @@ function childMonitor(label: string, child: ChildProcess, after = () => {}): Mon
     networkPid: () => pid,
     notifyLog: "/dev/null",
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+      await stopChild(child);
       after();
     },
   };

@@ -90,7 +90,6 @@ export class DeadableNetns {
 /** A number from the environment (the benches' knobs). */
 export const envNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 
-/** The knobs both scale benches share: the fleet's size and kind, POLLFREQ and the measuring window. */
 /**
  * Makes `stop` run once, also when the bench is interrupted (SIGINT, SIGTERM; then it exits 130/143): a
  * bench stopped early must not leave its servers, drivers, monitors or network namespace behind to skew
@@ -107,6 +106,23 @@ export function stopOnSignals(stop: () => Promise<void>): () => Promise<void> {
   return once;
 }
 
+/** A build to measure: `label=path/to/nutguard.cjs[|node flags]` (BUILDS, comma-separated). */
+export interface Build {
+  label: string;
+  path: string;
+  flags: string[];
+}
+
+/** BUILDS as the benches that compare builds take it: `label=path[|node flags],…`. */
+export function parseBuilds(text: string): Build[] {
+  return text.split(",").map((b) => {
+    const eq = b.indexOf("=");
+    const [path, flags] = b.slice(eq + 1).split("|");
+    return { label: b.slice(0, eq), path: path!, flags: flags ? flags.split(" ").filter(Boolean) : [] };
+  });
+}
+
+/** The knobs both scale benches share: the fleet's size and kind, POLLFREQ and the measuring window. */
 export function fleetKnobs(defaults: { realServers: number }) {
   const servers = envNumber("SERVERS", 10);
   return {
@@ -209,7 +225,8 @@ export function clientFloorCode(server: UpsServer, pollFreqSec: number): string 
   ].join("\n");
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM a child the bench started (SIGKILL after 5 s) and wait for it to exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");

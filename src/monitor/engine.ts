@@ -183,12 +183,12 @@ export class MonitorEngine {
     const critical = this.evaluationCritical;
     logs.length = 0;
     critical.length = 0;
-    const result = { logs, critical, healthyPowerValue: 0, shutdown: false };
+    let healthyPowerValue = 0;
     const notes = this.notes;
     const s = this.settings;
     for (let i = 0; i < this.ups.length; i++) {
       const ups = this.ups[i]!;
-      if (promoteIfDead(ups, nowMs, s.deadTimeSec, result.logs)) this.changes++;
+      if (promoteIfDead(ups, nowMs, s.deadTimeSec, logs)) this.changes++;
       notes.length = 0;
       const verdict = evaluateCritical(ups, s, nowMs, notes);
       let reason = verdict.reason;
@@ -200,27 +200,27 @@ export class MonitorEngine {
         }
       }
       applyVerdict(ups, reason, verdict.oblbTimer, nowMs);
-      this.logNewNotes(ups.system, notes, result.logs);
+      this.logNewNotes(ups.system, notes, logs);
       if (reason !== undefined) {
-        result.critical.push({ ups: ups.system, reason });
-        result.logs.push({ level: "debug", message: `Critical UPS: ${ups.system}`, debugLevel: 1 });
+        critical.push({ ups: ups.system, reason });
+        logs.push({ level: "debug", message: `Critical UPS: ${ups.system}`, debugLevel: 1 });
       } else {
-        result.healthyPowerValue += ups.powerValue;
+        healthyPowerValue += ups.powerValue;
       }
     }
-    if (result.healthyPowerValue < s.minSupplies) {
-      result.shutdown = true;
-      result.logs.push({
+    const shutdown = healthyPowerValue < s.minSupplies;
+    if (shutdown) {
+      logs.push({
         level: "warning",
-        message: `Too few UPS(es) are healthy (${result.healthyPowerValue}<${s.minSupplies}), initiating forced shutdown`,
+        message: `Too few UPS(es) are healthy (${healthyPowerValue}<${s.minSupplies}), initiating forced shutdown`,
       });
     }
     return {
       notifications: NOTHING.notifications,
       logs: logs.length === 0 ? NOTHING.logs : [...logs],
       critical: critical.length === 0 ? NO_CRITICAL : [...critical],
-      healthyPowerValue: result.healthyPowerValue,
-      shutdown: result.shutdown,
+      healthyPowerValue,
+      shutdown,
     };
   }
 

@@ -228,28 +228,34 @@ describe("timeouts and cancellation", () => {
     expect(c.isOpen).toBe(false);
   });
 
-  it("a request without its own timer (timer: false) is timed out when checkDeadlines() finds it past its deadline", async () => {
-    const c = await fake((line) => (line.endsWith(" silent") ? null : upsdLike(line)));
-    const silent = c.getVar("ups", "silent", { timeoutMs: 150, timer: false }).catch((e) => e);
-    // well past the deadline with no timer of its own: still waiting, the connection open
-    await new Promise((r) => setTimeout(r, 400));
-    expect(c.isOpen).toBe(true);
-    c.checkDeadlines();
-    const err = await silent;
-    expect(err).toBeInstanceOf(NutTimeoutError);
-    expect(err.message).toBe("GET VAR: no reply within 150 ms");
-    expect(c.isOpen).toBe(false);
-  });
+  describe("a request without its own timer (timer: false)", () => {
+    const silentRequest = async () => {
+      const c = await fake((line) => (line.endsWith(" silent") ? null : upsdLike(line)));
+      const silent = c.getVar("ups", "silent", { timeoutMs: 150, timer: false }).catch((e) => e);
+      return { c, silent };
+    };
 
-  it("checkDeadlines() before the deadline times nothing out then, and the request times out at its deadline", async () => {
-    const c = await fake((line) => (line.endsWith(" silent") ? null : upsdLike(line)));
-    const silent = c.getVar("ups", "silent", { timeoutMs: 150, timer: false }).catch((e) => e);
-    c.checkDeadlines();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(c.isOpen).toBe(true);
-    const err = await silent;
-    expect(err).toBeInstanceOf(NutTimeoutError);
-    expect(c.isOpen).toBe(false);
+    it("is timed out when checkDeadlines() finds it past its deadline, not before", async () => {
+      const { c, silent } = await silentRequest();
+      // well past the deadline with no timer of its own: still waiting, the connection open
+      await new Promise((r) => setTimeout(r, 400));
+      expect(c.isOpen).toBe(true);
+      c.checkDeadlines();
+      const err = await silent;
+      expect(err).toBeInstanceOf(NutTimeoutError);
+      expect(err.message).toBe("GET VAR: no reply within 150 ms");
+      expect(c.isOpen).toBe(false);
+    });
+
+    it("checkDeadlines() a little early times nothing out then, and the request times out at its deadline", async () => {
+      const { c, silent } = await silentRequest();
+      c.checkDeadlines();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(c.isOpen).toBe(true);
+      const err = await silent;
+      expect(err.message).toBe("GET VAR: no reply within 150 ms");
+      expect(c.isOpen).toBe(false);
+    });
   });
 
   it("an already-aborted signal sends nothing", async () => {

@@ -53,18 +53,25 @@ class SilentLink implements UpsLink {
   close = async () => {};
 }
 
+/** LinkPolls on a manual clock with one silent link, and what its evaluations observe. */
+function silentRound() {
+  const clock = new ManualClock();
+  const polls = new LinkPolls(() => {}, clock);
+  const link = new SilentLink(clock.now);
+  const seen: PollResult[] = [];
+  const collect = (t: number) => polls.collect([link], t, (_l, r) => seen.push(r));
+  return { clock, polls, link, seen, collect };
+}
+
 describe("LinkPolls: a steady poll's request deadline kept by the rounds", () => {
   it("on a clock that runs while the poll is out: the request goes without its own timer and is timed out at its deadline, not before", async () => {
-    const clock = new ManualClock();
-    const polls = new LinkPolls(() => {}, clock);
-    const link = new SilentLink(clock.now);
-    const seen: PollResult[] = [];
+    const { clock, polls, link, seen, collect } = silentRound();
     polls.startRound([link], 0, undefined, 1000);
     expect(link.kept).toEqual([true]);
     // the rounds' evaluations while the poll is out (POLLFREQ 1): no news, nothing timed out yet
     for (const t of [1000, 2000, 3000, 4000]) {
       await clock.advance(t);
-      polls.collect([link], t, (_l, r) => seen.push(r));
+      collect(t);
       polls.startRound([link], t, undefined, 1000); // never a second poll stacked on the first
     }
     expect(link.kept).toEqual([true]);
@@ -75,33 +82,29 @@ describe("LinkPolls: a steady poll's request deadline kept by the rounds", () =>
     expect(link.checks).toEqual([]);
     await clock.advance(5000);
     expect(link.checks).toEqual([5000]);
-    polls.collect([link], 5000, (_l, r) => seen.push(r));
+    collect(5000);
     expect(seen).toEqual([TIMED_OUT]);
   });
 
   it("an evaluation past the deadline times the request out then, and observes the failure at once", async () => {
-    const clock = new ManualClock();
-    const polls = new LinkPolls(() => {}, clock);
-    const link = new SilentLink(clock.now);
-    const seen: PollResult[] = [];
+    const { clock, polls, link, seen, collect } = silentRound();
     polls.startRound([link], 0, undefined, 5000);
     expect(link.kept).toEqual([true]);
     clock.t = 5000;
-    polls.collect([link], 5000, (_l, r) => seen.push(r));
+    collect(5000);
     expect(link.checks).toEqual([5000]);
     expect(seen).toEqual([TIMED_OUT]);
   });
 
   it("a round longer than the request timeout (POLLFREQ 10): the request keeps its own timer", async () => {
-    const clock = new ManualClock();
-    const polls = new LinkPolls(() => {}, clock);
-    const link = new SilentLink(clock.now);
+    const { clock, polls, link, seen, collect } = silentRound();
     polls.startRound([link], 0, undefined, 10_000);
     expect(link.kept).toEqual([false]);
     await clock.advance(10_000);
-    polls.collect([link], 10_000, () => {});
+    collect(10_000);
     await clock.advance(20_000);
     expect(link.checks).toEqual([]);
+    expect(seen).toEqual([]); // its own timer (the connection's) would time it out; this one has none
   });
 
   it("on a clock that holds still while a poll is out (a drill's): the request keeps its own real-time timer", () => {
