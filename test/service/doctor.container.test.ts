@@ -31,7 +31,8 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
     await ct.run(["systemctl", "stop", "nut-monitor.service"]);
     const stale = await ct.exec(["cat", "/run/nut/upsmon.pid"]);
     if (stale.code === 0) console.warn(`a PID file was left before the first start: ${stale.stdout.trim()}`);
-    await ct.run(["rm", "-f", "/run/nut/upsmon.pid"]);
+    // the PID file stays, naming the upsmon just stopped: the later tests read the journal since this
+    // start, which then has no "fopen" probe line from it
     const cursor = await ct.journalCursor();
     await ct.run(["systemctl", "start", "nut-monitor.service"]);
     await waitForContainerNut(ct);
@@ -81,10 +82,21 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
   it("finds nothing wrong once PIDFile= is dropped, and exits 0", async () => {
     await ct.writeFile(`${DROP_IN_DIR}/no-pidfile.conf`, "[Service]\nPIDFile=\n");
     await ct.run(["systemctl", "daemon-reload"]);
-    await ct.run(["systemctl", "restart", "nut-monitor.service"]);
-    // Type=forking without PIDFile=: the restart returns once upsmon's first process exits, which can
-    // be before its child has written the new PID file; until then the file names the upsmon just
-    // stopped (doctor rightly calls that stale). Wait until it names a running upsmon.
+    // Not `systemctl restart`: after the reload, MainPID is upsmon's child, so a restart stops the
+    // child and starts a new upsmon while the old root parent may still be exiting. The new upsmon
+    // then finds the PID file naming a live upsmon and refuses to start, and nothing runs (seen in
+    // full CI runs). Stop, wait until no upsmon is left, then start.
+    await ct.run(["systemctl", "stop", "nut-monitor.service"]);
+    await waitFor("every upsmon process to exit", async () => {
+      const r = await ct.exec(["pgrep", "-x", "upsmon"]);
+      return r.code === 1 ? true : undefined;
+    });
+    // the PID file stays, naming the upsmon just stopped: the later tests read the journal since this
+    // start, which then has no "fopen" probe line from it
+    const cursor = await ct.journalCursor();
+    await ct.run(["systemctl", "start", "nut-monitor.service"]);
+    // Type=forking without PIDFile=: the start returns once upsmon's first process exits, which can
+    // be before its child has written the PID file. Wait until it names a running upsmon.
     await waitFor("upsmon's PID file to name a running process", async () => {
       const r = await ct.exec([
         "sh",
@@ -93,6 +105,10 @@ describe("nutguard doctor on a host running NUT's own upsmon", () => {
       ]);
       const pid = r.stdout.trim();
       return r.code === 0 && pid !== "" ? pid : undefined;
+    }).catch(async (err: Error) => {
+      const status = await ct.exec(["systemctl", "status", "--no-pager", "nut-monitor.service"]);
+      const journal = await ct.journalAfter(cursor, ["-u", "nut-monitor.service"]);
+      throw new Error(`${err.message}\n${status.stdout}\n${journal}`);
     });
     const r = await doctor(ct);
     expect(r.stdout).toContain("nutguard doctor: no problems found");
