@@ -32,27 +32,19 @@ const unset = (): void => {};
 const NO_PROMISE: Promise<unknown> = Promise.resolve();
 
 export interface Pending {
+  /**
+   * What the caller asked: the label for error messages, and what the reply must look like (`expect`,
+   * `echo`, `accept`, `listQuery`, `errAsReply`, `valueAfter`). Referred to, not copied: a request
+   * object stays small (a monitor makes one per poll).
+   */
+  spec: SendSpec;
   /** The request line with its LF. */
   wire: string;
-  /** For error messages: the command words, never the arguments of USERNAME/PASSWORD. */
-  label: string;
-  /** Allowed first reply words (case-sensitive) besides ERR; undefined: any line. */
-  expect: readonly string[] | undefined;
-  /** See SendSpec.echo. */
-  echo: readonly string[] | undefined;
-  /** See SendSpec.accept. */
-  accept: ((words: readonly string[]) => boolean) | undefined;
-  /** LIST query words (after LIST), for list requests. */
-  listQuery: readonly string[] | undefined;
   listBegun: boolean;
   /** List items so far (a shared empty array for single-line requests). */
   items: Reply[];
-  /** Keep ERR replies as replies (rawRequest) instead of rejecting. */
-  errAsReply: boolean;
   /** Turns the reply into the caller's value (may throw NutProtocolError). */
   map: ((reply: Reply) => unknown) | undefined;
-  /** See SendSpec.valueAfter. */
-  valueAfter: readonly string[] | undefined;
   /** After this reply the reader stops: the socket is handed to TLS. */
   handOver: boolean;
   done: boolean;
@@ -114,7 +106,8 @@ export interface SendSpec {
 
 /** The request for error messages: its line, or only its label when it carries credentials. */
 export function requestText(p: Pending): string {
-  return p.label === "USERNAME" || p.label === "PASSWORD" ? p.label : p.wire.slice(0, -1);
+  const label = p.spec.label;
+  return label === "USERNAME" || label === "PASSWORD" ? label : p.wire.slice(0, -1);
 }
 
 /** `words[1…]` start with `echo`, compared without regard to case (libupsclient: strcasecmp). */
@@ -149,17 +142,11 @@ export function newPending(
   callback?: RequestCallback,
 ): Pending {
   const p: Pending = {
+    spec,
     wire: spec.wire ?? `${spec.line}\n`,
-    label: spec.label,
-    expect: spec.expect,
-    echo: spec.echo,
-    accept: spec.accept,
-    listQuery: spec.listQuery,
     listBegun: false,
     items: spec.listQuery ? [] : NO_ITEMS,
-    errAsReply: spec.errAsReply ?? false,
     map,
-    valueAfter: spec.valueAfter,
     handOver,
     done: false,
     callback,
@@ -188,7 +175,8 @@ export type ReplyVerdict =
   | { mismatch: string }; // it does not answer the request: the detail for NutReplyMismatchError
 
 export function judgeReply(p: Pending, words: readonly string[], line: string): ReplyVerdict {
-  const q = p.listQuery;
+  const spec = p.spec;
+  const q = spec.listQuery;
   if (q) {
     switch (classifyListLine(words, q, p.listBegun)) {
       case "error":
@@ -203,11 +191,11 @@ export function judgeReply(p: Pending, words: readonly string[], line: string): 
         return { mismatch: `reply does not frame LIST ${q.join(" ")}: ${line}` };
     }
   }
-  if (words[0] === "ERR") return p.errAsReply ? "reply" : "server-error";
-  if (p.expect && !p.expect.includes(words[0] ?? "")) {
+  if (words[0] === "ERR") return spec.errAsReply === true ? "reply" : "server-error";
+  if (spec.expect && !spec.expect.includes(words[0] ?? "")) {
     return { mismatch: `unexpected reply to ${requestText(p)}: ${line}` };
   }
-  if ((p.echo && !echoes(words, p.echo)) || (p.accept && !p.accept(words))) {
+  if ((spec.echo && !echoes(words, spec.echo)) || (spec.accept && !spec.accept(words))) {
     return { mismatch: `reply does not answer ${requestText(p)}: ${line}` };
   }
   return "reply";

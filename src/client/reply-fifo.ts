@@ -101,7 +101,8 @@ export class ReplyFifo {
       }
       // fast path (GET VAR): the value is read off the buffer, the line is never cut out
       const p = this.queue.peek();
-      const value = p?.valueAfter ? quotedValueAfter(text, p.valueAfter, from, nl) : undefined;
+      const valueAfter = p?.spec.valueAfter;
+      const value = valueAfter ? quotedValueAfter(text, valueAfter, from, nl) : undefined;
       if (value !== undefined) {
         this.finish(p!, undefined, value, true);
         if (this.closed) return; // a callback request's caller closed the connection
@@ -257,11 +258,11 @@ export class ReplyFifo {
       this.inBuf.length >= NUT_LINE_BYTES
         ? ` (the reply stopped after ${this.inBuf.length} bytes without its line end: upsd cuts replies longer than ${NUT_LINE_BYTES} bytes)`
         : "";
-    this.settle(p, new NutTimeoutError(`${p.label}: no reply within ${timeoutMs} ms${cut}`));
+    this.settle(p, new NutTimeoutError(`${p.spec.label}: no reply within ${timeoutMs} ms${cut}`));
     this.host.fail(
       new NutConnectionError(
         "TIMEOUT-CLOSED",
-        `Connection closed: ${p.label} got no reply within ${timeoutMs} ms, later replies could not be matched`,
+        `Connection closed: ${p.spec.label} got no reply within ${timeoutMs} ms, later replies could not be matched`,
       ),
     );
   }

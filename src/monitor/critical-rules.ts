@@ -299,6 +299,19 @@ function giveUpOnPrimary(i: RuleInput): boolean {
   return true;
 }
 
+/** Each rule's verdicts that carry no OB+LB timer change, made once (a steady round allocates none). */
+const CRITICAL_BY_RULE: readonly Readonly<CriticalVerdict>[] = CRITICAL_RULES.map((rule) =>
+  Object.freeze({ reason: rule.id as CriticalReason, decidedBy: rule.id, oblbTimer: undefined }),
+);
+const NOT_CRITICAL_BY_RULE: readonly Readonly<CriticalVerdict>[] = CRITICAL_RULES.map((rule) =>
+  Object.freeze({ reason: undefined, decidedBy: rule.id, oblbTimer: undefined }),
+);
+const NO_RULE_DECIDED: Readonly<CriticalVerdict> = Object.freeze({
+  reason: undefined,
+  decidedBy: "none",
+  oblbTimer: undefined,
+});
+
 /**
  * Runs the table for one UPS: the first rule that decides wins; no rule deciding means not critical.
  * Notes go to `notes` (the caller's array, reused between UPSes).
@@ -308,16 +321,15 @@ export function evaluateCritical(
   settings: CriticalSettings,
   nowMs: number,
   notes: CriticalNote[],
-): CriticalVerdict {
+): Readonly<CriticalVerdict> {
   const input: RuleInput = { ups, settings, nowMs, notes };
   for (let i = 0; i < CRITICAL_RULES.length; i++) {
     const rule = CRITICAL_RULES[i]!;
     const d = rule.decide(input);
     if (d === undefined) continue;
-    if (d === "critical")
-      return { reason: rule.id as CriticalReason, decidedBy: rule.id, oblbTimer: undefined };
-    if (d === "not-critical") return { reason: undefined, decidedBy: rule.id, oblbTimer: undefined };
+    if (d === "critical") return CRITICAL_BY_RULE[i]!;
+    if (d === "not-critical") return NOT_CRITICAL_BY_RULE[i]!;
     return { reason: undefined, decidedBy: rule.id, oblbTimer: d.oblbTimer };
   }
-  return { reason: undefined, decidedBy: "none", oblbTimer: undefined };
+  return NO_RULE_DECIDED;
 }

@@ -28,6 +28,7 @@ import type { MonitorEvent, MonitorSnapshot, ShutdownPhase } from "./events.js";
 import { LinkPolls } from "./link-polls.js";
 import type { MonitorExit, MonitorHandle, StartMonitorOptions } from "./monitor-handle.js";
 import { MonitorView } from "./monitor-view.js";
+import { RoundLoop, type RoundSteps } from "./round-loop.js";
 import { forcedShutdown } from "./shutdown-sequence.js";
 import type { UpsLink } from "./ups-link.js";
 import { DaemonWaits } from "./waits.js";
@@ -42,10 +43,6 @@ export type {
 
 const NOPARENT_REPEAT_MS = 120_000;
 const NOTIFY_DRAIN_MS = 5000;
-/** upsmon HEAD: a sleep longer than the interval + 5 s is a wake-up from suspend (or a clock change). */
-const TIME_JUMP_TOLERANCE_MS = 5000;
-/** The longest a round waits for its polls when the interval is shorter (POLLFREQ 0). */
-const MIN_ROUND_WAIT_MS = 1000;
 
 export function startMonitor(options: StartMonitorOptions): MonitorHandle {
   return new MonitorDaemon(options).handleObject;
@@ -62,7 +59,7 @@ function sameLinkSettings(a: MonitorEntry, b: MonitorEntry): boolean {
   );
 }
 
-class MonitorDaemon {
+class MonitorDaemon implements RoundSteps {
   private config: UpsmonConfig;
   private readonly engine: MonitorEngine;
   private readonly notifier: Notifier | undefined;
@@ -83,7 +80,13 @@ class MonitorDaemon {
   private exitAfterStop: MonitorExit = { reason: "stopped", exitCode: 0 };
   private resolveDone!: (exit: MonitorExit) => void;
   private readonly done: Promise<MonitorExit>;
-  private loopFinished: Promise<void>;
+  /** Resolved when the poll loop has ended (stopped, shut down, or failed). */
+  private readonly loopFinished: Promise<void>;
+  private loopEnded!: () => void;
+  /** The links the current round polls, and when its wait ended. */
+  private roundLinks: UpsLink[] = [];
+  private roundNowMs = 0;
+  private firstRound = true;
 
   constructor(private readonly o: StartMonitorOptions) {
     this.config = o.config;
@@ -104,10 +107,10 @@ class MonitorDaemon {
     this.handleObject = this.makeHandle();
     o.attach?.(this.handleObject);
     this.links = o.config.monitors.map((m) => this.newLink(m));
-    this.loopFinished = this.run().catch((err: unknown) => {
-      o.log.error(`monitor loop failed: ${err instanceof Error ? err.stack : String(err)}`);
-      this.finish({ reason: "fatal", exitCode: 1 });
+    this.loopFinished = new Promise((resolve) => {
+      this.loopEnded = resolve;
     });
+    new RoundLoop(this.waits, this.clock, this).start();
   }
 
   readonly handleObject: MonitorHandle;
@@ -183,10 +186,6 @@ class MonitorDaemon {
     this.waits.wake();
   }
 
-  private sleep(ms: number, roundWait = false): Promise<void> {
-    return this.waits.sleep(ms, roundWait);
-  }
-
   private deliver(out: EngineOutput): void {
     if (out.logs.length === 0 && out.notifications.length === 0) return;
     for (const l of out.logs) {
@@ -224,78 +223,84 @@ class MonitorDaemon {
     this.deliver(out);
   }
 
+  // RoundSteps: what a round does (round-loop.ts says when)
+
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
   /** The time between round starts now. */
-  private intervalMs(): number {
+  intervalMs(): number {
     return Math.max(this.o.minIntervalMs ?? 0, this.engine.pollIntervalSec() * 1000);
   }
 
-  private async run(): Promise<void> {
-    let first = true;
-    let roundStartMs = this.clock.now();
-    while (!this.stopping) {
-      const links = this.links;
-      if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
-      // rounds of at least MIN_ROUND_WAIT_MS are paced by one timer re-armed as it fires (waits.ts): the
-      // round's wait ends at the next round's start at the latest, and a steady round arms no timer
-      const roundIntervalMs = this.intervalMs();
-      const paced = roundIntervalMs >= MIN_ROUND_WAIT_MS;
-      if (paced) this.waits.startRound(roundIntervalMs);
-      else this.waits.stopPacing();
-      // every UPS is polled at once (each on its own connection), except one still busy with its last poll
-      const waitMs = Math.max(roundIntervalMs, MIN_ROUND_WAIT_MS);
-      this.polls.startRound(links, roundStartMs, this.o.pollDemand, waitMs);
-      await (paced ? this.waits.roundWait() : this.sleep(waitMs, true));
-      if (this.stopping) break;
-      const nowMs = this.clock.now();
-      this.checkTimeJump(roundStartMs, waitMs, nowMs);
-      this.polls.collect(links, nowMs, (link, result) => this.observe(link, result, nowMs));
-      const evaluation = this.engine.evaluate(nowMs);
-      this.lastEvaluation = evaluation;
-      this.deliver(evaluation);
-      this.checkParent(nowMs);
-      if (first) {
-        this.o.host.ready();
-        first = false;
-      }
-      this.emit({
-        kind: "round",
-        timeMs: nowMs,
-        critical: Object.freeze(evaluation.critical),
-        healthyPowerValue: evaluation.healthyPowerValue,
-        minSupplies: this.config.minSupplies,
-        shutdown: evaluation.shutdown || this.userFsd,
-      });
-      this.o.host.heartbeat();
-      if (this.userFsd) {
-        this.o.log.notice("User requested FSD, initiating forced shutdown");
-      }
-      if (evaluation.shutdown || this.userFsd) {
-        this.waits.stopPacing();
-        await this.forcedShutdown(this.userFsd ? "user" : "critical");
-        return;
-      }
-      if (this.stopping) break;
-      // the next round starts one interval after this one started (at once if that has passed; never
-      // later than one interval from now, should the clock have been set back): when the pacing timer
-      // fires, unless the interval changed this round
-      const beforeMs = this.clock.now();
-      const intervalMs = this.intervalMs();
-      const sleepMs = Math.min(intervalMs, Math.max(0, roundStartMs + intervalMs - beforeMs));
-      await (paced && intervalMs === roundIntervalMs ? this.waits.untilNextRound() : this.sleep(sleepMs));
-      roundStartMs = this.clock.now();
-      this.checkTimeJump(beforeMs, sleepMs, roundStartMs);
-    }
-    this.waits.stopPacing();
-    await this.closeLinks();
-    this.finish(this.exitAfterStop);
+  /** Every UPS is polled at once (each on its own connection), except one still busy with its last poll. */
+  startPolls(roundStartMs: number, waitMs: number): void {
+    const links = this.links;
+    if (this.debugLevel >= 2) for (const l of links) this.o.log.debug(`pollups: ${l.entry.system}`, 2);
+    this.roundLinks = links;
+    this.polls.startRound(links, roundStartMs, this.o.pollDemand, waitMs);
   }
 
-  /** A sleep from `beforeMs` to `nowMs` that took far longer than asked (suspend/resume) or went backwards (clock set). */
-  private checkTimeJump(beforeMs: number, intervalMs: number, nowMs: number): void {
-    const sleptMs = nowMs - beforeMs;
-    if (sleptMs >= 0 && sleptMs <= intervalMs + TIME_JUMP_TOLERANCE_MS) return;
+  /** The round's results, the evaluation, its event; false when the host must shut down. */
+  endRound(nowMs: number): boolean {
+    this.roundNowMs = nowMs;
+    this.polls.collect(this.roundLinks, nowMs, this.observeRoundResult);
+    const evaluation = this.engine.evaluate(nowMs);
+    this.lastEvaluation = evaluation;
+    this.deliver(evaluation);
+    this.checkParent(nowMs);
+    if (this.firstRound) {
+      this.o.host.ready();
+      this.firstRound = false;
+    }
+    this.emit({
+      kind: "round",
+      timeMs: nowMs,
+      critical: evaluation.critical,
+      healthyPowerValue: evaluation.healthyPowerValue,
+      minSupplies: this.config.minSupplies,
+      shutdown: evaluation.shutdown || this.userFsd,
+    });
+    this.o.host.heartbeat();
+    if (this.userFsd) {
+      this.o.log.notice("User requested FSD, initiating forced shutdown");
+    }
+    return !evaluation.shutdown && !this.userFsd;
+  }
+
+  /** The round decided to shut down (endRound false): the loop has ended, the sequence takes over. */
+  shutDown(): void {
+    this.forcedShutdown(this.userFsd ? "user" : "critical").then(this.loopEnded, (err: unknown) =>
+      this.failed(err),
+    );
+  }
+
+  private readonly observeRoundResult = (link: UpsLink, result: PollResult): void => {
+    this.observe(link, result, this.roundNowMs);
+  };
+
+  /** The host slept (or the clock was set): upsmon's reset of what it knew, and fresh poll clocks. */
+  timeJumped(nowMs: number, sleptMs: number): void {
     this.deliver(this.engine.resumeAfterTimeJump(nowMs, sleptMs / 1000));
     this.polls.restartClocks(nowMs);
+  }
+
+  /** The loop ended on a stop (or a fatal reload): the links close, then the monitor ends. */
+  stopped(): void {
+    this.closeLinks().then(
+      () => {
+        this.finish(this.exitAfterStop);
+        this.loopEnded();
+      },
+      (err: unknown) => this.failed(err),
+    );
+  }
+
+  failed(err: unknown): void {
+    this.o.log.error(`monitor loop failed: ${err instanceof Error ? err.stack : String(err)}`);
+    this.finish({ reason: "fatal", exitCode: 1 });
+    this.loopEnded();
   }
 
   private checkParent(nowMs: number): void {
@@ -325,7 +330,7 @@ class MonitorDaemon {
       notify: (n) => this.notify(n),
       heartbeat: () => this.o.host.heartbeat(),
       requestShutdown: () => this.o.host.requestShutdown(),
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms) => this.waits.sleep(ms),
       stopping: () => this.stopping,
     });
     await this.closeLinks();

@@ -53,8 +53,8 @@ export interface EngineOutput {
 
 /** Result of the end-of-round evaluation (upsmon's recalc()). */
 export interface Evaluation extends EngineOutput {
-  /** UPSes considered critical this round, in config order, each with the id of the rule that matched. */
-  critical: { ups: string; reason: CriticalReason }[];
+  /** UPSes considered critical this round, in config order, each with the id of the rule that matched (frozen). */
+  critical: readonly { ups: string; reason: CriticalReason }[];
   /** Sum of the power values of the UPSes that are not critical. */
   healthyPowerValue: number;
   /** True when the healthy power is below MINSUPPLIES: start the forced shutdown. */

@@ -66,7 +66,7 @@ const NOTHING: EngineOutput = Object.freeze({
 });
 
 /** A round with no critical UPS (shared: the round event freezes it). */
-const NO_CRITICAL = Object.freeze([]) as unknown as Evaluation["critical"];
+const NO_CRITICAL: Evaluation["critical"] = Object.freeze([]);
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -86,7 +86,7 @@ export class MonitorEngine {
   private readonly notes: CriticalNote[] = [];
   /** What `evaluate` collects, reused from one round to the next (it returns copies, or shared empty arrays). */
   private readonly evaluationLogs: EngineLog[] = [];
-  private readonly evaluationCritical: Evaluation["critical"] = [];
+  private readonly evaluationCritical: Array<Evaluation["critical"][number]> = [];
 
   /**
    * `extraRule`: nutguard's own critical rules (battery thresholds from nutguard.conf), consulted after
@@ -218,7 +218,7 @@ export class MonitorEngine {
     return {
       notifications: NOTHING.notifications,
       logs: logs.length === 0 ? NOTHING.logs : [...logs],
-      critical: critical.length === 0 ? NO_CRITICAL : [...critical],
+      critical: critical.length === 0 ? NO_CRITICAL : Object.freeze([...critical]),
       healthyPowerValue,
       shutdown,
     };

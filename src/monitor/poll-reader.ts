@@ -35,6 +35,15 @@ const NO_VALUES: readonly Promise<string | undefined>[] = Object.freeze([]);
 /** An ALARM token in ups.status, in any case (upsmon compares tokens case-insensitively). */
 const ALARM_TOKEN = /(?:^| )alarm(?: |$)/i;
 
+/**
+ * Whether `status` has an ALARM token. A status with no "a" in either case has none; that check is a
+ * string search, cheaper than the regular expression an interpreted steady poll would run every time.
+ */
+function hasAlarmToken(status: string): boolean {
+  if (status.indexOf("A") < 0 && status.indexOf("a") < 0) return false;
+  return ALARM_TOKEN.test(status);
+}
+
 interface ErrorLike {
   code?: unknown;
   message?: unknown;
@@ -92,7 +101,7 @@ export class PollReader {
     const wantIdentity = this.wantsIdentity(demand);
     if (wantIdentity) await this.readInto(client, IDENTITY_VARS, vars, opts);
     const description = wantIdentity ? await this.description(client, opts) : undefined;
-    const alarmSet = ALARM_TOKEN.test(status);
+    const alarmSet = hasAlarmToken(status);
     if (alarmSet && this.alarmUnread(vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
     return this.result(status, alarmSet, vars, wantIdentity, description);
   }
@@ -171,7 +180,7 @@ export class PollReader {
     const client = this.alarmClient!;
     this.alarmClient = undefined;
     const vars: Record<string, string> = { "ups.status": status };
-    const alarmSet = ALARM_TOKEN.test(status);
+    const alarmSet = hasAlarmToken(status);
     if (alarmSet && this.alarmUnread(vars)) return this.withAlarm(client, this.alarmOptions, status, vars);
     return this.result(status, alarmSet, vars, false, undefined);
   };
@@ -218,7 +227,7 @@ export class PollReader {
       if (v !== undefined) vars[IDENTITY_VARS[i]!] = v;
     }
     const desc = description === undefined ? undefined : await description;
-    const alarmSet = ALARM_TOKEN.test(status);
+    const alarmSet = hasAlarmToken(status);
     if (alarmSet && this.alarmUnread(vars)) await this.readInto(client, ["ups.alarm"], vars, opts);
     return this.result(status, alarmSet, vars, wantIdentity, desc);
   }

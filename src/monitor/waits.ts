@@ -13,16 +13,23 @@
  * `wake()` (reload, forced shutdown, stop, parent gone) cuts the current wait short, or the next one
  * when none is running, and is used up by a sleep between rounds. A round's wait that ends leaves a
  * pending wake for the sleep after the evaluation, so the next round starts at once.
+ *
+ * A wait takes its continuation as a callback, not a promise: the daemon's steady round then costs no
+ * promise and no resumed async function (each is thousands of interpreted instructions a round).
  * Must not: know about links, the engine or the configuration.
  */
 
 import { type Clock, type ClockTimer, realClock } from "../util/clock.js";
 
+/** Settled once: `.then` on it runs a continuation in a microtask. */
+const SETTLED = Promise.resolve();
+
 /** What the current wait is: a round's wait for its polls, the sleep to the next round, or a plain sleep. */
 type WaitKind = "round" | "pace" | "plain";
 
 export class DaemonWaits {
-  private resolveWait: (() => void) | undefined;
+  /** What runs when the current wait is over. */
+  private continuation: (() => void) | undefined;
   private timer: ClockTimer | undefined;
   private wakePending = false;
   private kind: WaitKind = "plain";
@@ -35,12 +42,12 @@ export class DaemonWaits {
   /** Cut the current wait short (or the next one, when none is running). */
   wake(): void {
     this.wakePending = true;
-    this.end();
+    this.end(false);
   }
 
   /** A round's polls are back: end the round's wait, if that is the current wait. */
   roundSettled(): void {
-    if (this.kind === "round") this.end();
+    if (this.kind === "round") this.end(false);
   }
 
   /**
@@ -63,47 +70,60 @@ export class DaemonWaits {
     this.pacerMs = -1;
   }
 
-  /** Until the round's polls are back or the round's interval is over (startRound), or a wake. */
-  roundWait(): Promise<void> {
-    return this.wait("round", this.pacerFired);
+  /** `then` once the round's polls are back or the round's interval is over (startRound), or a wake. */
+  roundWait(then: () => void): void {
+    this.wait("round", this.pacerFired, then);
   }
 
-  /** Until the next round is due (the pacing timer), at once when it already fired; or a wake. */
-  untilNextRound(): Promise<void> {
-    return this.wait("pace", this.pacerFired);
+  /** `then` once the next round is due (the pacing timer), at once when it already fired; or a wake. */
+  untilNextRound(then: () => void): void {
+    this.wait("pace", this.pacerFired, then);
   }
 
-  /** Sleep `ms`, cut short by wake(); `roundWait`: also by roundSettled(), and a wake is not used up. */
-  sleep(ms: number, roundWait = false): Promise<void> {
-    const slept = this.wait(roundWait ? "round" : "plain", false);
-    if (this.resolveWait !== undefined) this.timer = this.clock.setTimer(this.end, ms);
-    return slept;
+  /** `then` after `ms`, cut short by wake(); `roundWait`: also by roundSettled(), and a wake is not used up. */
+  sleepThen(ms: number, then: () => void, roundWait = false): void {
+    this.wait(roundWait ? "round" : "plain", false, then);
+    if (this.continuation !== undefined) this.timer = this.clock.setTimer(this.slept, ms);
   }
 
-  private wait(kind: WaitKind, over: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      this.resolveWait = resolve;
-      this.kind = kind;
-      if (over || this.wakePending) this.end();
-    });
+  /** `sleepThen` as a promise (the shutdown sequence's pauses). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.sleepThen(ms, resolve));
+  }
+
+  private wait(kind: WaitKind, over: boolean, then: () => void): void {
+    this.continuation = then;
+    this.kind = kind;
+    if (over || this.wakePending) this.end(false);
   }
 
   /** The pacing timer fired: due again one interval from now; ends a round's wait or the sleep to it. */
   private readonly paced = (): void => {
     this.pacer?.refresh();
     this.pacerFired = true;
-    if (this.kind !== "plain") this.end();
+    if (this.kind !== "plain") this.end(true);
   };
 
-  /** The wait is over (timer, wake(), the round's polls or the pacing timer): resolve it. */
-  private readonly end = (): void => {
+  /** A sleep's timer fired. */
+  private readonly slept = (): void => {
+    this.end(true);
+  };
+
+  /**
+   * The wait is over (timer, wake(), the round's polls or the pacing timer). A timer's callback runs the
+   * continuation itself (`fromTimer`: nothing else is under way, and Node would run a microtask right
+   * after it anyway); otherwise it runs in a microtask, after the code that ended the wait (a socket
+   * read, a reload, the wait's own start) has finished, as an `await` would resume.
+   */
+  private end(fromTimer: boolean): void {
     this.timer?.cancel();
     this.timer = undefined;
-    const resolve = this.resolveWait;
-    if (resolve === undefined) return;
-    this.resolveWait = undefined;
+    const then = this.continuation;
+    if (then === undefined) return;
+    this.continuation = undefined;
     if (this.kind !== "round") this.wakePending = false;
     this.kind = "plain";
-    resolve();
-  };
+    if (fromTimer) then();
+    else void SETTLED.then(then);
+  }
 }

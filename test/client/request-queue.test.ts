@@ -25,4 +25,24 @@ describe("RequestQueue", () => {
     expect(q.drain()).toEqual(["b", "c"]);
     expect(q.length).toBe(0);
   });
+
+  it("is first in, first out when emptied and refilled, after one request at a time and after bursts", () => {
+    const q = new RequestQueue<number>();
+    let next = 0;
+    let expected = 0;
+    for (const burst of [1, 1, 3, 100, 1, 2000, 1, 5]) {
+      for (let i = 0; i < burst; i++) q.push(next++);
+      expect(q.length).toBe(burst);
+      expect(q.at(burst)).toBeUndefined();
+      const seen: number[] = [];
+      q.forEach((n) => {
+        seen.push(n);
+      });
+      expect(seen).toEqual(Array.from({ length: burst }, (_, i) => expected + i));
+      while (q.length > 0) expect(q.shift()).toBe(expected++);
+      expect(q.peek()).toBeUndefined();
+      expect(q.at(0)).toBeUndefined();
+    }
+    expect(expected).toBe(next);
+  });
 });
