@@ -65,7 +65,7 @@ const NOTHING: EngineOutput = Object.freeze({
   logs: Object.freeze([]) as unknown as EngineOutput["logs"],
 });
 
-/** A round with no critical UPS (shared: the round event freezes it). */
+/** A round with no critical UPS (shared, frozen as every evaluation's critical list is). */
 const NO_CRITICAL: Evaluation["critical"] = Object.freeze([]);
 
 function gcd(a: number, b: number): number {

@@ -4,9 +4,9 @@
  * clock was set). What a round does is the daemon's (`RoundSteps`, daemon.ts); the waits are waits.ts.
  *
  * Steps, each arranging the next through a wait rather than an async function awaiting in a loop: a
- * steady round then resumes no async function and allocates no promise (at POLLFREQ 1 that was about
- * a kilobyte a round, so the young generation filled and was collected half as often again). A step
- * that throws ends the loop (`failed`).
+ * steady round then allocates no promise and resumes no async function (about a kilobyte a round less
+ * at POLLFREQ 1, a third of what a round allocated; bench/README.md, eleventh pass). A step that throws
+ * ends the loop (`failed`).
  *
  * 1. A round starts: every UPS is polled at once (`startPolls`), then the round waits until its polls
  *    are back (waits.roundSettled) or one interval has passed.
@@ -25,6 +25,16 @@ const TIME_JUMP_TOLERANCE_MS = 5000;
 /** The longest a round waits for its polls when the interval is shorter (POLLFREQ 0). */
 const MIN_ROUND_WAIT_MS = 1000;
 
+/** Rounds of at least MIN_ROUND_WAIT_MS are paced by the waits' pacing timer. */
+function isPaced(intervalMs: number): boolean {
+  return intervalMs >= MIN_ROUND_WAIT_MS;
+}
+
+/** The longest a round of `intervalMs` waits for its polls. */
+function roundWaitMs(intervalMs: number): number {
+  return Math.max(intervalMs, MIN_ROUND_WAIT_MS);
+}
+
 /** What a round does: the daemon's side of the loop. */
 export interface RoundSteps {
   /** True once the monitor is stopping: the loop ends at its next step. */
@@ -37,7 +47,7 @@ export interface RoundSteps {
   endRound(nowMs: number): boolean;
   /** Start the forced shutdown (the loop has ended, its pacing stopped). */
   shutDown(): void;
-  /** A wait that should have taken `expectedMs` took `sleptMs` (suspend/resume, or the clock was set). */
+  /** A wait took `sleptMs`, far longer than asked or less than nothing (suspend/resume, the clock set). */
   timeJumped(nowMs: number, sleptMs: number): void;
   /** The loop ended on a stop. */
   stopped(): void;
@@ -47,9 +57,8 @@ export interface RoundSteps {
 
 export class RoundLoop {
   private roundStartMs = 0;
+  /** The current round's interval, as it was when the round started. */
   private roundIntervalMs = 0;
-  private roundPaced = false;
-  private roundWaitMs = 0;
   private sleepStartMs = 0;
   private sleepMs = 0;
 
@@ -70,14 +79,12 @@ export class RoundLoop {
       this.stop();
       return;
     }
-    const roundIntervalMs = this.steps.intervalMs();
-    const paced = roundIntervalMs >= MIN_ROUND_WAIT_MS;
-    if (paced) this.waits.startRound(roundIntervalMs);
+    const intervalMs = this.steps.intervalMs();
+    this.roundIntervalMs = intervalMs;
+    const paced = isPaced(intervalMs);
+    if (paced) this.waits.startRound(intervalMs);
     else this.waits.stopPacing();
-    const waitMs = Math.max(roundIntervalMs, MIN_ROUND_WAIT_MS);
-    this.roundIntervalMs = roundIntervalMs;
-    this.roundPaced = paced;
-    this.roundWaitMs = waitMs;
+    const waitMs = roundWaitMs(intervalMs);
     this.steps.startPolls(this.roundStartMs, waitMs);
     if (paced) this.waits.roundWait(this.roundWaitOver);
     else this.waits.sleepThen(waitMs, this.roundWaitOver, true);
@@ -93,7 +100,7 @@ export class RoundLoop {
       return;
     }
     const nowMs = this.clock.now();
-    this.checkTimeJump(this.roundStartMs, this.roundWaitMs, nowMs);
+    this.checkTimeJump(this.roundStartMs, roundWaitMs(this.roundIntervalMs), nowMs);
     if (!this.steps.endRound(nowMs)) {
       this.waits.stopPacing();
       this.steps.shutDown();
@@ -109,7 +116,8 @@ export class RoundLoop {
     this.sleepStartMs = beforeMs;
     this.sleepMs = sleepMs;
     // the pacing timer starts the next round, unless the interval changed this round
-    if (this.roundPaced && intervalMs === this.roundIntervalMs) this.waits.untilNextRound(this.nextRoundDue);
+    if (isPaced(intervalMs) && intervalMs === this.roundIntervalMs)
+      this.waits.untilNextRound(this.nextRoundDue);
     else this.waits.sleepThen(sleepMs, this.nextRoundDue);
   };
 

@@ -14,8 +14,8 @@
  * when none is running, and is used up by a sleep between rounds. A round's wait that ends leaves a
  * pending wake for the sleep after the evaluation, so the next round starts at once.
  *
- * A wait takes its continuation as a callback, not a promise: the daemon's steady round then costs no
- * promise and no resumed async function (each is thousands of interpreted instructions a round).
+ * A wait takes its continuation as a callback, not a promise (round-loop.ts): the daemon's steady round
+ * then allocates no promise and resumes no async function.
  * Must not: know about links, the engine or the configuration.
  */
 

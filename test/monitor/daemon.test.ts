@@ -206,6 +206,36 @@ describe("daemon: lifecycle", () => {
   });
 });
 
+describe("daemon: a round that throws", () => {
+  it("ends the monitor with 'monitor loop failed' and exit code 1; no round follows; stop() returns", async () => {
+    const config = parseUpsmonConf("POLLFREQ 0\nMONITOR u 1 m p primary\n", "t.conf").config;
+    const log = createMemoryLogger();
+    let rounds = 0;
+    const handle = startMonitor({
+      config,
+      log,
+      notifier: null,
+      minIntervalMs: 5,
+      host: {
+        requestShutdown: async () => {},
+        ready: () => {},
+        status: () => {},
+        heartbeat: () => {
+          rounds++;
+          if (rounds === 2) throw new Error("watchdog pipe closed");
+        },
+      },
+      createLink: (entry) => new ScriptedLink(entry, ["OL"]),
+    });
+    expect(await handle.done).toEqual({ reason: "fatal", exitCode: 1 });
+    const failure = log.lines.find((l) => l.message.startsWith("monitor loop failed:"));
+    expect(failure?.message).toContain("Error: watchdog pipe closed");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(rounds).toBe(2);
+    await handle.stop();
+  });
+});
+
 describe("daemon: the wait between rounds", () => {
   it("a reload cuts the POLLFREQ wait short once; the wait after it is a full interval again; stop() ends it", async () => {
     const config = parseUpsmonConf("POLLFREQ 30\nMONITOR u 1 m p primary\n", "t").config;

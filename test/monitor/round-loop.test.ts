@@ -53,43 +53,68 @@ function harness(s: Script) {
 }
 
 describe("RoundLoop", () => {
-  it("starts a round every interval; a round ends when its polls are back", async () => {
-    const h = harness({ intervalMs: 5000, pollsBackAfterMs: 30 });
+  const rounds: { name: string; script: Script; until: number; log: string[] }[] = [
+    {
+      name: "starts a round every interval; a round ends when its polls are back",
+      script: { intervalMs: 5000, pollsBackAfterMs: 30 },
+      until: 10_100,
+      log: [
+        "0: round 1 polls (started 0, wait 5000)",
+        "30: round 1 ends",
+        "5000: round 2 polls (started 5000, wait 5000)",
+        "5030: round 2 ends",
+        "10000: round 3 polls (started 10000, wait 5000)",
+        "10030: round 3 ends",
+      ],
+    },
+    {
+      name: "ends a round whose polls never come back at the next round's start",
+      script: { intervalMs: 2000 },
+      until: 4500,
+      log: [
+        "0: round 1 polls (started 0, wait 2000)",
+        "2000: round 1 ends",
+        "2000: round 2 polls (started 2000, wait 2000)",
+        "4000: round 2 ends",
+        "4000: round 3 polls (started 4000, wait 2000)",
+      ],
+    },
+    {
+      name: "with an interval under a second (POLLFREQ 0), waits at most a second for the polls",
+      script: { intervalMs: 0 },
+      until: 2500,
+      log: [
+        "0: round 1 polls (started 0, wait 1000)",
+        "1000: round 1 ends",
+        "1000: round 2 polls (started 1000, wait 1000)",
+        "2000: round 2 ends",
+        "2000: round 3 polls (started 2000, wait 1000)",
+      ],
+    },
+    {
+      name: "a round that decides to shut down ends the loop and starts the shutdown, once",
+      script: { intervalMs: 5000, pollsBackAfterMs: 30, shutdownAtRound: 2 },
+      until: 30_000,
+      log: [
+        "0: round 1 polls (started 0, wait 5000)",
+        "30: round 1 ends",
+        "5000: round 2 polls (started 5000, wait 5000)",
+        "5030: round 2 ends",
+        "5030: shut down",
+      ],
+    },
+    {
+      name: "a step that throws ends the loop as a failure; no round follows",
+      script: { intervalMs: 5000, pollsBackAfterMs: 30, throwAtRound: 1 },
+      until: 30_000,
+      log: ["0: round 1 polls (started 0, wait 5000)", "30: round 1 ends", "30: failed: engine bug"],
+    },
+  ];
+  it.each(rounds)("$name", async ({ script, until, log }) => {
+    const h = harness(script);
     h.start();
-    await h.clock.advance(10_100);
-    expect(h.log).toEqual([
-      "0: round 1 polls (started 0, wait 5000)",
-      "30: round 1 ends",
-      "5000: round 2 polls (started 5000, wait 5000)",
-      "5030: round 2 ends",
-      "10000: round 3 polls (started 10000, wait 5000)",
-      "10030: round 3 ends",
-    ]);
-  });
-
-  it("ends a round whose polls never come back at the next round's start", async () => {
-    const h = harness({ intervalMs: 2000 });
-    h.start();
-    await h.clock.advance(4500);
-    expect(h.log).toEqual([
-      "0: round 1 polls (started 0, wait 2000)",
-      "2000: round 1 ends",
-      "2000: round 2 polls (started 2000, wait 2000)",
-      "4000: round 2 ends",
-      "4000: round 3 polls (started 4000, wait 2000)",
-    ]);
-  });
-
-  it("with an interval under a second (POLLFREQ 0), waits at most a second for the polls", async () => {
-    const h = harness({ intervalMs: 0 });
-    h.start();
-    await h.clock.advance(2500);
-    expect(h.log.slice(0, 4)).toEqual([
-      "0: round 1 polls (started 0, wait 1000)",
-      "1000: round 1 ends",
-      "1000: round 2 polls (started 1000, wait 1000)",
-      "2000: round 2 ends",
-    ]);
+    await h.clock.advance(until);
+    expect(h.log).toEqual(log);
   });
 
   it("reports a wait that took far longer than asked (suspend/resume) as a time jump", async () => {
@@ -116,27 +141,5 @@ describe("RoundLoop", () => {
       expect(h.log.at(-1)).toBe(`${stopAt}: stopped`);
       expect(h.log.filter((l) => l.includes("polls"))).toHaveLength(1);
     }
-  });
-
-  it("a round that decides to shut down ends the loop and starts the shutdown, once", async () => {
-    const h = harness({ intervalMs: 5000, pollsBackAfterMs: 30, shutdownAtRound: 2 });
-    h.start();
-    await h.clock.advance(30_000);
-    expect(h.log.slice(2)).toEqual([
-      "5000: round 2 polls (started 5000, wait 5000)",
-      "5030: round 2 ends",
-      "5030: shut down",
-    ]);
-  });
-
-  it("a step that throws ends the loop as a failure; no round follows", async () => {
-    const h = harness({ intervalMs: 5000, pollsBackAfterMs: 30, throwAtRound: 1 });
-    h.start();
-    await h.clock.advance(30_000);
-    expect(h.log).toEqual([
-      "0: round 1 polls (started 0, wait 5000)",
-      "30: round 1 ends",
-      "30: failed: engine bug",
-    ]);
   });
 });
