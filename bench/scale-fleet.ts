@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { lookupGroupId } from "../src/service/accounts.js";
+import { nodeMajorOf, renderUnit, UNIT_PLACEHOLDER_BIN } from "../src/service/install.js";
 import { freePort, type NutStack, queryOnce, startNutStack } from "../test/helpers/nut-stack.js";
 import { writeStandIns } from "../test/helpers/nut-upsmon.js";
 import { readLines } from "../test/helpers/nutguard-monitor.js";
@@ -36,6 +37,23 @@ export const MAIN = join(
 );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The Node flags a unit in units/ gives `node` (its NODE_OPTIONS, as `nutguard install-service` renders
+ * it for that Node's major: the monitor's `--jitless` only on Node 24+), so a bench runs a process the
+ * way its service does. "nutguard-monitor.notify.service" or "nutguard-exporter.service".
+ */
+export function unitNodeFlags(unit: string, node: string = process.execPath): string[] {
+  const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+  const text = renderUnit(
+    readFileSync(join("units", unit), "utf8"),
+    UNIT_PLACEHOLDER_BIN,
+    nodeMajorOf(version),
+  );
+  const options = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(text);
+  if (!options) throw new Error(`units/${unit}: no Environment=NODE_OPTIONS= line`);
+  return options[1]!.split(" ").filter(Boolean);
+}
 /** The middle value (the mean of the two middle ones for an even count). */
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -106,11 +124,14 @@ export function stopOnSignals(stop: () => Promise<void>): () => Promise<void> {
   return once;
 }
 
-/** A build to measure: `label=path/to/nutguard.cjs[|node flags]` (BUILDS, comma-separated). */
+/**
+ * A build to measure: `label=path/to/nutguard.cjs[|node flags]` (BUILDS, comma-separated). Without `|`
+ * it runs with the monitor unit's flags (unitNodeFlags); `path|` runs it with none.
+ */
 export interface Build {
   label: string;
   path: string;
-  flags: string[];
+  flags?: string[];
 }
 
 /** BUILDS as the benches that compare builds take it: `label=path[|node flags],…`. */
@@ -118,7 +139,11 @@ export function parseBuilds(text: string): Build[] {
   return text.split(",").map((b) => {
     const eq = b.indexOf("=");
     const [path, flags] = b.slice(eq + 1).split("|");
-    return { label: b.slice(0, eq), path: path!, flags: flags ? flags.split(" ").filter(Boolean) : [] };
+    return {
+      label: b.slice(0, eq),
+      path: path!,
+      ...(flags === undefined ? {} : { flags: flags.split(" ").filter(Boolean) }),
+    };
   });
 }
 
@@ -277,7 +302,7 @@ export function childPidsOf(pid: number): number[] {
 
 /**
  * nutguard's monitor as a service runs it: `-p` (one process) or split (root supervisor + monitor as
- * nut, the default as root). Config and stand-ins in a 0755 directory, logs writable by nut.
+ * nut, the default as root), with the unit's Node flags unless told others. Config and stand-ins in a 0755 directory, logs writable by nut.
  */
 export async function startNutguard(
   mode: "-p" | "split",
@@ -288,6 +313,7 @@ export async function startNutguard(
     main?: string;
     /** The Node binary (default: the one running the bench). */
     node?: string;
+    /** Node's flags (default: the monitor unit's for that Node, unitNodeFlags). */
     nodeArgs?: string[];
     args?: string[];
     label?: string;
@@ -329,10 +355,12 @@ export async function startNutguard(
     chmodSync(join(dir, "nutguard.conf"), 0o640);
   }
   const fd = openSync(join(dir, "monitor.log"), "a");
+  const node = o.node ?? process.execPath;
+  const nodeArgs = o.nodeArgs ?? unitNodeFlags("nutguard-monitor.notify.service", node);
   const child = spawn(
-    o.node ?? process.execPath,
+    node,
     [
-      ...(o.nodeArgs ?? []),
+      ...nodeArgs,
       o.main ?? MAIN,
       "monitor",
       "-F",
@@ -365,7 +393,8 @@ export async function startNutguard(
     dir,
     stop: async () => {
       await stopChild(child);
-      if (o.nodeArgs === undefined) rmSync(dir, { recursive: true, force: true });
+      // --cpu-prof's profiles stay in the directory
+      if (!nodeArgs.includes("--cpu-prof")) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
