@@ -18,6 +18,11 @@
  * and the exporter's extra upsd round trips (data segments it sent, from the kernel's tcp_info: one per
  * request line or pipelined batch; and NUT requests per round by its design).
  * SPLIT=1 also runs each build in split mode (root supervisor + monitor child as `nut`; CPU and RSS of both).
+ * SOLO=1 measures one process at a time instead (not with SCRAPE): in each of WINDOWS rounds, every
+ * monitor and floor poller in turn for WINDOW_S while all the others are stopped with SIGSTOP (the
+ * servers run on), after SOLO_SETTLE_S (default 5). Side by side, processes that wake in the same
+ * instant share (or fight over) a woken CPU, and a Node poller's cost moved by a third from run to run
+ * with its phase against the others'; alone, each wakes an idle machine, as a monitor on a host does.
  * PROFILE=1 starts the nutguard monitors with --cpu-prof (profiles are kept in their directories).
  * FLOOR=1 adds bench:monitor's Node floor pollers beside them (the "node floor": one `GET VAR` per POLLFREQ on
  * a raw socket read with `onread`, to the first server's first UPS; the "node timer": an empty setInterval),
@@ -75,6 +80,9 @@ const FLOOR = env("FLOOR", 0) === 1;
 /** FLOOR_FLAGS: a second node floor's Node flags (none: no second floor). */
 const FLOOR_FLAGS = (process.env.FLOOR_FLAGS ?? "").split(" ").filter(Boolean);
 const SPLIT = env("SPLIT", 0) === 1;
+/** SOLO=1: each process measured alone, the others stopped (measureAlone); SOLO_SETTLE_S before each. */
+const SOLO = env("SOLO", 0) === 1;
+const SOLO_SETTLE_S = env("SOLO_SETTLE_S", 5);
 /** NODE_BIN: the Node binary of the nutguard monitors and the floor pollers (e.g. the .deb's runtime). */
 const NODE_BIN = process.env.NODE_BIN ?? process.execPath;
 /**
@@ -139,6 +147,7 @@ interface Scraped {
 }
 
 async function main() {
+  if (SOLO && SCRAPE) throw new Error("SOLO=1 measures one process at a time: not with SCRAPE=1");
   const servers: UpsServer[] = [];
   const monitors: Monitor[] = [];
   let exporter: Monitor | undefined;
@@ -219,7 +228,15 @@ async function main() {
     const agents = scraped.map(() => new http.Agent({ keepAlive: true }));
     const perWindow: number[][] = []; // [window][monitor]: ms of CPU per round
     let seconds = 0;
-    for (let w = 0; w < WINDOWS; w++) {
+    if (SOLO) {
+      for (let w = 0; w < WINDOWS; w++) {
+        const row: number[] = [];
+        for (const m of all) row.push(await measureAlone(m, all, systems.length));
+        console.log(`end of solo round ${w + 1}/${WINDOWS}: ${await uptime()}`);
+        perWindow.push(row);
+      }
+    }
+    for (let w = 0; !SOLO && w < WINDOWS; w++) {
       const cpu0 = all.map((m) => cpuOf(m.pids()));
       const sys0 = all.map((m) => sysOf(m.pids()));
       const at0 = Date.now();
@@ -278,6 +295,41 @@ async function main() {
               .map((f) => join(m.dir!, f))
               .join(" ")}`,
           );
+  }
+}
+
+/**
+ * SOLO=1: `m`'s CPU per round over WINDOW_S with every other measured process stopped (SIGSTOP; the
+ * servers run on), after SOLO_SETTLE_S for the stopped ones to go quiet and `m` to settle; then all
+ * continue (SIGCONT). A stopped monitor sees the pause as a time jump when it continues, as after a
+ * suspend, and the next settle covers what it does then.
+ */
+async function measureAlone(m: Monitor, all: Monitor[], upses: number): Promise<number> {
+  const others = all.filter((o) => o !== m).flatMap((o) => o.pids());
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of others) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone: its own figure will show it
+      }
+    }
+  };
+  signal("SIGSTOP");
+  try {
+    await sleep(SOLO_SETTLE_S * 1000);
+    const cpu0 = cpuOf(m.pids());
+    const at0 = Date.now();
+    await sleep(fleet.windowS * 1000);
+    const rounds = (Date.now() - at0) / 1000 / fleet.pollFreq;
+    const ms = ((cpuOf(m.pids()) - cpu0) / rounds) * 1000;
+    const rss = m.pids().reduce((a, p) => a + rssKb(p), 0);
+    console.log(
+      `${m.label.padEnd(22)}: CPU ${ms.toFixed(2)} ms per poll round of ${upses} UPSes, alone; RSS ${(rss / 1024).toFixed(1)} MB`,
+    );
+    return ms;
+  } finally {
+    signal("SIGCONT");
   }
 }
 

@@ -235,18 +235,22 @@ export function nodeFloorCode(server: UpsServer, pollFreqSec: number): string {
 /**
  * The "client floor" (`node --input-type=module -e`): this checkout's NutClient (dist/client) asking the
  * node floor's `GET VAR` every `pollFreqSec` from a setInterval through `getPreparedVarThen`, the
- * monitor's steady request, with no monitor around it.
+ * monitor's steady request, with no monitor around it. A request that fails is reported on stderr and the
+ * floor connects anew.
  */
 export function clientFloorCode(server: UpsServer, pollFreqSec: number): string {
   const client = pathToFileURL(join(process.cwd(), "dist/client/client.js")).href;
   return [
     `import { NutClient, prepareGetVar } from ${JSON.stringify(client)};`,
-    `const c = await NutClient.connect({ host: ${JSON.stringify(server.host)}, port: ${server.port} });`,
+    `const connect = () => NutClient.connect({ host: ${JSON.stringify(server.host)}, port: ${server.port} });`,
+    "let c = await connect();",
     `const req = prepareGetVar(${JSON.stringify(server.upsNames[0])}, "ups.status");`,
     "const opts = { timeoutMs: 5000 };",
     'let last = "";',
-    "const done = (err, value) => { if (err) { console.error(err.message); process.exit(1); } if (value !== last) last = value; };",
-    `setInterval(() => c.getPreparedVarThen(req, opts, done), ${pollFreqSec * 1000});`,
+    // a request that fails (e.g. timed out while bench:scale-cpu SOLO=1 held the floor stopped): connect anew
+    "const reconnect = () => { c.destroy(); c = undefined; connect().then((n) => { c = n; }, (e) => { console.error(e.message); process.exit(1); }); };",
+    "const done = (err, value) => { if (err) { console.error(err.message); reconnect(); return; } if (value !== last) last = value; };",
+    `setInterval(() => c?.getPreparedVarThen(req, opts, done), ${pollFreqSec * 1000});`,
   ].join("\n");
 }
 
