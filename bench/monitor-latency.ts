@@ -21,10 +21,13 @@ import {
   startNutguardMonitor,
 } from "../test/helpers/nutguard-monitor.js";
 import { rssKb, schedCpuSec } from "./proc-stats.js";
+import { unitNodeFlags } from "./scale-fleet.js";
 
 // Node processes run as units run them: without NODE_EXTRA_CA_CERTS (some login environments set it,
-// and Node 20 then parses the whole CA bundle at start, which shows in RSS).
+// and Node 20 then parses the whole CA bundle at start, which shows in RSS), and nutguard with the Node
+// flags its monitor unit gives this Node (`--max-semi-space-size=1`, and `--jitless` on Node 24+).
 delete process.env.NODE_EXTRA_CA_CERTS;
+const UNIT_FLAGS = unitNodeFlags("nutguard-monitor.notify.service");
 
 const FLIPS = Number(process.env.FLIPS ?? 24);
 const POLLFREQ = Number(process.env.POLLFREQ ?? 1);
@@ -79,7 +82,12 @@ async function latencyPhase(stack: NutStack) {
         stack.startUpsmon({ role: "secondary", pollFreqSec: POLLFREQ, hostsyncSec: 600 }),
       ),
       sleep(Math.random() * 2000).then(() =>
-        startNutguardMonitor(stack, { role: "secondary", pollFreqSec: POLLFREQ, args: ["-p"] }),
+        startNutguardMonitor(stack, {
+          role: "secondary",
+          pollFreqSec: POLLFREQ,
+          args: ["-p"],
+          nodeArgs: UNIT_FLAGS,
+        }),
       ),
     ]);
     try {
@@ -130,7 +138,12 @@ async function steadyPhase(stack: NutStack) {
   const peerNames = Object.keys(PEERS) as Peer[];
   const [upsmon, ng] = await Promise.all([
     stack.startUpsmon({ role: "secondary", pollFreqSec: POLLFREQ, hostsyncSec: 600 }),
-    startNutguardMonitor(stack, { role: "secondary", pollFreqSec: POLLFREQ, args: ["-p"] }),
+    startNutguardMonitor(stack, {
+      role: "secondary",
+      pollFreqSec: POLLFREQ,
+      args: ["-p"],
+      nodeArgs: UNIT_FLAGS,
+    }),
   ]);
   try {
     await stack.waitFor(async () => (await stack.query("GET NUMLOGINS ups")) === "NUMLOGINS ups 2");
@@ -171,6 +184,7 @@ async function cpuPhase(stack: NutStack) {
     pollFreqSec: 0,
     extraConfig: extra,
     args: ["-p"],
+    nodeArgs: UNIT_FLAGS,
   });
   try {
     await stack.waitFor(async () => (await stack.query("GET NUMLOGINS ups")) === "NUMLOGINS ups 2");

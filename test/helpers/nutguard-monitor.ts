@@ -71,6 +71,8 @@ export interface NutguardMonitorOptions {
   extraConfig?: string[];
   /** Extra CLI arguments (default: -p -D). */
   args?: string[];
+  /** Node's flags, before the bundle (default: none). */
+  nodeArgs?: string[];
   /** Files written beside upsmon.conf before the monitor starts (name → text), e.g. upssched.conf, nutguard.conf. */
   files?: Record<string, string>;
 }
@@ -141,7 +143,7 @@ export async function startNutguardMonitor(
   try {
     child = spawn(
       process.execPath,
-      [bundle, "monitor", ...(o.args ?? ["-p", "-D"]), "-f", join(dir, "upsmon.conf")],
+      [...(o.nodeArgs ?? []), bundle, "monitor", ...(o.args ?? ["-p", "-D"]), "-f", join(dir, "upsmon.conf")],
       // its own config and PID file directories, so parallel tests never see each other's instance
       { stdio: ["ignore", fd, fd], env: { ...process.env, NUT_CONFPATH: dir, NUT_PIDPATH: dir } },
     );
