@@ -247,7 +247,7 @@ export function clientFloorCode(server: UpsServer, pollFreqSec: number): string 
     `const req = prepareGetVar(${JSON.stringify(server.upsNames[0])}, "ups.status");`,
     "const opts = { timeoutMs: 5000 };",
     'let last = "";',
-    // a request that fails (e.g. timed out while bench:scale-cpu SOLO=1 held the floor stopped): connect anew
+    // a request that fails (e.g. its connection closed while bench:scale-cpu SOLO=1 held the floor stopped): connect anew
     "const reconnect = () => { c.destroy(); c = undefined; connect().then((n) => { c = n; }, (e) => { console.error(e.message); process.exit(1); }); };",
     "const done = (err, value) => { if (err) { console.error(err.message); reconnect(); return; } if (value !== last) last = value; };",
     `setInterval(() => c?.getPreparedVarThen(req, opts, done), ${pollFreqSec * 1000});`,
