@@ -190,8 +190,7 @@ async function main() {
           main: b.path,
           node: NODE_BIN,
           label: `nutguard -p ${b.label}`,
-          ...(PROFILE ? { nodeArgs: [...(b.flags ?? MONITOR_FLAGS), "--cpu-prof"] } : {}),
-          ...(b.flags && !PROFILE ? { nodeArgs: b.flags } : {}),
+          nodeArgs: [...(b.flags ?? MONITOR_FLAGS), ...(PROFILE ? ["--cpu-prof"] : [])],
           ...(SCRAPE ? { args: ["--http", `127.0.0.1:${port}`] } : {}),
         }),
       );
@@ -202,7 +201,7 @@ async function main() {
             main: b.path,
             node: NODE_BIN,
             label: `nutguard split ${b.label}`,
-            ...(b.flags ? { nodeArgs: b.flags } : {}),
+            nodeArgs: b.flags ?? MONITOR_FLAGS,
           }),
         );
       }
