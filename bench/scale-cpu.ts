@@ -302,8 +302,9 @@ async function main() {
  * servers run on), after SOLO_SETTLE_S for the stopped ones to go quiet and `m` to settle; then all
  * continue (SIGCONT). A stopped monitor sees the pause as a time jump when it continues, as after a
  * suspend, and the next settle covers what it does then. A process stopped longer than upsd's idle
- * cutoff (60 s without a command; docs/server-and-demo.md) finds its connection closed and connects anew
- * when it continues, also before its own window ("Server disconnected" from the client floor).
+ * cutoff (60 s without a command; docs/server-and-demo.md) finds its connection closed when it continues
+ * and connects anew ("Server disconnected" from the client floor); before its own window, the settle
+ * covers that too.
  */
 async function measureAlone(m: Monitor, all: Monitor[], upses: number): Promise<number> {
   const others = all.filter((o) => o !== m).flatMap((o) => o.pids());
