@@ -69,7 +69,8 @@ export function quotedValueAfter(
 ): string | undefined {
   if (to - from > MAX_WORD || to <= from || text.charCodeAt(to - 1) !== 0x22) return undefined;
   let i = from;
-  // indexed loops on the hot paths: the monitor runs without TurboFan, which would remove an iterator
+  // indexed loops on the hot paths: the interpreter (Node 24 --jitless, and any Node before its tier-up)
+  // does not remove an iterator
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
     if (w.length === 0 || !text.startsWith(w, i) || text.charCodeAt(i + w.length) !== 0x20) return undefined;

@@ -55,22 +55,28 @@ export function defaultCommand(): string {
 export const JITLESS_MIN_NODE = 24;
 
 const JITLESS_LINE = /^Environment="NODE_OPTIONS=([^"\n]*) --jitless"$/m;
+/** What a monitor unit on a Node before JITLESS_MIN_NODE gets instead of `--jitless`. */
+export const ONE_COMPILE_THREAD = "--v8-pool-size=1";
 
 /**
  * The unit text for `type` with the placeholder binary replaced by `command`, for a unit run by Node
  * `nodeMajor` (default: the one `command` names, see unitNodeMajor). The monitor units start Node
  * `--jitless` (V8's interpreter only: at 100 UPSes on Node 24 about 8 MB less RSS for about the same CPU
  * per round; bench/README.md, "Issue 16, sixth pass"). On a Node before 24, or one this process cannot
- * tell, the flag is left out: the V8 of Node 20 and of Node 22 (seen with 20.20.2 and 22.23.5) logs
- * "Warning: disabling flag --expose_wasm due to conflicting flags" at every start, and Node 20 meets the
- * RSS target without it.
+ * tell, `--v8-pool-size=1` takes its place: the V8 of Node 20 and of Node 22 (seen with 20.20.2 and
+ * 22.23.5) logs "Warning: disabling flag --expose_wasm due to conflicting flags" at every start under
+ * `--jitless`, and on Node 20 the monitor compiles its steady poll path early (service/monitor-runtime.ts),
+ * which with one compile thread instead of Node's four keeps RSS at 100 UPSes under 60 MB (53.7 against
+ * 60.1 MB; bench/README.md, "Issue 16, fifteenth pass").
  */
 export function renderUnit(template: string, command: string, nodeMajor = unitNodeMajor(command)): string {
   if (/\s/.test(command.replace(/ /g, "")) || /["'\\$%;]/.test(command)) {
     throw new Error(`Unusable command for ExecStart=: ${JSON.stringify(command)}`);
   }
   const unit = template.split(UNIT_PLACEHOLDER_BIN).join(command);
-  return nodeMajor >= JITLESS_MIN_NODE ? unit : unit.replace(JITLESS_LINE, "Environment=NODE_OPTIONS=$1");
+  return nodeMajor >= JITLESS_MIN_NODE
+    ? unit
+    : unit.replace(JITLESS_LINE, `Environment="NODE_OPTIONS=$1 ${ONE_COMPILE_THREAD}"`);
 }
 
 /**

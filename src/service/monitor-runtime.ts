@@ -1,16 +1,26 @@
 /**
- * The V8 setting of a monitoring process (`-p`, and the unprivileged child of split mode): no TurboFan.
+ * The V8 settings of a monitoring process (`-p`, and the unprivileged child of split mode): on Node 20
+ * the steady poll path compiled early, on later Nodes no TurboFan; and no memory reducer for small
+ * heaps. Set at run time, before the monitor's modules load (none of these flags is allowed in
+ * NODE_OPTIONS). A process started with its own choice of tier-up keeps it (A/B measurements).
  *
- * A monitor runs the same few hundred functions once per UPS per poll interval and sleeps between
- * rounds. Measured at 100 UPSes (bench/scale-cpu.ts, bench/README.md), TurboFan kept recompiling that
- * code on V8's worker threads in steady state (about 40 % of the process's CPU in `perf` samples,
- * a minute after start), so the monitor costs less CPU per round and ~10 MB less RSS with its code left
- * in the interpreter and the baseline compiler (Node 24 still has Maglev, its fast mid-tier). The flag
- * is set at run time, before the monitor's modules load (`--no-opt` is not allowed in NODE_OPTIONS);
- * a process started with `--opt`/`--turbofan` keeps TurboFan (A/B measurements). The monitor units
- * start Node 24+ `--jitless` as well (units/, service/install.ts): no compiler at all, less RSS.
+ * Early tier-up (V8 11, Node 20). A monitor runs the same few dozen functions once or twice per UPS per
+ * poll interval and sleeps between rounds. With V8's default tier-up that code is not compiled for
+ * 10–20 minutes or more at one UPS polled once a second, and until then the interpreter runs a poll
+ * cycle at about 1.6× the CPU of a Node process that only writes one request a second. With an interrupt
+ * budget 34 times smaller TurboFan compiles the steady path within the first minutes (about 50
+ * functions, each once, 0.5–3 ms each on a compile thread) and a cycle then costs 1.1–1.2× that floor
+ * (bench/README.md, "Issue 16, fifteenth pass"; at 100 UPSes, the same pass). What it costs is memory:
+ * compiled code and the compiler's, about 6 MB of RSS; the units keep the compiler to one thread
+ * (`--v8-pool-size=1`), which saves about 4 MB more than it would take with Node's four.
  *
- * And no memory reducer for small heaps: V8 starts it once the old generation has grown a little (a
+ * No TurboFan (V8 12+, Node 22 and 24). The .deb's units run Node 24 `--jitless`, with no compiler at all
+ * (RSS at 100 UPSes, sixth pass); a Node 24 started without it compiles with Maglev and Sparkplug but not
+ * TurboFan, as measured there (an early TurboFan tier-up on Node 24 took RSS to 59.5 MB at one UPS,
+ * fifteenth pass). The second pass turned TurboFan off on every Node: at 100 UPSes it kept recompiling
+ * the poll path of that time on its worker threads.
+ *
+ * No memory reducer for small heaps: V8 starts it once the old generation has grown a little (a
  * monitor's start-up does that), and it then wakes the process every 8 s to decide whether to run a
  * memory-reducing collection. A monitor between polls allocates almost nothing and collects young
  * objects rarely, so V8's allocation-rate estimate stays at its start-up value: the reducer reports
@@ -18,17 +28,32 @@
  * for as long as the monitor runs (seen over 16 minutes). At POLLFREQ 1 those wakes were a third of a
  * wake-up per cycle on top of the poll's own (bench/README.md, tenth pass). The flag only keeps V8
  * from starting the reducer for a small heap; collections when the heap reaches its limits are
- * unchanged (RSS at 100 UPSes: the same pass). Set at run time as well (not allowed in NODE_OPTIONS),
- * before the monitor's modules load.
+ * unchanged (RSS at 100 UPSes: the same pass).
  */
 import { setFlagsFromString } from "node:v8";
 
-const KEEP = new Set(["--opt", "--turbofan"]);
+/**
+ * V8 11's interrupt budget for the monitor (bytes of bytecode run between tier-up checks; V8's
+ * default 67,584): a poll path function is then compiled after a few dozen polls, not thousands.
+ */
+export const EARLY_INTERRUPT_BUDGET = 2000;
+/** The first V8 major that gets no TurboFan instead of the early tier-up. */
+const NO_TURBOFAN_FROM_V8 = 12;
 
-/** Applies the monitoring process's V8 settings; true when TurboFan was turned off (not started with --opt). */
-export function useMonitorRuntimeSettings(execArgv: readonly string[] = process.execArgv): boolean {
-  setFlagsFromString("--no-memory-reducer-for-small-heaps");
-  if (execArgv.some((a) => KEEP.has(a))) return false;
-  setFlagsFromString("--no-opt");
-  return true;
+/** Flags on the command line that mean the tier-up was chosen there. */
+const CHOSEN = /^--(no-)?(opt|turbofan|interrupt-budget|invocation-count-for-turbofan|max-opt)(=|$)/;
+
+/** The V8 flags `useMonitorRuntimeSettings` sets for a V8 of major version `v8Major`, given `execArgv`. */
+export function monitorRuntimeFlags(execArgv: readonly string[], v8Major: number): string[] {
+  const flags = ["--no-memory-reducer-for-small-heaps"];
+  if (execArgv.some((a) => CHOSEN.test(a))) return flags;
+  flags.push(v8Major >= NO_TURBOFAN_FROM_V8 ? "--no-opt" : `--interrupt-budget=${EARLY_INTERRUPT_BUDGET}`);
+  return flags;
+}
+
+/** Applies the monitoring process's V8 settings; returns the flags it set. */
+export function useMonitorRuntimeSettings(execArgv: readonly string[] = process.execArgv): string[] {
+  const flags = monitorRuntimeFlags(execArgv, Number.parseInt(process.versions.v8, 10));
+  for (const f of flags) setFlagsFromString(f);
+  return flags;
 }

@@ -84,9 +84,10 @@ describe("install-service", () => {
     [24, '"NODE_OPTIONS=--max-semi-space-size=1 --jitless"'],
     [25, '"NODE_OPTIONS=--max-semi-space-size=1 --jitless"'],
     // V8 11 (Node 20) and 12.4 (Node 22, seen with 22.23.5) warn "disabling flag --expose_wasm" at
-    // every start under --jitless; V8 13.6 (Node 24) does not
-    [22, "NODE_OPTIONS=--max-semi-space-size=1"],
-    [20, "NODE_OPTIONS=--max-semi-space-size=1"],
+    // every start under --jitless; V8 13.6 (Node 24) does not. Instead, one compile thread (RSS of the
+    // monitor's early tier-up on Node 20)
+    [22, '"NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1"'],
+    [20, '"NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1"'],
   ])("on Node %i the monitor units start Node with Environment=%s", (major, env) => {
     for (const type of UNIT_TYPES) {
       const name = `nutguard-monitor.${type}.service`;
@@ -119,7 +120,7 @@ describe("install-service", () => {
   it("installs the monitor unit without --jitless when --command names another Node", () => {
     install("notify", "/opt/other-node/bin/node /opt/nutguard/dist/cli/main.js");
     const unit = readFileSync(join(root, "etc/systemd/system/nutguard-monitor.service"), "utf8");
-    expect(unitLines(unit)).toContain("Environment=NODE_OPTIONS=--max-semi-space-size=1");
+    expect(unitLines(unit)).toContain('Environment="NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1"');
   });
 
   it("installs the monitor unit for this Node when the command is this Node's", () => {
@@ -128,7 +129,7 @@ describe("install-service", () => {
     expect(unitLines(unit)).toContain(
       nodeMajorOf(process.version) >= JITLESS_MIN_NODE
         ? 'Environment="NODE_OPTIONS=--max-semi-space-size=1 --jitless"'
-        : "Environment=NODE_OPTIONS=--max-semi-space-size=1",
+        : 'Environment="NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1"',
     );
   });
 
