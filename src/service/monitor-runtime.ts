@@ -11,8 +11,11 @@
  * budget 34 times smaller TurboFan compiles the steady path within the first minutes (about 50
  * functions, each once, 0.5–3 ms each on a compile thread) and a cycle then costs 1.1–1.2× that floor
  * (bench/README.md, "Issue 16, fifteenth pass"; at 100 UPSes, the same pass). What it costs is memory:
- * compiled code and the compiler's, about 6 MB of RSS; the units keep the compiler to one thread
- * (`--v8-pool-size=1`), which saves about 4 MB more than it would take with Node's four.
+ * compiled code and the compiler's, about 4–6 MB of RSS; the units keep the compiler to one thread
+ * (`--v8-pool-size=1`), which saves about 4 MB more than it would take with Node's four. And no
+ * allocation-site pretenuring: at 100 UPSes compiled code otherwise moved the round's short-lived
+ * objects straight to the old generation, which grew until a full collection (none in 40 minutes) and
+ * took RSS towards 60 MB; without it the heap stays flat.
  *
  * No TurboFan (V8 12+, Node 22 and 24). The .deb's units run Node 24 `--jitless`, with no compiler at all
  * (RSS at 100 UPSes, sixth pass); a Node 24 started without it compiles with Maglev and Sparkplug but not
@@ -47,7 +50,8 @@ const CHOSEN = /^--(no-)?(opt|turbofan|interrupt-budget|invocation-count-for-tur
 export function monitorRuntimeFlags(execArgv: readonly string[], v8Major: number): string[] {
   const flags = ["--no-memory-reducer-for-small-heaps"];
   if (execArgv.some((a) => CHOSEN.test(a))) return flags;
-  flags.push(v8Major >= NO_TURBOFAN_FROM_V8 ? "--no-opt" : `--interrupt-budget=${EARLY_INTERRUPT_BUDGET}`);
+  if (v8Major >= NO_TURBOFAN_FROM_V8) flags.push("--no-opt");
+  else flags.push(`--interrupt-budget=${EARLY_INTERRUPT_BUDGET}`, "--no-allocation-site-pretenuring");
   return flags;
 }
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EARLY_INTERRUPT_BUDGET, monitorRuntimeFlags } from "../../src/service/monitor-runtime.js";
 
+const EARLY = [`--interrupt-budget=${EARLY_INTERRUPT_BUDGET}`, "--no-allocation-site-pretenuring"];
 const MODULE = join(import.meta.dirname, "../../dist/service/monitor-runtime.js");
 const TURBOFANNED = 64;
 
@@ -42,13 +43,8 @@ function statusIn(nodeFlags: string[], calls = 1000): { flags: string[]; status:
 
 describe("the monitor's V8 settings", () => {
   it.each([
-    ["V8 11 (Node 20)", [], 11, [`--interrupt-budget=${EARLY_INTERRUPT_BUDGET}`]],
-    [
-      "V8 11, the units' flags",
-      ["--max-semi-space-size=1"],
-      11,
-      [`--interrupt-budget=${EARLY_INTERRUPT_BUDGET}`],
-    ],
+    ["V8 11 (Node 20)", [], 11, EARLY],
+    ["V8 11, the units' flags", ["--max-semi-space-size=1", "--v8-pool-size=1"], 11, EARLY],
     ["V8 12 (Node 22)", [], 12, ["--no-opt"]],
     ["V8 13 (Node 24)", ["--max-semi-space-size=1"], 13, ["--no-opt"]],
     ["TurboFan off on the command line", ["--no-opt"], 11, []],
