@@ -5,7 +5,8 @@
  * (bench/scale-fleet.ts). Three monitors watch all UPSes at POLLFREQ (default 5), in one run:
  * Debian's upsmon 2.8.0, nutguard -p and nutguard split (root supervisor + monitor as nut), both with
  * the Node flags the monitor's unit gives the Node running the bench (bench/scale-fleet.ts, unitNodeFlags).
- *  1. Steady state after WARMUP_S: CPU (all threads of every process, schedstat) per poll round and RSS.
+ *  1. Steady state after WARMUP_S (180 s: the monitor compiles its steady path in its first minutes):
+ *     CPU (all threads of every process, schedstat) per poll round and RSS.
  *  2. Detection latency, healthy: FLIPS times, one UPS on a healthy real upsd goes OL → OB
  *     (SET VAR); from the moment upsd serves OB (probed every 10 ms) to the start of each monitor's
  *     NOTIFYCMD for ONBATT. Back to OL and a random pause (0..POLLFREQ) between flips.

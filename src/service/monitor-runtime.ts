@@ -8,14 +8,15 @@
  * poll interval and sleeps between rounds. With V8's default tier-up that code is not compiled for
  * 10–20 minutes or more at one UPS polled once a second, and until then the interpreter runs a poll
  * cycle at about 1.6× the CPU of a Node process that only writes one request a second. With an interrupt
- * budget 34 times smaller TurboFan compiles the steady path within the first minutes (about 50
- * functions, each once, 0.5–3 ms each on a compile thread) and a cycle then costs 1.1–1.2× that floor
- * (bench/README.md, "Issue 16, fifteenth pass"; at 100 UPSes, the same pass). What it costs is memory:
- * compiled code and the compiler's, about 4–6 MB of RSS; the units keep the compiler to one thread
- * (`--v8-pool-size=1`), which saves about 4 MB more than it would take with Node's four. And no
- * allocation-site pretenuring: at 100 UPSes compiled code otherwise moved the round's short-lived
- * objects straight to the old generation, which grew until a full collection (none in 40 minutes) and
- * took RSS towards 60 MB; without it the heap stays flat.
+ * budget 34 times smaller TurboFan compiles the steady path within the first minutes (about 60
+ * functions, each once, 0.4–3 ms each on a compile thread) and a cycle then costs 1.2–1.3× that floor
+ * (bench/README.md, "Issue 16, fifteenth pass"; at 100 UPSes a round costs about 45 % less CPU, the
+ * same pass). What it costs is memory: compiled code and the compiler's, 2–6 MB of RSS; the units keep
+ * the compiler to one thread (`--v8-pool-size=1`), which saves about 4 MB more than it would take with
+ * Node's four. And no
+ * allocation-site pretenuring: at 100 UPSes compiled code otherwise allocated some of the round's
+ * objects straight in the old generation, which grew until a full collection (none in 28 minutes) and
+ * took RSS past 60 MB; without it the heap stays flat.
  *
  * No TurboFan (V8 12+, Node 22 and 24). The .deb's units run Node 24 `--jitless`, with no compiler at all
  * (RSS at 100 UPSes, sixth pass); a Node 24 started without it compiles with Maglev and Sparkplug but not
