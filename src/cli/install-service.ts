@@ -17,8 +17,9 @@ Installs ${UNIT_NAME} (Type=notify unless --type says otherwise) and ${EXPORTER_
 /etc/tmpfiles.d/nutguard.conf (runtime directory /run/nutguard, root:nut 0770) and
 /etc/sysusers.d/nutguard.conf (the nut account), then runs systemd-sysusers, systemd-tmpfiles
 and systemctl daemon-reload when systemd is running. It enables and starts neither unit.
-On Node 24 and later the monitor's unit starts Node with --jitless (less memory); it is left
-out on an older Node, and when --command names a Node other than the one running this.
+On Node 24 and later the monitor's unit starts Node with --jitless (less memory); on an older
+Node, and when --command names a Node other than the one running this, with --v8-pool-size=1
+instead (one compile thread: the monitor compiles its poll path early on Node 20).
 
   --type T       unit type: notify (recommended), forking or simple
   --root DIR     install under DIR instead of / (image builds); systemd is left alone
