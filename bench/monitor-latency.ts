@@ -22,7 +22,7 @@ import {
   startNutguardMonitor,
 } from "../test/helpers/nutguard-monitor.js";
 import { rssKb, schedCpuSec } from "./proc-stats.js";
-import { unitNodeFlags } from "./scale-fleet.js";
+import { STEADY_WARMUP_S, unitNodeFlags } from "./scale-fleet.js";
 
 // Node processes run as units run them: without NODE_EXTRA_CA_CERTS (some login environments set it,
 // and Node 20 then parses the whole CA bundle at start, which shows in RSS), and nutguard with the Node
@@ -36,12 +36,7 @@ const CPU_WINDOW_MS = Number(process.env.CPU_WINDOW_MS ?? 15_000);
 const IDLE_WINDOW_MS = Number(process.env.IDLE_WINDOW_MS ?? 30_000);
 /** Steady-state windows of IDLE_WINDOW_MS, one after another: medians over them, and each window's ratio. */
 const WINDOWS = Number(process.env.WINDOWS ?? 5);
-/**
- * Before the steady-state window. On Node 20 the monitor compiles its steady poll path in its first
- * minutes (service/monitor-runtime.ts: 1–3 minutes at POLLFREQ 1), so its steady state starts later
- * than a process without compiles would (the default was 20 s before the fifteenth pass of issue 16).
- */
-const WARMUP_MS = Number(process.env.WARMUP_MS ?? 180_000);
+const WARMUP_MS = Number(process.env.WARMUP_MS ?? STEADY_WARMUP_S * 1000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -163,25 +158,23 @@ async function steadyPhase(stack: NutStack) {
       upsmon: sumCpu(umPids),
       ...Object.fromEntries(peerNames.map((n) => [n, schedCpuSec(peers[n].pid!)])),
     });
-    // WINDOWS windows one after another: CPU per cycle of each process in each
-    const windows: Record<string, number>[] = [];
-    let cycles = 0;
-    let cpu: Record<string, number> = {};
+    // CPU of every process at the start of each window and at the end of the last: per-window figures
+    // and the totals over all windows come from the same readings
+    const marks = [{ at: Date.now(), cpu: cpuNow() }];
     for (let w = 0; w < WINDOWS; w++) {
-      const start = cpuNow();
-      const at = Date.now();
       await sleep(IDLE_WINDOW_MS);
-      const windowCycles = (Date.now() - at) / 1000 / POLLFREQ;
-      const end = cpuNow();
-      const perCycle = Object.fromEntries(
-        Object.keys(end).map((who) => [who, (end[who]! - start[who]!) / windowCycles]),
-      );
-      windows.push(perCycle);
-      cycles += windowCycles;
-      cpu = Object.fromEntries(
-        Object.keys(end).map((who) => [who, (cpu[who] ?? 0) + end[who]! - start[who]!]),
-      );
+      marks.push({ at: Date.now(), cpu: cpuNow() });
     }
+    const between = (a: (typeof marks)[number], b: (typeof marks)[number]) => {
+      const cycles = (b.at - a.at) / 1000 / POLLFREQ;
+      const cpu = Object.fromEntries(Object.keys(b.cpu).map((who) => [who, b.cpu[who]! - a.cpu[who]!]));
+      return { cycles, cpu };
+    };
+    const { cycles, cpu } = between(marks[0]!, marks.at(-1)!);
+    const windows = marks.slice(1).map((m, i) => {
+      const w = between(marks[i]!, m);
+      return Object.fromEntries(Object.entries(w.cpu).map(([who, sec]) => [who, sec / w.cycles]));
+    });
     const rss: Record<string, number[]> = { nutguard: [rssKb(ng.pid)], upsmon: umPids.map(rssKb) };
     for (const n of peerNames) rss[n] = [rssKb(peers[n].pid!)];
     return { cycles, cpu, rss, windows };

@@ -147,6 +147,13 @@ export function parseBuilds(text: string): Build[] {
   });
 }
 
+/**
+ * How long the monitor benches wait before a steady-state window: on Node 20 the monitor compiles its
+ * steady poll path in its first minutes (service/monitor-runtime.ts: 1–3 minutes at POLLFREQ 1), and
+ * its steady state starts after that (20 s until the fifteenth pass of issue 16).
+ */
+export const STEADY_WARMUP_S = 180;
+
 /** The knobs both scale benches share: the fleet's size and kind, POLLFREQ and the measuring window. */
 export function fleetKnobs(defaults: { realServers: number }) {
   const servers = envNumber("SERVERS", 10);
@@ -155,9 +162,7 @@ export function fleetKnobs(defaults: { realServers: number }) {
     upsPerServer: envNumber("UPS_PER_SERVER", 10),
     realServers: Math.min(servers, envNumber("REAL_SERVERS", defaults.realServers)),
     pollFreq: envNumber("POLLFREQ", 5),
-    // the monitor compiles its steady path in its first minutes on Node 20 (service/monitor-runtime.ts);
-    // 20 s until the fifteenth pass of issue 16
-    warmupS: envNumber("WARMUP_S", 180),
+    warmupS: envNumber("WARMUP_S", STEADY_WARMUP_S),
     windowS: envNumber("WINDOW_S", 60),
   };
 }

@@ -56,7 +56,7 @@ export const JITLESS_MIN_NODE = 24;
 
 const JITLESS_LINE = /^Environment="NODE_OPTIONS=([^"\n]*) --jitless"$/m;
 /** What a monitor unit on a Node before JITLESS_MIN_NODE gets instead of `--jitless`. */
-export const ONE_COMPILE_THREAD = "--v8-pool-size=1";
+const ONE_COMPILE_THREAD = "--v8-pool-size=1";
 
 /**
  * The unit text for `type` with the placeholder binary replaced by `command`, for a unit run by Node
